@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs the whole pipeline with demo traffic on the stack started by deploy/stack.sh:
+# the value-segmentation worker, the point-of-sale simulator (60 days of history, then live
+# traffic) and a console that prints decisions as they are produced. Ctrl-C stops the
+# workers; `./valuestream down` stops Kafka and Redis.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+if [[ -f .stack/env ]]; then set -a; source .stack/env; set +a; fi
+: "${KAFKA_BROKERS:?KAFKA_BROKERS not set and .stack/env missing: run ./valuestream stack up}"
+: "${REDIS_URL:?REDIS_URL not set and .stack/env missing: run ./valuestream stack up}"
+LOGS="$ROOT/.stack/logs"
+mkdir -p "$LOGS"
+export KAFKA_BROKERS REDIS_URL
+METRICS_PORT=${METRICS_PORT:-9464}
+
+pids=()
+cleanup() {
+  echo
+  echo "stopping demo processes (the stack keeps running; ./valuestream down stops it)"
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+echo "starting value-segmentation worker (metrics on http://127.0.0.1:${METRICS_PORT}/metrics)"
+METRICS_PORT=$METRICS_PORT IDLE_ADVANCE_MS=${IDLE_ADVANCE_MS:-15000} \
+  VALUE_REFRESH_PERIOD=${VALUE_REFRESH_PERIOD:-1h} VALUE_PUBLISH_DELAY=${VALUE_PUBLISH_DELAY:-1h} \
+  node --import tsx services/value-segmentation/main.ts >"$LOGS/value-segmentation.log" 2>&1 &
+pids+=($!)
+
+echo "starting point-of-sale simulator (60 days of history, then ${DEMO_RATE:-50} purchases/s live)"
+node --import tsx services/pos-simulator/main.ts --customers "${DEMO_CUSTOMERS:-5000}" --rate "${DEMO_RATE:-50}" \
+  --history-days "${DEMO_HISTORY_DAYS:-60}" >"$LOGS/pos-simulator.log" 2>&1 &
+pids+=($!)
+
+cat <<INFO
+
+  decisions     : topic segment-changes (printed below as they are produced)
+  dead letters  : topic purchases.dlq (malformed demo records land here with a reason)
+  metrics       : http://127.0.0.1:${METRICS_PORT}/metrics   (vs_records_consumed_total, vs_value_tier_customers, vs_value_skew_share)
+  health        : http://127.0.0.1:${METRICS_PORT}/healthz  http://127.0.0.1:${METRICS_PORT}/readyz
+  logs          : $LOGS/
+  stop          : Ctrl-C, then ./valuestream down
+
+INFO
+node --import tsx deploy/tools/watch-decisions.ts &
+pids+=($!)
+wait "${pids[-1]}"

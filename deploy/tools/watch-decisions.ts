@@ -1,0 +1,61 @@
+import { parseArgs } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import { codecFor } from '../../shared/avro/index.js';
+import { topicCatalogue } from '../../shared/topics.js';
+
+// Prints decisions as they are produced, one line each, for the demo. Customer ids are
+// shown masked: this is a console, but it should not teach anyone to print personal data.
+
+const { values } = parseArgs({
+  options: {
+    brokers: { type: 'string', default: process.env.KAFKA_BROKERS ?? '127.0.0.1:19092' },
+    prefix: { type: 'string', default: process.env.TOPIC_PREFIX ?? '' },
+    'from-beginning': { type: 'boolean', default: false },
+    limit: { type: 'string', default: '0' },
+  },
+});
+
+const watched = [
+  topicCatalogue.segmentChanges,
+  topicCatalogue.underConsumption,
+  topicCatalogue.retentionOffers,
+];
+const mask = (id: string) => (id.length <= 4 ? '****' : `${id.slice(0, 3)}…${id.slice(-2)}`);
+const limit = Number(values.limit);
+let printed = 0;
+
+const kafka = new Kafka({
+  clientId: 'valuestream-watch',
+  brokers: values.brokers!.split(','),
+  logLevel: logLevel.NOTHING,
+});
+const consumer = kafka.consumer({ groupId: `valuestream-watch-${process.pid}-${Date.now()}` });
+await consumer.connect();
+await consumer.subscribe({
+  topics: watched.map((t) => `${values.prefix}${t.name}`),
+  fromBeginning: values['from-beginning'],
+});
+const stop = async () => {
+  await consumer.disconnect().catch(() => undefined);
+  process.exit(0);
+};
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);
+await consumer.run({
+  eachMessage: async ({ topic, message }) => {
+    const spec = watched.find((t) => `${values.prefix}${t.name}` === topic)!;
+    if (!message.value || !spec.schema) return;
+    const event = codecFor(spec.schema).decode(message.value) as Record<string, unknown>;
+    const when = new Date(Number(event.occurredAt)).toISOString().slice(0, 16).replace('T', ' ');
+    let line: string;
+    if (spec === topicCatalogue.segmentChanges) {
+      const evidence = event.evidence as { rankingValueMinor: number; currency: string; rule: string };
+      line = `${when}  ${String(event.dimension).padEnd(14)} ${mask(String(event.customerId))}  ${String(event.fromSegment ?? '(new)').padStart(7)} → ${String(event.toSegment).padEnd(7)} ${String(event.cause).padEnd(17)} value ${(evidence.rankingValueMinor / 100).toFixed(2)} ${evidence.currency}`;
+    } else {
+      line = `${when}  ${spec.name.padEnd(14)} ${mask(String(event.customerId))}  ${JSON.stringify(event).slice(0, 120)}`;
+    }
+    process.stdout.write(`${line}\n`);
+    printed += 1;
+    if (limit > 0 && printed >= limit) await stop();
+  },
+});

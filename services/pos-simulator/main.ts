@@ -1,0 +1,136 @@
+// Point-of-sale simulator CLI: produces simulated purchases to Kafka.
+//
+//   npm run simulator -- --customers 5000 --rate 50 --history-days 60
+//
+// First backfills `--history-days` of history as fast as Kafka takes it (event times in the
+// past, realistic purchase rates), then runs live: event time follows the wall clock
+// (x `--speed-up`) at `--rate` records per wall-clock second, until `--events` records or
+// Ctrl-C. `--dry-run` generates without Kafka and prints a summary (value skew, lapsers).
+// Env: KAFKA_BROKERS (host:port,...), TOPIC_PREFIX (prepended to the topic), LOG_LEVEL.
+
+import { createLogger } from '../../shared/observability/logger.js';
+import { type CliOptions, HELP, parseCli, runToEnd, simulationOptions } from './cli.js';
+import { PurchaseSimulation, type SimulatedRecord } from './generate.js';
+import { connectPosProducer, type PosProducer } from './producer.js';
+
+async function main(): Promise<number> {
+  let cli: CliOptions | 'help';
+  try {
+    cli = parseCli(process.argv.slice(2), process.env);
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (cli === 'help') {
+    console.log(HELP);
+    return 0;
+  }
+  const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'info', name: 'pos-simulator' });
+  const wallStart = Date.now();
+  const liveFrom = wallStart;
+  const sim = new PurchaseSimulation(simulationOptions(cli, liveFrom));
+
+  if (cli.dryRun) {
+    console.log(JSON.stringify(runToEnd(sim), null, 2));
+    return 0;
+  }
+
+  const stop = new AbortController();
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) process.exit(130);
+    logger.info({ signal }, 'stopping: sending what is batched, then disconnecting');
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  logger.info(
+    {
+      topic: cli.topic,
+      brokers: cli.brokers,
+      seed: cli.seed,
+      customers: cli.customers,
+      rate: cli.rate,
+      speedUp: cli.speedUp,
+      historyDays: cli.historyDays,
+      events: cli.events ?? 'unbounded',
+    },
+    'point-of-sale simulator starting',
+  );
+  let producer: PosProducer;
+  try {
+    producer = await connectPosProducer({ brokers: cli.brokers, clientId: 'pos-simulator', logger });
+  } catch (err) {
+    logger.error({ err: (err as Error).message }, 'cannot connect to Kafka');
+    return 1;
+  }
+
+  let batch: SimulatedRecord[] = [];
+  let sent = 0;
+  let live = false;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const records = batch;
+    batch = [];
+    await producer.send(cli.topic, records);
+    sent += records.length;
+  };
+  const progress = setInterval(() => {
+    const s = sim.stats();
+    logger.info(
+      { sent, sales: s.sales, returns: s.returns, malformed: s.malformed, lapsed: s.customersLapsed, live },
+      'progress',
+    );
+  }, 10_000);
+
+  let exitCode = 0;
+  try {
+    while (!stop.signal.aborted) {
+      const record = sim.next();
+      if (!record) break;
+      if (record.emitAt > liveFrom) {
+        if (!live) {
+          live = true;
+          await flush();
+          logger.info({ sent }, 'history sent; now live');
+        }
+        const due = wallStart + (record.emitAt - liveFrom) / cli.speedUp;
+        const wait = due - Date.now();
+        if (wait > cli.lingerMs) await flush();
+        if (wait > 0) await sleep(due - Date.now(), stop.signal);
+      }
+      batch.push(record);
+      if (batch.length >= cli.batchSize) await flush();
+    }
+    await flush();
+  } catch (err) {
+    logger.error({ err: (err as Error).message }, 'producing failed');
+    exitCode = 1;
+  } finally {
+    clearInterval(progress);
+    await producer.close().catch(() => undefined);
+  }
+  const s = sim.stats();
+  logger.info(
+    { sent, sales: s.sales, returns: s.returns, malformed: s.malformed, lapsed: s.customersLapsed },
+    'point-of-sale simulator stopped',
+  );
+  return exitCode;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+process.exitCode = await main();

@@ -1,0 +1,68 @@
+// The simulator's only contact with Kafka: a small idempotent producer that sends one
+// sendBatch per batch (kafkajs has no linger, PITFALLS 9) with acks from all in-sync replicas.
+// Keys go through kafkajs's default (Java-compatible murmur2) partitioner, the same as the
+// runtime's producers, so a customer's purchases land in the partition its state lives in.
+
+import { Kafka, type logCreator, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { type Logger, scrubText } from '../../shared/observability/logger.js';
+
+export interface ProducedRecord {
+  readonly key: string;
+  readonly value: Buffer;
+}
+
+export interface PosProducer {
+  /** Sends the records in one request batch; resolves when all in-sync replicas have them. */
+  send(topic: string, records: readonly ProducedRecord[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface PosProducerOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly logger: Logger;
+}
+
+export async function connectPosProducer(options: PosProducerOptions): Promise<PosProducer> {
+  const kafka = new Kafka({
+    clientId: options.clientId,
+    brokers: [...options.brokers],
+    logLevel: logLevel.WARN,
+    logCreator: scrubbingLogCreator(options.logger.child({ component: 'kafkajs' })),
+    retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
+  });
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    // Idempotence only holds if a send is retried until it succeeds (kafkajs warns otherwise);
+    // a second Ctrl-C ends a simulator stuck on an unreachable cluster.
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
+  });
+  await producer.connect();
+  return {
+    async send(topic, records) {
+      if (records.length === 0) return;
+      await producer.sendBatch({
+        acks: -1,
+        topicMessages: [{ topic, messages: records.map((r) => ({ key: r.key, value: r.value })) }],
+      });
+    },
+    close: () => producer.disconnect(),
+  };
+}
+
+/** kafkajs log lines through our logger, with anything that looks like a customer id scrubbed. */
+function scrubbingLogCreator(logger: Logger): logCreator {
+  return () =>
+    ({ level, log }) => {
+      const error = (log as { error?: unknown }).error;
+      const message = scrubText(
+        error === undefined ? String(log.message) : `${log.message}: ${String(error)}`,
+      );
+      if (level <= logLevel.ERROR) logger.error(message);
+      else if (level === logLevel.WARN) logger.warn(message);
+      else logger.debug(message);
+    };
+}

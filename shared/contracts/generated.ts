@@ -1,0 +1,323 @@
+// GENERATED from schemas/*.avsc by `npm run schemas:generate`. Do not edit by hand:
+// shared/contracts/generated.test.ts fails when this file and the schemas disagree.
+
+/** The latest known profile of a customer. Topic: customer-profiles (compacted: the newest record per customerId wins; a tombstone deletes). */
+export type CustomerProfile = {
+  /** Unique id of this profile version. */
+  eventId: string;
+  /** Customer described; equals the record key. */
+  customerId: string;
+  /** Event time: when this version of the profile was recorded, epoch milliseconds UTC. */
+  occurredAt: number;
+  /** CONSUMER (household) or BUSINESS. */
+  customerType: CustomerType;
+  /** Name for display. Personal data: never log it, never put it in a metric or a dead-letter message. */
+  displayName: string | null;
+  /** Members of a consumer's household including the customer; empty when unknown and for businesses. */
+  householdMembers: HouseholdMember[];
+  /** Set for BUSINESS customers; null for consumers. */
+  business: BusinessProfile | null;
+  /** Whether the customer agreed to marketing contact; without it no offer reaches the customer. */
+  marketingConsent: boolean;
+  /** When the customer relationship began (registration), epoch milliseconds UTC. */
+  signedUpAt: number;
+  /** ISO 3166-1 alpha-2 country code of the customer, e.g. DE. */
+  country: string;
+};
+
+/** Private household or business customer. */
+export const CustomerType = ['CONSUMER', 'BUSINESS'] as const;
+/** Private household or business customer. */
+export type CustomerType = (typeof CustomerType)[number];
+
+/** One person of a consumer's household (the customer included), by age band only. */
+export type HouseholdMember = {
+  /** Age band of the member. */
+  ageBand: AgeBand;
+};
+
+/** Age band, matching the bands of dietary energy reference values. */
+export const AgeBand = [
+  'INFANT_0_3',
+  'CHILD_4_8',
+  'CHILD_9_13',
+  'TEEN_14_18',
+  'ADULT_19_64',
+  'SENIOR_65_PLUS',
+] as const;
+/** Age band, matching the bands of dietary energy reference values. */
+export type AgeBand = (typeof AgeBand)[number];
+
+/** Size and sector of a business customer, the basis of its peer segment. */
+export type BusinessProfile = {
+  /** Number of employees, at least 1. */
+  headcount: number;
+  /** Industry code or name, e.g. a NACE section such as G or 'retail'. */
+  industry: string;
+};
+
+/** A non-purchase contact between the customer and the business, from CRM, apps and contact centres. Topic: interactions, keyed by customerId. */
+export type Interaction = {
+  /** Unique id of this fact, stable across re-deliveries; consumers dedupe on it. */
+  eventId: string;
+  /** Customer who interacted; equals the record key. */
+  customerId: string;
+  /** Event time: when the interaction happened, epoch milliseconds UTC. */
+  occurredAt: number;
+  /** Kind of interaction. */
+  kind: InteractionKind;
+  /** Where it happened: app, web, phone, email, store, ... */
+  channel: string;
+  /** For SURVEY: likelihood-to-recommend score 0-10 (9-10 promoter); null otherwise. */
+  surveyScore: number | null;
+  /** For REVIEW: star rating 1-5; null otherwise. */
+  reviewRating: number | null;
+  /** For REFERRAL: the customer id of the person referred; null otherwise. */
+  referredCustomerId: string | null;
+  /** For OFFER_ACCEPTED and OFFER_DECLINED: eventId of the RetentionOfferIssued answered; null otherwise. */
+  offerEventId: string | null;
+};
+
+/** What kind of contact this was; the kind decides which optional fields are set. */
+export const InteractionKind = [
+  'APP_SESSION',
+  'WEB_SESSION',
+  'SUPPORT_CALL',
+  'COMPLAINT',
+  'CANCELLATION_REQUEST',
+  'SURVEY',
+  'REVIEW',
+  'REFERRAL',
+  'PARTNERSHIP_AGREEMENT',
+  'OFFER_ACCEPTED',
+  'OFFER_DECLINED',
+] as const;
+/** What kind of contact this was; the kind decides which optional fields are set. */
+export type InteractionKind = (typeof InteractionKind)[number];
+
+/** A sale or a return recorded by a point-of-sale or e-commerce system. Topic: purchases, keyed by customerId. */
+export type Purchase = {
+  /** Unique id of this fact, stable across re-deliveries; consumers dedupe on it. */
+  eventId: string;
+  /** Customer who bought or returned; equals the record key. */
+  customerId: string;
+  /** Event time: when the sale or return happened at the till or checkout, epoch milliseconds UTC. */
+  occurredAt: number;
+  /** SALE or RETURN. A RETURN carries positive quantities; its value counts negatively. */
+  kind: PurchaseKind;
+  /** ISO 4217 alphabetic code (e.g. EUR) of every amount in this purchase. */
+  currency: string;
+  /** Articles of the purchase, at least one. */
+  lines: PurchaseLine[];
+  /** Where the purchase happened: store, web, app, call-centre, ... */
+  channel: string;
+  /** Physical store of an in-store purchase; null for remote channels. */
+  storeId: string | null;
+  /** For a RETURN, the eventId of the SALE it reverses, when known; null for sales. */
+  returnOfEventId: string | null;
+};
+
+/** Whether money came in (SALE) or went back (RETURN). */
+export const PurchaseKind = ['SALE', 'RETURN'] as const;
+/** Whether money came in (SALE) or went back (RETURN). */
+export type PurchaseKind = (typeof PurchaseKind)[number];
+
+/** One article (SKU) of a purchase with its quantity and unit economics. */
+export type PurchaseLine = {
+  /** Stock keeping unit: the article's identifier in the catalogue. */
+  sku: string;
+  /** Product category, e.g. groceries/dairy or services/mobile-data. */
+  category: string;
+  /** Number of units, always > 0 (also for returns). */
+  quantity: number;
+  /** Price paid per unit, in minor units of the purchase currency (e.g. cents), after discounts. */
+  unitPriceMinor: number;
+  /** Gross margin per unit in minor units, when the seller knows it; null when unknown. */
+  marginMinor: number | null;
+  /** Food energy per unit in kilocalories, for food and drink; null for everything else. */
+  kcalPerUnit: number | null;
+  /** Service usage (minutes, GB...) per unit, for service articles; null otherwise. */
+  usage: ServiceUsage | null;
+};
+
+/** Consumable service units bought with one unit of a service article. */
+export type ServiceUsage = {
+  /** Unit of usage, e.g. minutes or GB. */
+  unit: string;
+  /** Usage units per article unit, e.g. 10 (GB). */
+  amountPerUnit: number;
+};
+
+/** A customer is at risk of leaving and the tier's policy chose a retention treatment (or the holdout). Topic: retention-offers, keyed by customerId. */
+export type RetentionOfferIssued = {
+  /** Deterministic id derived from the cause and the decision kind: a re-delivery repeats it, so consumers dedupe on it. */
+  eventId: string;
+  /** Customer at risk; equals the record key. */
+  customerId: string;
+  /** Stream time at which the risk was decided, epoch milliseconds UTC. */
+  occurredAt: number;
+  /** Value tier whose policy applied, e.g. top, middle, bottom. */
+  valueTier: string;
+  /** Risk of having left, 0-1: 1 - P(alive) under the churn model, raised by complaints and cancellation requests. */
+  riskScore: number;
+  /** Why the customer is at risk, e.g. overdue-purchase, complaint, cancellation-request, spend-drop. */
+  reasons: string[];
+  /** True when the customer fell in the control group: recorded, but no offer is sent (offer is null). */
+  holdout: boolean;
+  /** The offer; null for the holdout and for tiers whose policy gives no paid offer. */
+  offer: RetentionOffer | null;
+  /** Handling priority, 1 = most urgent (e.g. call-queue priority). */
+  priority: number;
+  /** After this time the offer must not be sent or honoured, epoch milliseconds UTC. */
+  expiresAt: number;
+  /** ISO 4217 code of clvMinor (the pipeline's value currency). */
+  currency: string;
+  /** Customer lifetime value estimate in minor units of currency; null when not estimated. */
+  clvMinor: number | null;
+};
+
+/** The treatment chosen by the tier's offer policy. */
+export type RetentionOffer = {
+  /** Offer code in the policy, e.g. FREE_DEVICE_TICKETS. */
+  code: string;
+  /** What the customer gets, human-readable. */
+  description: string;
+  /** Most the business may spend on this offer, minor units of currency. */
+  costCeilingMinor: number;
+  /** ISO 4217 code of costCeilingMinor. */
+  currency: string;
+};
+
+/** A customer moved from one segment to another on one dimension (value tier or loyalty rung), with the evidence that led to it. Topic: segment-changes, keyed by customerId. */
+export type SegmentChanged = {
+  /** Deterministic id derived from the cause and the decision kind: a re-delivery repeats it, so consumers dedupe on it. */
+  eventId: string;
+  /** Customer who moved; equals the record key. */
+  customerId: string;
+  /** Stream time at which the move was decided, epoch milliseconds UTC. */
+  occurredAt: number;
+  /** Segmentation dimension: value-tier or loyalty-ladder. */
+  dimension: string;
+  /** Segment left (e.g. middle, client); null on first placement. */
+  fromSegment: string | null;
+  /** Segment entered, e.g. top, bottom, lapsed, supporter. */
+  toSegment: string;
+  /** What triggered the evaluation: purchase, return, value-aged-out, threshold-refresh or interaction. */
+  cause: string;
+  /** Identity of the cause: topic/partition/offset of the input record, or the timer or population-view id. */
+  causationId: string;
+  /** Evidence: rolling values, rank, thresholds and the rule. */
+  evidence: SegmentEvidence;
+  /** Customer lifetime value estimate in minor units of evidence.currency; null when not estimated. */
+  clvMinor: number | null;
+};
+
+/** The numbers behind a segment change, enough to re-check the decision by hand. */
+export type SegmentEvidence = {
+  /** ISO 4217 code of every money amount in the evidence. */
+  currency: string;
+  /** Rolling value per window, shortest window first. */
+  rollingValues: RollingValue[];
+  /** Window whose value ranks customers across the population. */
+  rankingWindowDays: number;
+  /** The customer's value in the ranking window, minor units. */
+  rankingValueMinor: number;
+  /** Approximate percentile 0-100 of the customer's ranking value in the population (100 = highest); null when unknown. */
+  percentile: number | null;
+  /** Tier thresholds in force, highest tier first; empty for loyalty-ladder changes. */
+  thresholds: TierThreshold[];
+  /** Band as a share of the threshold, e.g. 0.05. */
+  hysteresisShare: number;
+  /** Number of active customers ranked when the thresholds were computed. */
+  populationSize: number;
+  /** Stream-time boundary at which the thresholds in force were computed; null if none. */
+  thresholdsBoundary: number | null;
+  /** Human-readable statement of the rule that fired. */
+  rule: string;
+};
+
+/** The customer's value over one sliding event-time window ending at occurredAt. */
+export type RollingValue = {
+  /** Window length in days, e.g. 30, 90, 365. */
+  windowDays: number;
+  /** Value in the window in minor units (net of returns). */
+  valueMinor: number;
+  /** Number of sales in the window. */
+  orders: number;
+};
+
+/** Lower bound of one value tier and its hysteresis band, as in force when the decision was made. */
+export type TierThreshold = {
+  /** Tier name, e.g. top2, top, middle. */
+  tier: string;
+  /** Lowest ranking value (minor units) that belongs to the tier. */
+  minValueMinor: number;
+  /** Hysteresis band around the threshold, minor units. */
+  bandMinor: number;
+};
+
+/** Share of wallet fell below the alert threshold: the customer buys much less here than they must consume. Topic: under-consumption, keyed by customerId. */
+export type UnderConsumptionDetected = {
+  /** Deterministic id derived from the cause and the decision kind: a re-delivery repeats it, so consumers dedupe on it. */
+  eventId: string;
+  /** Customer under-consuming; equals the record key. */
+  customerId: string;
+  /** Stream time at which the alert was decided, epoch milliseconds UTC. */
+  occurredAt: number;
+  /** Window compared. */
+  window: ConsumptionWindow;
+  /** Consumption bought here in the window, in unit. */
+  actual: number;
+  /** Consumption the customer must have in the window, in unit. */
+  expected: number;
+  /** Unit of actual and expected, e.g. kcal, minutes, GB. */
+  unit: string;
+  /** Share of wallet: actual / expected. */
+  share: number;
+  /** How expected was estimated: household-calories or headcount-peer-usage. */
+  basis: string;
+  /** Human-readable derivation of expected, e.g. '2 adults x 2500 kcal + 1 child x 1600 kcal, x 30 days'. */
+  basisDetail: string;
+  /** For headcount-peer-usage: number of peer customers behind the benchmark; null otherwise. */
+  peerCount: number | null;
+  /** For headcount-peer-usage: the peer segment's usage per employee in the window, in unit; null otherwise. */
+  peerUsagePerEmployee: number | null;
+  /** Missing consumption: expected - actual, in unit. */
+  gapUnits: number;
+  /** Estimated money value of the gap, in minor units of currency. */
+  gapMinor: number;
+  /** ISO 4217 code of gapMinor. */
+  currency: string;
+  /** The customer's value tier when known, for prioritising the up-sell; null otherwise. */
+  valueTier: string | null;
+};
+
+/** The event-time window over which consumption was compared. */
+export type ConsumptionWindow = {
+  /** Length of the window in days. */
+  windowDays: number;
+  /** Inclusive start of the window, epoch milliseconds UTC. */
+  windowStart: number;
+  /** Exclusive end of the window, epoch milliseconds UTC. */
+  windowEnd: number;
+};
+
+/** The top-level schema of each file in schemas/, by short name. */
+export const SCHEMA_NAMES = [
+  'CustomerProfile',
+  'Interaction',
+  'Purchase',
+  'RetentionOfferIssued',
+  'SegmentChanged',
+  'UnderConsumptionDetected',
+] as const;
+
+/** Value type of each top-level schema, by short name. */
+export interface EventTypes {
+  CustomerProfile: CustomerProfile;
+  Interaction: Interaction;
+  Purchase: Purchase;
+  RetentionOfferIssued: RetentionOfferIssued;
+  SegmentChanged: SegmentChanged;
+  UnderConsumptionDetected: UnderConsumptionDetected;
+}

@@ -1,0 +1,38 @@
+// Reason codes of dead-lettered input records (header `vs.dlt.reason`), documented in
+// schemas/dead-letter-headers.md. Stable strings: dashboards and alerts key on them.
+
+export const ReasonCode = {
+  /** The value is not valid Avro for the topic's schema (random bytes, truncated, trailing bytes). */
+  AVRO_DECODE: 'AVRO_DECODE',
+  /** The record has no key; input topics are keyed by customerId. */
+  MISSING_KEY: 'MISSING_KEY',
+  /** The record key differs from the event's customerId. */
+  KEY_MISMATCH: 'KEY_MISMATCH',
+  /** A field breaks the contract: empty id, time before 2000-01-01, score out of range, ... */
+  INVALID_FIELD: 'INVALID_FIELD',
+  /** The currency is not an active ISO 4217 code. */
+  UNKNOWN_CURRENCY: 'UNKNOWN_CURRENCY',
+  /** The currency is valid but not the pipeline's value currency (no FX conversion is done). */
+  CURRENCY_MISMATCH: 'CURRENCY_MISMATCH',
+  /** A line quantity is zero or negative (returns carry positive quantities too). */
+  NEGATIVE_QUANTITY: 'NEGATIVE_QUANTITY',
+  /** A negative unit price, or a line amount or total beyond 10^12 minor units. */
+  ABSURD_AMOUNT: 'ABSURD_AMOUNT',
+  /** More than the allowed number of lines (500) in one purchase. */
+  TOO_MANY_LINES: 'TOO_MANY_LINES',
+  /** Event time too far ahead of stream time (checked by the runtime). */
+  FUTURE_EVENT: 'FUTURE_EVENT',
+  /** Event time older than stream time minus the allowed lateness (checked by the runtime). */
+  LATE_EVENT: 'LATE_EVENT',
+  /** The record is larger than the runtime accepts. */
+  OVERSIZED_RECORD: 'OVERSIZED_RECORD',
+} as const;
+
+export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode];
+
+/** Every reason code, in documentation order. */
+export const REASON_CODES: readonly ReasonCode[] = Object.values(ReasonCode);
+
+export function isReasonCode(value: string): value is ReasonCode {
+  return (REASON_CODES as readonly string[]).includes(value);
+}

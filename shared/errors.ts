@@ -1,0 +1,46 @@
+// Typed errors carry a reason code that appears in logs, metrics and dead letters, and a
+// `retriable` flag read by the one place that decides whether to retry (kafkajs's style).
+
+export class ValuestreamError extends Error {
+  readonly reasonCode: string;
+  readonly retriable: boolean;
+  constructor(reasonCode: string, message: string, options: { retriable?: boolean; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.reasonCode = reasonCode;
+    this.retriable = options.retriable ?? false;
+  }
+}
+
+/** A configuration value is missing or invalid; start-up stops with the variable's name. */
+export class ConfigError extends ValuestreamError {
+  readonly variable: string;
+  constructor(variable: string, message: string) {
+    super('CONFIG_INVALID', `${variable}: ${message}`);
+    this.variable = variable;
+  }
+}
+
+/** Another owner holds the partition now (its epoch in Redis moved on): stop, do not commit. */
+export class PartitionFencedError extends ValuestreamError {
+  constructor(partition: number, detail: string) {
+    super('PARTITION_FENCED', `partition ${partition} is owned by a newer epoch (${detail})`);
+  }
+}
+
+/** The partition's state in Redis changed under us (version CAS failed): re-read and retry. */
+export class StateVersionConflictError extends ValuestreamError {
+  constructor(partition: number) {
+    super('STATE_VERSION_CONFLICT', `partition ${partition} state changed concurrently`, { retriable: true });
+  }
+}
+
+/** A Redis call failed or its outcome is unknown (timeout, connection lost). */
+export class RedisUnavailableError extends ValuestreamError {
+  constructor(message: string, cause?: unknown) {
+    super('REDIS_UNAVAILABLE', message, { retriable: true, cause });
+  }
+}
+
+/** A record that cannot be processed; it goes to the dead-letter topic with this reason. */
+export class RejectedRecordError extends ValuestreamError {}

@@ -1,0 +1,75 @@
+import { Redis } from 'ioredis';
+import { ConfigError, RedisUnavailableError } from '../errors.js';
+import type { DurabilityMode } from './partition-store.js';
+
+export interface RedisConnectionOptions {
+  readonly url: string;
+  readonly commandTimeoutMs: number;
+  readonly connectionName: string;
+}
+
+/**
+ * The connection that applies batches. No offline queue and no automatic re-send: a command
+ * whose reply was lost must not be sent again behind our back, because the runtime re-reads
+ * the applied offset and retries under the epoch/version guard itself (ioredis #2130).
+ */
+export function connectRedis(options: RedisConnectionOptions): Redis {
+  return new Redis(options.url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: options.commandTimeoutMs,
+    connectionName: options.connectionName,
+    enableReadyCheck: true,
+    retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 6), 5000),
+    reconnectOnError: () => false,
+  });
+}
+
+/** Decides how applied batches become durable before offsets are committed (PITFALLS 1). */
+export async function resolveDurability(
+  redis: Redis,
+  requested: 'auto' | DurabilityMode,
+): Promise<{ mode: DurabilityMode; redisVersion: string }> {
+  const info = String(await redis.info('server'));
+  const redisVersion = /redis_version:([^\r\n]+)/.exec(info)?.[1] ?? 'unknown';
+  const [major = 0, minor = 0] = redisVersion.split('.').map(Number);
+  const hasWaitAof = major > 7 || (major === 7 && minor >= 2);
+  if (requested === 'none') return { mode: 'none', redisVersion };
+  if (requested === 'waitaof' || (requested === 'auto' && hasWaitAof)) {
+    if (!hasWaitAof)
+      throw new ConfigError('REDIS_DURABILITY', `waitaof needs Redis 7.2+, server is ${redisVersion}`);
+    return { mode: 'waitaof', redisVersion };
+  }
+  let appendfsync: string | undefined;
+  let appendonly: string | undefined;
+  try {
+    const fsync = (await redis.config('GET', 'appendfsync')) as string[];
+    const aof = (await redis.config('GET', 'appendonly')) as string[];
+    appendfsync = fsync[1];
+    appendonly = aof[1];
+  } catch {
+    throw new ConfigError(
+      'REDIS_DURABILITY',
+      `cannot read CONFIG on Redis ${redisVersion} to check appendfsync; set REDIS_DURABILITY=fsync-always if the server runs appendonly yes + appendfsync always`,
+    );
+  }
+  if (appendonly !== 'yes' || appendfsync !== 'always') {
+    throw new ConfigError(
+      'REDIS_DURABILITY',
+      `Redis ${redisVersion} has no WAITAOF and runs appendonly=${appendonly} appendfsync=${appendfsync}: ` +
+        'offsets could be committed for writes Redis then loses. Run Redis with appendonly yes and appendfsync always, ' +
+        'use Redis 7.2+, or set REDIS_DURABILITY=none to accept replaying from Kafka after a Redis crash',
+    );
+  }
+  return { mode: 'fsync-always', redisVersion };
+}
+
+/** Waits until every write so far is fsynced (WAITAOF); a no-op under appendfsync always. */
+export async function waitDurable(redis: Redis, mode: DurabilityMode, timeoutMs: number): Promise<void> {
+  if (mode !== 'waitaof') return;
+  const reply = (await redis.call('WAITAOF', '1', '0', String(timeoutMs))) as [number, number];
+  if (Number(reply[0]) < 1)
+    throw new RedisUnavailableError('WAITAOF: writes were not fsynced to the local AOF in time');
+}

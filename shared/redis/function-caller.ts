@@ -1,0 +1,59 @@
+import type { Redis } from 'ioredis';
+import { RedisUnavailableError } from '../errors.js';
+import { buildFunctionLibrary, type FunctionLibrary, type FunctionName, functionFiles } from './functions.js';
+
+/**
+ * Calls the library's functions with FCALL. The library is loaded once at start-up; when
+ * Redis answers that a function is missing (restart without persistence, FUNCTION FLUSH,
+ * failover to a replica without it), it is loaded again and the call repeated once.
+ */
+export class FunctionCaller {
+  readonly library: FunctionLibrary;
+  /** How many times the library had to be loaded again after it went missing. */
+  reloads = 0;
+
+  constructor(
+    private readonly redis: Redis,
+    /** Told each time the library had to be loaded again (for a metric and a log line). */
+    private readonly onReload: (library: string) => void = () => undefined,
+  ) {
+    this.library = buildFunctionLibrary();
+  }
+
+  async load(): Promise<void> {
+    await this.redis.call('FUNCTION', 'LOAD', 'REPLACE', this.library.code);
+  }
+
+  async call(name: FunctionName, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    if (keys.length !== functionFiles[name].keys) {
+      throw new Error(`${name} takes ${functionFiles[name].keys} keys, got ${keys.length}`);
+    }
+    const fcall = () =>
+      this.redis.call('FCALL', this.library.functionNames[name], String(keys.length), ...keys, ...args);
+    try {
+      return await fcall();
+    } catch (error) {
+      if (!isFunctionMissing(error)) throw wrapRedisError(error);
+      this.reloads += 1;
+      await this.load().catch((loadError: unknown) => {
+        throw wrapRedisError(loadError);
+      });
+      this.onReload(this.library.name);
+      try {
+        return await fcall();
+      } catch (retryError) {
+        throw wrapRedisError(retryError);
+      }
+    }
+  }
+}
+
+function isFunctionMissing(error: unknown): boolean {
+  return error instanceof Error && /function not found/i.test(error.message);
+}
+
+/** Errors a reply of Redis itself reports (wrong type, OOM) stay as they are; the rest are "outcome unknown". */
+function wrapRedisError(error: unknown): unknown {
+  if (error instanceof Error && error.name === 'ReplyError') return error;
+  return new RedisUnavailableError(`redis call failed: ${(error as Error)?.message ?? String(error)}`, error);
+}

@@ -1,0 +1,47 @@
+// The one place that builds Redis keys. Every key of a partition carries the hash tag
+// {<worker>:<partition>}, so a whole batch of one partition is applied by one script in one
+// slot and the same layout runs on Redis Cluster.
+
+export interface PartitionKeys {
+  /** Hash: epoch, version, offset:<topic>, streamTime, startedAt, snapshotBoundary, appliedBoundary. */
+  readonly meta: string;
+  /** Hash: customerId -> encoded state. */
+  readonly customers: string;
+  /** Sorted set: customerId -> population score (e.g. ranking value). */
+  readonly index: string;
+  /** Hash: counter field -> integer (histogram cells, tier sizes). */
+  readonly counters: string;
+  /** Sorted set: "<kind>|<customerId>" -> due stream time. */
+  readonly timers: string;
+  /** List: encoded output events and dead letters not yet acknowledged as produced. */
+  readonly outbox: string;
+  /** Hash: boundary -> snapshot of the population counters. */
+  readonly snapshots: string;
+}
+
+export function partitionKeys(prefix: string, worker: string, partition: number): PartitionKeys {
+  const base = `${prefix}:{${worker}:${partition}}`;
+  return {
+    meta: `${base}:meta`,
+    customers: `${base}:customers`,
+    index: `${base}:index`,
+    counters: `${base}:counters`,
+    timers: `${base}:timers`,
+    outbox: `${base}:outbox`,
+    snapshots: `${base}:snapshots`,
+  };
+}
+
+/** The merged population view of a boundary; one key per boundary, outside partition slots. */
+export function populationViewKey(prefix: string, worker: string, boundary: number): string {
+  return `${prefix}:${worker}:population:${boundary}`;
+}
+
+export function timerMember(kind: string, customerId: string): string {
+  return `${kind}|${customerId}`;
+}
+
+export function parseTimerMember(member: string): { kind: string; customerId: string } {
+  const at = member.indexOf('|');
+  return { kind: member.slice(0, at), customerId: member.slice(at + 1) };
+}

@@ -1,0 +1,58 @@
+-- Applies one segment of a partition's batch atomically: customer states, the population
+-- index, counters, timers, the outbox of output events and dead letters, and the offset and
+-- stream time reached. Everything is validated before the first write, because a Lua script
+-- does not roll back.
+-- KEYS[1] meta hash (epoch, version, offset:<topic>, streamTime, startedAt, ...)
+-- KEYS[2] customers hash      KEYS[3] population index sorted set
+-- KEYS[4] counters hash       KEYS[5] timers sorted set        KEYS[6] outbox list
+-- ARGV[1] owner epoch held by the caller
+-- ARGV[2] meta version the caller read (CAS against concurrent steps)
+-- ARGV[3] offset field ('' when no record is applied), ARGV[4] new offset
+-- ARGV[5] sections, each a count followed by its items:
+--   state puts (id, json), state deletes (id), index puts (id, score), index deletes (id),
+--   counter deltas (field, delta), timer sets (member, due), timer deletes (member),
+--   outbox entries (json), meta sets (field, value)
+-- Returns: the new version; -1 when the epoch is stale (fenced), -2 on a version conflict,
+--   -3 when the offset would not move forward.
+local meta = KEYS[1]
+local stored = redis.call('HMGET', meta, 'epoch', 'version')
+if tostring(stored[1]) ~= ARGV[1] then return -1 end
+local version = tonumber(stored[2] or '0')
+if version ~= tonumber(ARGV[2]) then return -2 end
+if ARGV[3] ~= '' then
+  local last = redis.call('HGET', meta, ARGV[3])
+  if last and tonumber(last) >= tonumber(ARGV[4]) then return -3 end
+end
+
+local i = 5
+local function take()
+  local n = tonumber(ARGV[i])
+  i = i + 1
+  return n
+end
+
+local n = take()
+for _ = 1, n do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]); i = i + 2 end
+n = take()
+for _ = 1, n do redis.call('HDEL', KEYS[2], ARGV[i]); i = i + 1 end
+n = take()
+for _ = 1, n do redis.call('ZADD', KEYS[3], ARGV[i + 1], ARGV[i]); i = i + 2 end
+n = take()
+for _ = 1, n do redis.call('ZREM', KEYS[3], ARGV[i]); i = i + 1 end
+n = take()
+for _ = 1, n do
+  local value = redis.call('HINCRBY', KEYS[4], ARGV[i], ARGV[i + 1])
+  if value == 0 then redis.call('HDEL', KEYS[4], ARGV[i]) end
+  i = i + 2
+end
+n = take()
+for _ = 1, n do redis.call('ZADD', KEYS[5], ARGV[i + 1], ARGV[i]); i = i + 2 end
+n = take()
+for _ = 1, n do redis.call('ZREM', KEYS[5], ARGV[i]); i = i + 1 end
+n = take()
+for _ = 1, n do redis.call('RPUSH', KEYS[6], ARGV[i]); i = i + 1 end
+n = take()
+for _ = 1, n do redis.call('HSET', meta, ARGV[i], ARGV[i + 1]); i = i + 2 end
+if ARGV[3] ~= '' then redis.call('HSET', meta, ARGV[3], ARGV[4]) end
+redis.call('HSET', meta, 'version', version + 1)
+return version + 1

@@ -1,0 +1,33 @@
+-- Reads everything one segment of a batch needs in one round trip.
+-- KEYS[1] meta hash, KEYS[2] customers hash (customerId -> state), KEYS[3] timers sorted set
+--   (member "<kind>|<customerId>", score = due stream time)
+-- ARGV[1] highest timer due time to load ('' = load no timers)
+-- ARGV[2] most timers to load
+-- ARGV[3..] customer ids whose state is needed
+-- Returns: { meta (flat HGETALL), timers (flat member, score), ids, states (false = none) }
+-- The states of customers whose timers are due are included, so timers can fire in memory.
+local timers = {}
+if ARGV[1] ~= '' then
+  timers = redis.call('ZRANGE', KEYS[3], '-inf', ARGV[1], 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[2]), 'WITHSCORES')
+end
+local ids = {}
+local seen = {}
+for i = 3, #ARGV do
+  if not seen[ARGV[i]] then
+    seen[ARGV[i]] = true
+    ids[#ids + 1] = ARGV[i]
+  end
+end
+for i = 1, #timers, 2 do
+  local member = timers[i]
+  local customerId = string.sub(member, string.find(member, '|', 1, true) + 1)
+  if not seen[customerId] then
+    seen[customerId] = true
+    ids[#ids + 1] = customerId
+  end
+end
+local states = {}
+if #ids > 0 then
+  states = redis.call('HMGET', KEYS[2], unpack(ids))
+end
+return { redis.call('HGETALL', KEYS[1]), timers, ids, states }

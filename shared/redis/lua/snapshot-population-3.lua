@@ -1,0 +1,26 @@
+-- Snapshots the partition's population counters at a stream-time boundary, so that the
+-- population view of that boundary can be merged from every partition.
+-- KEYS[1] meta hash   KEYS[2] counters hash   KEYS[3] snapshots hash (boundary -> json)
+-- ARGV[1] owner epoch   ARGV[2] meta version read   ARGV[3] boundary
+-- ARGV[4] counter field prefix to copy   ARGV[5] drop snapshots older than this boundary
+-- Returns: the new version; -1 stale epoch; -2 version conflict.
+local stored = redis.call('HMGET', KEYS[1], 'epoch', 'version')
+if tostring(stored[1]) ~= ARGV[1] then return -1 end
+local version = tonumber(stored[2] or '0')
+if version ~= tonumber(ARGV[2]) then return -2 end
+
+local prefix = ARGV[4]
+local fields = redis.call('HGETALL', KEYS[2])
+local parts = {}
+for j = 1, #fields, 2 do
+  if string.sub(fields[j], 1, #prefix) == prefix then
+    parts[#parts + 1] = cjson.encode(fields[j]) .. ':' .. fields[j + 1]
+  end
+end
+redis.call('HSET', KEYS[3], ARGV[3], '{' .. table.concat(parts, ',') .. '}')
+local retained = redis.call('HKEYS', KEYS[3])
+for j = 1, #retained do
+  if tonumber(retained[j]) < tonumber(ARGV[5]) then redis.call('HDEL', KEYS[3], retained[j]) end
+end
+redis.call('HSET', KEYS[1], 'snapshotBoundary', ARGV[3], 'version', version + 1)
+return version + 1

@@ -1,0 +1,253 @@
+import type { Redis } from 'ioredis';
+import { PartitionFencedError, StateVersionConflictError, ValuestreamError } from '../errors.js';
+import type {
+  ClaimResult,
+  DueTimer,
+  OutboxEntry,
+  PartitionMeta,
+  PartitionProgress,
+  PartitionRead,
+  PartitionStore,
+  PopulationStore,
+  SegmentWrite,
+} from '../runtime/state-store.js';
+import { waitDurable } from './connection.js';
+import type { FunctionCaller } from './function-caller.js';
+import { type PartitionKeys, parseTimerMember, partitionKeys, populationViewKey } from './keys.js';
+
+export function parseMeta(flat: readonly string[]): PartitionMeta {
+  const fields = new Map<string, string>();
+  for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i]!, flat[i + 1]!);
+  const num = (name: string): number | null => {
+    const v = fields.get(name);
+    return v === undefined ? null : Number(v);
+  };
+  const offsets = new Map<string, bigint>();
+  for (const [field, value] of fields) {
+    if (field.startsWith('offset:')) offsets.set(field.slice('offset:'.length), BigInt(value));
+  }
+  return {
+    epoch: num('epoch'),
+    version: num('version') ?? 0,
+    offsets,
+    streamTime: num('streamTime'),
+    startedAt: num('startedAt'),
+    snapshotBoundary: num('snapshotBoundary'),
+    appliedBoundary: num('appliedBoundary'),
+  };
+}
+
+/** Builds the flat ARGV of apply-batch-6.lua (pure, unit-tested). */
+export function applyBatchArgs(write: SegmentWrite): string[] {
+  const args: string[] = [
+    String(write.epoch),
+    String(write.expectedVersion),
+    write.offset ? `offset:${write.offset.topic}` : '',
+    write.offset ? write.offset.offset.toString() : '',
+  ];
+  const pairs = (m: ReadonlyMap<string, string | number>) => {
+    args.push(String(m.size));
+    for (const [k, v] of m) args.push(k, String(v));
+  };
+  const list = (l: readonly string[]) => {
+    args.push(String(l.length), ...l);
+  };
+  pairs(write.statePuts);
+  list(write.stateDeletes);
+  pairs(write.indexPuts);
+  list(write.indexDeletes);
+  pairs(write.counters);
+  pairs(write.timerSets);
+  list(write.timerDeletes);
+  list(write.outbox.map((entry) => JSON.stringify(entry)));
+  pairs(write.metaSets);
+  return args;
+}
+
+function mapReturnCode(partition: number, code: number, epoch: number): number {
+  if (code === -1) throw new PartitionFencedError(partition, `epoch ${epoch} is stale`);
+  if (code === -2) throw new StateVersionConflictError(partition);
+  if (code === -3) throw new StateVersionConflictError(partition);
+  if (code < 0) throw new ValuestreamError('REDIS_SCRIPT_ERROR', `unexpected return code ${code}`);
+  return code;
+}
+
+export type DurabilityMode = 'waitaof' | 'fsync-always' | 'none';
+
+export class RedisPartitionStore implements PartitionStore {
+  private readonly keys: PartitionKeys;
+  constructor(
+    private readonly redis: Redis,
+    private readonly functions: FunctionCaller,
+    prefix: string,
+    worker: string,
+    readonly partition: number,
+    private readonly durability: DurabilityMode,
+    private readonly durabilityTimeoutMs: number,
+  ) {
+    this.keys = partitionKeys(prefix, worker, partition);
+  }
+
+  async claim(): Promise<ClaimResult> {
+    const [epoch, metaFlat, outbox] = (await this.functions.call(
+      'claimPartition',
+      [this.keys.meta, this.keys.outbox],
+      [],
+    )) as [number, string[], string[]];
+    return {
+      epoch: Number(epoch),
+      meta: parseMeta(metaFlat),
+      outbox: outbox.map((e) => JSON.parse(e) as OutboxEntry),
+    };
+  }
+
+  async read(
+    customerIds: readonly string[],
+    maxTimerDue: number | null,
+    timerLimit: number,
+  ): Promise<PartitionRead> {
+    const [metaFlat, timersFlat, ids, states] = (await this.functions.call(
+      'readPartition',
+      [this.keys.meta, this.keys.customers, this.keys.timers],
+      [maxTimerDue === null ? '' : String(maxTimerDue), String(timerLimit), ...customerIds],
+    )) as [string[], string[], string[], Array<string | null>];
+    const timers: DueTimer[] = [];
+    for (let i = 0; i + 1 < timersFlat.length; i += 2) {
+      const { kind, customerId } = parseTimerMember(timersFlat[i]!);
+      timers.push({ kind, customerId, dueAt: Number(timersFlat[i + 1]) });
+    }
+    const stateMap = new Map<string, string>();
+    ids.forEach((id, i) => {
+      const s = states[i];
+      if (s !== null && s !== undefined) stateMap.set(id, s);
+    });
+    return { meta: parseMeta(metaFlat), timers, states: stateMap };
+  }
+
+  async apply(write: SegmentWrite): Promise<number> {
+    const k = this.keys;
+    const code = Number(
+      await this.functions.call(
+        'applyBatch',
+        [k.meta, k.customers, k.index, k.counters, k.timers, k.outbox],
+        applyBatchArgs(write),
+      ),
+    );
+    return mapReturnCode(this.partition, code, write.epoch);
+  }
+
+  async snapshot(
+    epoch: number,
+    expectedVersion: number,
+    boundary: number,
+    prefix: string,
+    dropBefore: number,
+  ): Promise<number> {
+    const k = this.keys;
+    const code = Number(
+      await this.functions.call(
+        'snapshotPopulation',
+        [k.meta, k.counters, k.snapshots],
+        [String(epoch), String(expectedVersion), String(boundary), prefix, String(dropBefore)],
+      ),
+    );
+    return mapReturnCode(this.partition, code, epoch);
+  }
+
+  async ackOutbox(epoch: number, produced: number): Promise<void> {
+    const code = Number(
+      await this.functions.call(
+        'ackOutbox',
+        [this.keys.meta, this.keys.outbox],
+        [String(epoch), String(produced)],
+      ),
+    );
+    if (code < 0) throw new PartitionFencedError(this.partition, `epoch ${epoch} is stale at outbox ack`);
+  }
+
+  async readIndexRanges(
+    ranges: ReadonlyArray<readonly [number, number]>,
+  ): Promise<ReadonlyMap<string, string>> {
+    const ids = new Set<string>();
+    for (const [min, max] of ranges) {
+      const lo = Number.isFinite(min) ? String(min) : '-inf';
+      const hi = Number.isFinite(max) ? String(max) : '+inf';
+      for (const id of await this.redis.zrangebyscore(this.keys.index, lo, hi)) ids.add(id);
+    }
+    const states = new Map<string, string>();
+    const list = [...ids];
+    for (let i = 0; i < list.length; i += 5000) {
+      const chunk = list.slice(i, i + 5000);
+      const values = await this.redis.hmget(this.keys.customers, ...chunk);
+      chunk.forEach((id, j) => {
+        const v = values[j];
+        if (v !== null && v !== undefined) states.set(id, v);
+      });
+    }
+    return states;
+  }
+
+  makeDurable(): Promise<void> {
+    return waitDurable(this.redis, this.durability, this.durabilityTimeoutMs);
+  }
+}
+
+export class RedisPopulationStore implements PopulationStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly worker: string,
+  ) {}
+
+  getView(boundary: number): Promise<string | null> {
+    return this.redis.get(populationViewKey(this.prefix, this.worker, boundary));
+  }
+
+  async setViewIfAbsent(boundary: number, encoded: string, ttlMs: number): Promise<void> {
+    await this.redis.set(populationViewKey(this.prefix, this.worker, boundary), encoded, 'PX', ttlMs, 'NX');
+  }
+
+  async readSnapshots(boundary: number, partitions: readonly number[]): Promise<PartitionProgress[]> {
+    // One command per key, all in flight together: a cross-slot pipeline would fail on Cluster.
+    return Promise.all(
+      partitions.map(async (partition) => {
+        const keys = partitionKeys(this.prefix, this.worker, partition);
+        const [snapshot, [startedAt, streamTime]] = await Promise.all([
+          this.redis.hget(keys.snapshots, String(boundary)),
+          this.redis.hmget(keys.meta, 'startedAt', 'streamTime'),
+        ]);
+        return {
+          partition,
+          snapshot: snapshot ?? null,
+          startedAt: startedAt === null || startedAt === undefined ? null : Number(startedAt),
+          streamTime: streamTime === null || streamTime === undefined ? null : Number(streamTime),
+        };
+      }),
+    );
+  }
+
+  /** Sum of the counters with a prefix over all partitions (e.g. tier sizes). */
+  async readCounterTotals(partitions: readonly number[], prefix: string): Promise<Map<string, number>> {
+    const totals = new Map<string, number>();
+    const all = await Promise.all(
+      partitions.map((p) => this.redis.hgetall(partitionKeys(this.prefix, this.worker, p).counters)),
+    );
+    for (const counters of all) {
+      for (const [field, value] of Object.entries(counters)) {
+        if (field.startsWith(prefix)) totals.set(field, (totals.get(field) ?? 0) + Number(value));
+      }
+    }
+    return totals;
+  }
+
+  /** The newest population view applied in any partition. */
+  async latestAppliedView(partitions: readonly number[]): Promise<string | null> {
+    const boundaries = await Promise.all(
+      partitions.map((p) =>
+        this.redis.hget(partitionKeys(this.prefix, this.worker, p).meta, 'appliedBoundary'),
+      ),
+    );
+    const latest = Math.max(...boundaries.map((b) => (b === null ? Number.NEGATIVE_INFINITY : Number(b))));
+    return Number.isFinite(latest) ? this.getView(latest) : null;
+  }
+}

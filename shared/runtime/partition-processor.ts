@@ -1,0 +1,472 @@
+import { PartitionFencedError, StateVersionConflictError } from '../errors.js';
+import { deadLetterEntry } from './dead-letter.js';
+import { causation, deterministicEventId } from './event-id.js';
+import { nextPopulationInstant, type PopulationInstant } from './instants.js';
+import type { RawRecord } from './raw-record.js';
+import { type IntakeLimits, type PreparedRecord, prepareRecord, type ValueDecoder } from './record-intake.js';
+import type { RuntimeEvents } from './runtime-events.js';
+import { Segment } from './segment.js';
+import type { OutboxEntry, PartitionMeta, PartitionStore, PopulationStore } from './state-store.js';
+import type {
+  CustomerDecision,
+  DecisionContext,
+  InputDefinition,
+  OutputEvent,
+  WorkerDefinition,
+} from './worker-definition.js';
+
+export interface ProcessorInput<E> {
+  readonly definition: InputDefinition<E>;
+  readonly decode: ValueDecoder;
+  /** Logical topic name (catalogue), used in causation ids. */
+  readonly logicalTopic: string;
+  readonly deadLetterTopic: string;
+}
+
+export interface ProcessorOptions<E, S, G> {
+  readonly worker: WorkerDefinition<E, S, G>;
+  readonly store: PartitionStore;
+  readonly population: PopulationStore | null;
+  readonly partitionCount: number;
+  readonly consumerGroup: string;
+  /** Keyed by the topic name on the cluster. */
+  readonly inputs: ReadonlyMap<string, ProcessorInput<E>>;
+  readonly encodeOutput: (output: OutputEvent) => OutboxEntry;
+  readonly limits: IntakeLimits & { readonly maxBatchRecords: number; readonly timerLoadLimit: number };
+  readonly events: RuntimeEvents;
+  readonly wallClock: () => number;
+}
+
+/** Lets the processor stop between steps when the consumer stops or the partition moves. */
+export interface StepGuard {
+  /** Throws when processing must stop (consumer stopping, partition revoked). */
+  check(): void;
+  heartbeat(): Promise<void>;
+}
+
+export type ProcessOutcome =
+  | { readonly kind: 'done'; readonly outbox: OutboxEntry[] }
+  /** A population view this partition needs is not ready: resume from `resumeOffset` later. */
+  | {
+      readonly kind: 'blocked';
+      readonly outbox: OutboxEntry[];
+      readonly resumeOffset: string | null;
+      readonly boundary: number;
+    };
+
+/**
+ * Applies the records of one partition to Redis in atomic steps, in stream-time order, exactly
+ * as services/value-segmentation/SEMANTICS.md describes: timers and population instants fire
+ * as stream time passes them; records at or below the applied offset are skipped; every
+ * step carries the owner epoch and the meta version it read, so a step of a fenced owner
+ * or a step racing another one is rejected by Redis before it writes anything.
+ */
+export class PartitionProcessor<E, S, G> {
+  private epoch: number | null = null;
+  private meta: PartitionMeta | null = null;
+  private view: G | null = null;
+  private readonly viewCache = new Map<number, G | null>();
+
+  constructor(private readonly options: ProcessorOptions<E, S, G>) {}
+
+  get partition(): number {
+    return this.options.store.partition;
+  }
+
+  get isClaimed(): boolean {
+    return this.epoch !== null;
+  }
+
+  /** Highest applied offset of a topic (logical name), as Redis knows it. */
+  appliedOffset(logicalTopic: string): bigint | null {
+    return this.meta?.offsets.get(logicalTopic) ?? null;
+  }
+
+  get streamTime(): number | null {
+    return this.meta?.streamTime ?? null;
+  }
+
+  /** Forget ownership; the next step claims again (after a rebalance or an unknown outcome). */
+  release(): void {
+    this.epoch = null;
+    this.meta = null;
+  }
+
+  /** Claims the partition (fencing older owners); returns the outbox left by an earlier owner. */
+  async claim(): Promise<OutboxEntry[]> {
+    const claimed = await this.options.store.claim();
+    this.epoch = claimed.epoch;
+    this.meta = claimed.meta;
+    this.view = null;
+    const boundary = claimed.meta.appliedBoundary;
+    if (boundary !== null && this.options.worker.population) {
+      const view = await this.resolveView(boundary);
+      this.view = view === 'not-ready' ? null : view;
+    }
+    return [...claimed.outbox];
+  }
+
+  async ackOutbox(produced: number): Promise<void> {
+    if (produced > 0 && this.epoch !== null) await this.options.store.ackOutbox(this.epoch, produced);
+  }
+
+  /** Applies a batch of records of this partition (any mix of its input topics). */
+  async process(records: readonly RawRecord[], guard: StepGuard): Promise<ProcessOutcome> {
+    const meta = this.requireMeta();
+    const prepared: PreparedRecord<E>[] = [];
+    for (const record of records) {
+      const applied = meta.offsets.get(record.logicalTopic);
+      if (applied !== undefined && BigInt(record.offset) <= applied) continue;
+      const input = this.options.inputs.get(record.topic);
+      if (!input) throw new Error(`no input definition for topic ${record.topic}`);
+      prepared.push(prepareRecord(record, input.definition, input.decode, this.options.limits));
+    }
+    return this.run(prepared, null, guard);
+  }
+
+  /** Advances an idle partition's stream time (wall clock following), firing what comes due. */
+  async advanceStreamTime(target: number, guard: StepGuard): Promise<ProcessOutcome> {
+    const s = this.requireMeta().streamTime;
+    if (s === null || target <= s) return { kind: 'done', outbox: [] };
+    return this.run([], target, guard);
+  }
+
+  private async run(
+    prepared: PreparedRecord<E>[],
+    advanceTo: number | null,
+    guard: StepGuard,
+  ): Promise<ProcessOutcome> {
+    const { worker, limits } = this.options;
+    const outbox: OutboxEntry[] = [];
+    let s = this.requireMeta().streamTime;
+    let index = 0;
+    let advancePending = advanceTo !== null;
+    while (index < prepared.length || advancePending) {
+      guard.check();
+      const chunk = prepared.slice(index, index + limits.maxBatchRecords);
+      const eventTimes = chunk.flatMap((p) => (p.kind === 'event' ? [p.input.eventTime] : []));
+      const target = advancePending ? advanceTo! : eventTimes.length ? Math.max(...eventTimes) : null;
+      const customerIds = [
+        ...new Set(chunk.flatMap((p) => (p.kind === 'event' ? [p.input.customerId] : []))),
+      ];
+      const read = await this.options.store.read(customerIds, target, limits.timerLoadLimit);
+      this.checkRead(read.meta);
+      const truncated = read.timers.length >= limits.timerLoadLimit;
+      const horizon =
+        target === null ? null : truncated ? read.timers[read.timers.length - 1]!.dueAt - 1 : target;
+      const segment = new Segment<S>(worker.decodeState, worker.encodeState, read.states, horizon);
+      for (const timer of read.timers)
+        if (horizon !== null && timer.dueAt <= horizon) segment.timers.set(timer);
+
+      let consumed = 0;
+      let lastOffset: { topic: string; offset: bigint } | null = null;
+      let instant: PopulationInstant | null = null;
+      let startedAt: number | null = null;
+      // Moves stream time towards `time`: the first population instant on the way stops the
+      // segment (it needs Redis as of that instant); timers beyond the loaded horizon need a re-read.
+      const stepTo = (time: number): 'ok' | 'reread' | PopulationInstant => {
+        if (s === null) return 'ok';
+        const limit = horizon !== null && time > horizon ? horizon : time;
+        const next = this.nextInstant(s, limit, startedAt);
+        if (next) {
+          this.fireTimers(segment, next.time);
+          return next;
+        }
+        this.fireTimers(segment, limit);
+        return limit < time ? 'reread' : 'ok';
+      };
+
+      for (const item of chunk) {
+        if (item.kind === 'event') {
+          const t = item.input.eventTime;
+          if (s !== null && t < s - worker.allowedLatenessMs) {
+            this.addDeadLetter(
+              segment,
+              item.record,
+              'LATE_EVENT',
+              `event is ${s - t} ms behind stream time, beyond the allowed lateness`,
+            );
+          } else {
+            if (s === null || t > s) {
+              const step = stepTo(t);
+              if (step === 'reread') break;
+              if (step !== 'ok') {
+                instant = step;
+                break;
+              }
+              if (s === null) startedAt = t;
+              s = t;
+            }
+            const ctx = this.context(
+              s,
+              causation.record(item.input.source.topic, this.partition, item.input.source.offset),
+            );
+            const decision = worker.decide(segment.stateOf(item.input.customerId), item.input, ctx);
+            this.mergeDecision(segment, item.input.customerId, decision);
+            segment.recordsApplied += 1;
+          }
+        } else {
+          this.addDeadLetter(segment, item.record, item.reasonCode, item.message);
+        }
+        consumed += 1;
+        const offset = BigInt(item.record.offset);
+        lastOffset = { topic: item.record.logicalTopic, offset };
+        if (consumed < chunk.length && chunk[consumed]!.record.logicalTopic !== item.record.logicalTopic)
+          break;
+      }
+      if (index + consumed >= prepared.length && advancePending && instant === null && s !== null) {
+        const step = stepTo(advanceTo!);
+        if (step === 'ok') {
+          s = advanceTo!;
+          advancePending = false;
+        } else if (step !== 'reread') {
+          instant = step;
+        }
+      }
+
+      const metaSets = new Map<string, string>();
+      if (s !== null) metaSets.set('streamTime', String(s));
+      if (startedAt !== null) metaSets.set('startedAt', String(startedAt));
+      outbox.push(...segment.outbox);
+      if (consumed > 0 || segment.changes > 0 || s !== this.meta!.streamTime) {
+        await this.applySegment(segment, lastOffset, metaSets, guard);
+      }
+      index += consumed;
+      if (instant) {
+        const outcome = await this.runInstant(instant, guard, outbox);
+        if (outcome === 'blocked') {
+          return {
+            kind: 'blocked',
+            outbox,
+            resumeOffset: index < prepared.length ? prepared[index]!.record.offset : null,
+            boundary: instant.boundary,
+          };
+        }
+        s = instant.time;
+      }
+    }
+    return { kind: 'done', outbox };
+  }
+
+  /**
+   * The next population instant on the way from stream time `s` to `upTo`. Instants at `s`
+   * itself count too unless done: stream time can stop exactly on an instant (a snapshot and
+   * an application share a time; a step can end between them). A partition's very first
+   * record processes no instant at or before its time.
+   */
+  private nextInstant(s: number, upTo: number, startedInThisStep: number | null): PopulationInstant | null {
+    const population = this.options.worker.population;
+    if (!population) return null;
+    const meta = this.requireMeta();
+    const startedAt = meta.startedAt ?? startedInThisStep;
+    const afterExclusive = s === startedAt ? s : s - 1;
+    return nextPopulationInstant(afterExclusive, upTo, population.periodMs, population.publishDelayMs, meta);
+  }
+
+  private fireTimers(segment: Segment<S>, upTo: number): void {
+    for (let timer = segment.timers.popDue(upTo); timer; timer = segment.timers.popDue(upTo)) {
+      segment.consumeTimer(timer.kind, timer.customerId);
+      const ctx = this.context(
+        timer.dueAt,
+        causation.timer(this.partition, timer.kind, timer.customerId, timer.dueAt),
+      );
+      const decision = this.options.worker.onTimer(segment.stateOf(timer.customerId), timer, ctx);
+      this.mergeDecision(segment, timer.customerId, decision);
+      this.options.events.emit('timerFired', { partition: this.partition, kind: timer.kind });
+    }
+  }
+
+  private async runInstant(
+    instant: PopulationInstant,
+    guard: StepGuard,
+    outbox: OutboxEntry[],
+  ): Promise<'ok' | 'blocked'> {
+    const population = this.options.worker.population!;
+    const epoch = this.requireEpoch();
+    await guard.heartbeat();
+    if (instant.kind === 'snapshot') {
+      const dropBefore = instant.boundary - 60 * population.periodMs;
+      const version = await this.options.store.snapshot(
+        epoch,
+        this.requireMeta().version,
+        instant.boundary,
+        population.snapshotCounterPrefix,
+        dropBefore,
+      );
+      this.meta = { ...this.requireMeta(), version, snapshotBoundary: instant.boundary };
+      return 'ok';
+    }
+    const next = await this.resolveView(instant.boundary);
+    if (next === 'not-ready') {
+      this.options.events.emit('populationWait', { partition: this.partition, boundary: instant.boundary });
+      return 'blocked';
+    }
+    const previous = this.view;
+    const affected =
+      next === null
+        ? new Map<string, string>()
+        : await this.options.store.readIndexRanges(population.affectedScoreRanges(previous, next));
+    const ids = [...affected.keys()].sort();
+    const metaSets = new Map([
+      ['appliedBoundary', String(instant.boundary)],
+      ['streamTime', String(instant.time)],
+    ]);
+    if (ids.length === 0) {
+      const segment = new Segment<S>(
+        this.options.worker.decodeState,
+        this.options.worker.encodeState,
+        new Map(),
+        null,
+      );
+      await this.applySegment(segment, null, metaSets, guard);
+    }
+    for (let i = 0; i < ids.length; i += this.options.limits.maxBatchRecords) {
+      guard.check();
+      const chunk = ids.slice(i, i + this.options.limits.maxBatchRecords);
+      const states = new Map(chunk.map((id) => [id, affected.get(id)!]));
+      const segment = new Segment<S>(
+        this.options.worker.decodeState,
+        this.options.worker.encodeState,
+        states,
+        null,
+      );
+      for (const customerId of chunk) {
+        const state = segment.stateOf(customerId);
+        if (state === null || next === null) continue;
+        const ctx = this.contextWith(
+          instant.time,
+          causation.population(this.partition, instant.boundary, customerId),
+          next,
+        );
+        this.mergeDecision(segment, customerId, population.onPopulationChange(state, customerId, ctx));
+      }
+      outbox.push(...segment.outbox);
+      const last = i + this.options.limits.maxBatchRecords >= ids.length;
+      await this.applySegment(segment, null, last ? metaSets : new Map(), guard);
+    }
+    if (next !== null) this.view = next;
+    this.meta = { ...this.requireMeta(), appliedBoundary: instant.boundary, streamTime: instant.time };
+    this.options.events.emit('populationApplied', {
+      partition: this.partition,
+      boundary: instant.boundary,
+      affected: ids.length,
+    });
+    return 'ok';
+  }
+
+  /** View of a boundary: cached, stored, or merged now from every partition's snapshot. */
+  private async resolveView(boundary: number): Promise<G | null | 'not-ready'> {
+    if (this.viewCache.has(boundary)) return this.viewCache.get(boundary)!;
+    const population = this.options.worker.population!;
+    const store = this.options.population!;
+    let encoded = await store.getView(boundary);
+    if (encoded === null) {
+      const partitions = Array.from({ length: this.options.partitionCount }, (_, p) => p);
+      const progress = await store.readSnapshots(boundary, partitions);
+      const ready = progress.every(
+        (p) => p.snapshot !== null || (p.startedAt !== null && p.startedAt >= boundary),
+      );
+      if (!ready) return 'not-ready';
+      const snapshots = progress.map((p) =>
+        p.snapshot === null ? {} : (JSON.parse(p.snapshot) as Record<string, number>),
+      );
+      const view = population.merge(boundary, snapshots);
+      const ttl = Math.max(90 * population.periodMs, 7 * 86_400_000);
+      await store.setViewIfAbsent(boundary, JSON.stringify(view), ttl);
+      encoded = (await store.getView(boundary)) ?? JSON.stringify(view);
+    }
+    const view = JSON.parse(encoded) as G | null;
+    this.viewCache.set(boundary, view);
+    if (this.viewCache.size > 64) this.viewCache.delete(this.viewCache.keys().next().value!);
+    return view;
+  }
+
+  private context(streamTime: number, causationId: string): DecisionContext<G> {
+    return this.contextWith(streamTime, causationId, this.view);
+  }
+
+  private contextWith(streamTime: number, causationId: string, population: G | null): DecisionContext<G> {
+    const worker = this.options.worker.name;
+    return {
+      streamTime,
+      partition: this.partition,
+      population,
+      causationId,
+      eventId: (decisionKind: string, n = 0) => deterministicEventId(worker, causationId, decisionKind, n),
+    };
+  }
+
+  private mergeDecision(segment: Segment<S>, customerId: string, decision: CustomerDecision<S>): void {
+    segment.merge(
+      customerId,
+      decision,
+      decision.outputs.map((output) => this.options.encodeOutput(output)),
+    );
+  }
+
+  private addDeadLetter(segment: Segment<S>, record: RawRecord, reasonCode: string, message: string): void {
+    const input = this.options.inputs.get(record.topic)!;
+    segment.addDeadLetter(
+      deadLetterEntry({
+        record,
+        deadLetterTopic: input.deadLetterTopic,
+        reasonCode,
+        message,
+        worker: this.options.worker.name,
+        consumerGroup: this.options.consumerGroup,
+        failedAt: this.options.wallClock(),
+      }),
+    );
+  }
+
+  private async applySegment(
+    segment: Segment<S>,
+    offset: { topic: string; offset: bigint } | null,
+    metaSets: ReadonlyMap<string, string>,
+    guard: StepGuard,
+  ): Promise<void> {
+    const meta = this.requireMeta();
+    const started = performance.now();
+    const version = await this.options.store.apply(
+      segment.toWrite({ epoch: this.requireEpoch(), expectedVersion: meta.version, offset, metaSets }),
+    );
+    const offsets = new Map(meta.offsets);
+    if (offset) offsets.set(offset.topic, offset.offset);
+    const streamTime = metaSets.get('streamTime');
+    const startedAt = metaSets.get('startedAt');
+    this.meta = {
+      ...meta,
+      version,
+      offsets,
+      streamTime: streamTime === undefined ? meta.streamTime : Number(streamTime),
+      startedAt: startedAt === undefined ? meta.startedAt : Number(startedAt),
+    };
+    this.options.events.emit('segmentApplied', {
+      partition: this.partition,
+      records: segment.recordsApplied + segment.deadLettered,
+      applied: segment.recordsApplied,
+      deadLettered: segment.deadLettered,
+      timersFired: segment.timersFired,
+      outputs: segment.outbox.length,
+      durationMs: performance.now() - started,
+      streamTime: this.meta.streamTime,
+    });
+    await guard.heartbeat();
+  }
+
+  private checkRead(read: PartitionMeta): void {
+    if (read.epoch !== this.epoch)
+      throw new PartitionFencedError(this.partition, `epoch moved to ${read.epoch}`);
+    if (read.version !== this.requireMeta().version) throw new StateVersionConflictError(this.partition);
+  }
+
+  private requireMeta(): PartitionMeta {
+    if (!this.meta) throw new Error(`partition ${this.partition} is not claimed`);
+    return this.meta;
+  }
+
+  private requireEpoch(): number {
+    if (this.epoch === null) throw new Error(`partition ${this.partition} is not claimed`);
+    return this.epoch;
+  }
+}

@@ -1,0 +1,70 @@
+import type { RawRecord } from './raw-record.js';
+import type { InputDefinition, InputRecord } from './worker-definition.js';
+
+/** Decodes an input value; throws on undecodable bytes (message free of record content). */
+export type ValueDecoder = (value: Buffer) => unknown;
+
+export interface IntakeLimits {
+  readonly maxRecordBytes: number;
+  readonly futureToleranceMs: number;
+}
+
+export type PreparedRecord<E> =
+  | { readonly kind: 'event'; readonly record: RawRecord; readonly input: InputRecord<E> }
+  | {
+      readonly kind: 'rejected';
+      readonly record: RawRecord;
+      readonly reasonCode: string;
+      readonly message: string;
+    };
+
+/**
+ * Everything that can be checked about a record without state: size, key, Avro, meaning,
+ * and event time against the record's own timestamp (not the wall clock, so a replay
+ * rejects exactly what the live run rejected). Lateness needs stream time: the processor.
+ */
+export function prepareRecord<E>(
+  record: RawRecord,
+  input: InputDefinition<E>,
+  decode: ValueDecoder,
+  limits: IntakeLimits,
+): PreparedRecord<E> {
+  const reject = (reasonCode: string, message: string): PreparedRecord<E> => ({
+    kind: 'rejected',
+    record,
+    reasonCode,
+    message,
+  });
+  const size = (record.value?.length ?? 0) + (record.key?.length ?? 0);
+  if (size > limits.maxRecordBytes)
+    return reject('OVERSIZED_RECORD', `record of ${size} bytes exceeds ${limits.maxRecordBytes}`);
+  if (record.value === null || record.value.length === 0) return reject('AVRO_DECODE', 'record has no value');
+  if (record.key === null || record.key.length === 0)
+    return reject('MISSING_KEY', 'record has no key (customerId expected)');
+  let event: E;
+  try {
+    event = decode(record.value) as E;
+  } catch (error) {
+    return reject('AVRO_DECODE', `not a valid ${input.schema} record: ${(error as Error).message}`);
+  }
+  const rejection = input.validate(event);
+  if (rejection) return reject(rejection.reasonCode, rejection.message);
+  const customerId = input.customerIdOf(event);
+  if (record.key.toString('utf8') !== customerId)
+    return reject('KEY_MISMATCH', 'record key differs from its customerId');
+  const eventTime = input.eventTimeOf(event);
+  const recordTime = Number(record.timestamp);
+  if (Number.isFinite(recordTime) && eventTime > recordTime + limits.futureToleranceMs) {
+    return reject('FUTURE_EVENT', `event time is ${eventTime - recordTime} ms after the record timestamp`);
+  }
+  return {
+    kind: 'event',
+    record,
+    input: {
+      source: { topic: record.logicalTopic, partition: record.partition, offset: record.offset },
+      customerId,
+      eventTime,
+      event,
+    },
+  };
+}

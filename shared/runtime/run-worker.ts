@@ -1,0 +1,308 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { codecFor } from '../avro/index.js';
+import type { RuntimeConfig } from '../config/runtime-config.js';
+import { createKafka } from '../kafka/client.js';
+import { OutputProducer } from '../kafka/output-producer.js';
+import { WorkerConsumer } from '../kafka/worker-consumer.js';
+import { startHttpServer } from '../observability/http-server.js';
+import { createLogger, type Logger, scrubText } from '../observability/logger.js';
+import { createRuntimeMetrics } from '../observability/metrics.js';
+import { connectRedis, resolveDurability, waitDurable } from '../redis/connection.js';
+import { FunctionCaller } from '../redis/function-caller.js';
+import { RedisPartitionStore, RedisPopulationStore } from '../redis/partition-store.js';
+import { deadLetterTopicOf, topicCatalogue } from '../topics.js';
+import { PartitionProcessor, type ProcessorInput } from './partition-processor.js';
+import { RuntimeEvents } from './runtime-events.js';
+import type { OutboxEntry, PopulationStore } from './state-store.js';
+import type { OutputEvent, WorkerDefinition } from './worker-definition.js';
+
+export interface RunningWorker {
+  readonly metricsPort: number;
+  readonly events: RuntimeEvents;
+  readonly registry: Registry;
+  readonly population: PopulationStore;
+  readonly logger: Logger;
+  /** Graceful stop: finish the batch in flight, produce, commit, disconnect. */
+  stop(): Promise<void>;
+}
+
+export interface RunWorkerOptions<E, S, G> {
+  readonly definition: WorkerDefinition<E, S, G>;
+  readonly config: RuntimeConfig;
+  readonly logger?: Logger;
+  /** Extra metrics of the worker, registered on the runtime's registry. */
+  readonly registerMetrics?: (registry: Registry, population: PopulationStore) => void;
+  /** Process-level behaviour (signals, exit); off for in-process tests. */
+  readonly handleSignals?: boolean;
+}
+
+const schemaOfTopic = new Map<string, string>(
+  Object.values(topicCatalogue).flatMap((t) =>
+    t.schema === null ? [] : [[t.name, t.schema] as [string, string]],
+  ),
+);
+
+/** Starts a worker: everything a worker needs but its decisions. */
+export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Promise<RunningWorker> {
+  const { definition, config } = options;
+  const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL, name: definition.name });
+  const events = new RuntimeEvents();
+  const metrics = createRuntimeMetrics(definition.name, events);
+  const groupId = `${config.CONSUMER_GROUP_PREFIX}.${definition.name}`;
+  const clusterTopic = (logical: string) => `${config.TOPIC_PREFIX}${logical}`;
+
+  const redis = connectRedis({
+    url: config.REDIS_URL,
+    commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+    connectionName: `${config.KAFKA_CLIENT_ID}-${definition.name}`,
+  });
+  let redisReady = false;
+  redis.on('ready', () => {
+    redisReady = true;
+  });
+  redis.on('close', () => {
+    redisReady = false;
+  });
+  redis.on('error', (error) =>
+    logger.warn({ reasonCode: 'REDIS_UNAVAILABLE', err: error.message }, 'redis connection error'),
+  );
+  await redis.connect();
+  const durability = await resolveDurability(redis, config.REDIS_DURABILITY);
+  const functionReloads = new Counter({
+    name: 'vs_redis_function_reloads_total',
+    help: 'Times the Redis function library was missing (restart without persistence, failover, FUNCTION FLUSH) and was loaded again',
+    registers: [metrics.registry],
+  });
+  const functions = new FunctionCaller(redis, (library) => {
+    functionReloads.inc();
+    logger.warn(
+      { reasonCode: 'REDIS_FUNCTIONS_MISSING', library },
+      'Redis function library was missing; loaded again',
+    );
+  });
+  await functions.load();
+  logger.info(
+    { redisVersion: durability.redisVersion, durability: durability.mode, library: functions.library.name },
+    'redis ready',
+  );
+
+  const population = new RedisPopulationStore(redis, config.KEY_PREFIX, definition.name);
+  const kafka = createKafka({
+    brokers: config.KAFKA_BROKERS,
+    clientId: `${config.KAFKA_CLIENT_ID}-${definition.name}`,
+    logger,
+  });
+  const producer = new OutputProducer(kafka, events);
+  await producer.connect();
+
+  const inputs = new Map<string, ProcessorInput<E>>();
+  const topics = new Map<string, string>();
+  for (const input of definition.inputs) {
+    const codec = codecFor(input.schema);
+    const name = clusterTopic(input.topic);
+    topics.set(name, input.topic);
+    inputs.set(name, {
+      definition: input,
+      decode: (value) => codec.decode(value),
+      logicalTopic: input.topic,
+      deadLetterTopic: clusterTopic(deadLetterTopicOf(input.topic)),
+    });
+  }
+
+  const encodeOutput = (output: OutputEvent): OutboxEntry => {
+    const schema = schemaOfTopic.get(output.topic);
+    if (!schema) throw new Error(`output topic ${output.topic} is not in the topic catalogue`);
+    const value = codecFor(schema).encode(output.value);
+    const headers = {
+      'vs.event.id': Buffer.from(output.eventId).toString('base64'),
+      'vs.decision.kind': Buffer.from(output.decisionKind).toString('base64'),
+      'vs.schema': Buffer.from(schema).toString('base64'),
+    };
+    return {
+      topic: clusterTopic(output.topic),
+      key: Buffer.from(output.key).toString('base64'),
+      value: value.toString('base64'),
+      headers,
+      decisionKind: output.decisionKind,
+      ...(output.decisionLabel === undefined ? {} : { decisionLabel: output.decisionLabel }),
+      ...(output.causedAtEventTime === undefined ? {} : { causedAtEventTime: output.causedAtEventTime }),
+    };
+  };
+
+  const processors = new Map<number, PartitionProcessor<E, S, G>>();
+  const processorFor = (partition: number) => {
+    let processor = processors.get(partition);
+    if (!processor) {
+      const store = new RedisPartitionStore(
+        redis,
+        functions,
+        config.KEY_PREFIX,
+        definition.name,
+        partition,
+        durability.mode,
+        config.REDIS_COMMAND_TIMEOUT_MS,
+      );
+      processor = new PartitionProcessor<E, S, G>({
+        worker: definition,
+        store,
+        population: definition.population ? population : null,
+        partitionCount: config.TOPIC_PARTITIONS,
+        consumerGroup: groupId,
+        inputs,
+        encodeOutput,
+        limits: {
+          maxRecordBytes: config.MAX_RECORD_BYTES,
+          futureToleranceMs: config.FUTURE_TOLERANCE_MS,
+          maxBatchRecords: config.MAX_BATCH_RECORDS,
+          timerLoadLimit: 100_000,
+        },
+        events,
+        wallClock: () => Date.now(),
+      });
+      processors.set(partition, processor);
+    }
+    return processor;
+  };
+
+  let fatal: Error | null = null;
+  let stopping: Promise<void> | null = null;
+  // Set once everything stop() needs exists; a crash during start-up exits directly.
+  let stopWorker: (() => Promise<void>) | null = null;
+  const consumer = new WorkerConsumer({
+    kafka,
+    groupId,
+    topics,
+    fromBeginning: config.FROM_BEGINNING,
+    sessionTimeoutMs: config.SESSION_TIMEOUT_MS,
+    heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS,
+    maxBytesPerPartition: config.MAX_BYTES_PER_PARTITION,
+    barrierRetryMs: config.BARRIER_RETRY_MS,
+    idleAdvanceMs: config.IDLE_ADVANCE_MS,
+    processorFor: processorFor as never,
+    makeDurable: () => waitDurable(redis, durability.mode, config.REDIS_COMMAND_TIMEOUT_MS),
+    producer,
+    events,
+    logger,
+    wallClock: () => Date.now(),
+    onFatal: (error) => {
+      if (fatal) return;
+      fatal = error;
+      logger.fatal(
+        { reasonCode: 'CONSUMER_CRASHED', err: scrubText(error.message) },
+        'consumer crashed for good; exiting so the supervisor restarts us',
+      );
+      if (options.handleSignals !== false) {
+        setTimeout(() => process.exit(1), config.SHUTDOWN_TIMEOUT_MS).unref();
+        if (stopWorker) void stopWorker().finally(() => process.exit(1));
+        else process.exit(1);
+      }
+    },
+  });
+
+  options.registerMetrics?.(metrics.registry, population);
+  const collectErrors = new Counter({
+    name: 'vs_metric_collect_errors_total',
+    help: 'Scrape-time metric collections that failed or timed out (e.g. gauges read from Redis while it is down)',
+    labelNames: ['metric'],
+    registers: [metrics.registry],
+  });
+  guardCollectors(metrics.registry, (metric, error) => {
+    collectErrors.inc({ metric });
+    logger.debug(
+      { metric, err: scrubText(String((error as Error)?.message ?? error)) },
+      'metric collection failed',
+    );
+  });
+  const probes = {
+    healthy: () => fatal === null,
+    readiness: () => {
+      if (fatal) return { ready: false, reason: 'consumer crashed' };
+      if (!redisReady) return { ready: false, reason: 'redis not connected' };
+      if (!consumer.joined) return { ready: false, reason: 'not a member of the consumer group' };
+      if (Date.now() - consumer.lastFetchAt > config.READINESS_STALE_MS)
+        return { ready: false, reason: 'no fetch completed recently' };
+      return { ready: true, reason: 'consuming' };
+    },
+  };
+  new Gauge({
+    name: 'vs_ready',
+    help: '1 when the worker is consuming (member of its group, fetching, Redis connected)',
+    registers: [metrics.registry],
+    collect() {
+      this.set(probes.readiness().ready ? 1 : 0);
+    },
+  });
+  const http = await startHttpServer({
+    host: config.METRICS_HOST,
+    port: config.METRICS_PORT,
+    registry: metrics.registry,
+    probes,
+  });
+  logger.info({ port: http.port }, 'metrics, health and readiness endpoints up');
+
+  await consumer.start();
+  logger.info({ groupId, topics: [...topics.keys()] }, 'consuming');
+
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      logger.info('stopping: finishing the batch in flight');
+      await consumer.stop().catch((error) => logger.warn({ err: error.message }, 'consumer stop failed'));
+      await producer.disconnect().catch(() => undefined);
+      await http.close();
+      await redis.quit().catch(() => redis.disconnect());
+      logger.info('stopped');
+    })();
+    return stopping;
+  };
+  stopWorker = stop;
+
+  if (options.handleSignals !== false) {
+    const onSignal = (signal: string) => {
+      logger.info({ signal }, 'signal received');
+      const timer = setTimeout(() => {
+        logger.error(
+          { timeoutMs: config.SHUTDOWN_TIMEOUT_MS },
+          'graceful shutdown exceeded its bound; exiting',
+        );
+        process.exit(1);
+      }, config.SHUTDOWN_TIMEOUT_MS);
+      timer.unref();
+      void stop().then(() => process.exit(0));
+    };
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+    process.once('SIGINT', () => onSignal('SIGINT'));
+  }
+
+  return { metricsPort: http.port, events, registry: metrics.registry, population, logger, stop };
+}
+
+/**
+ * Gauges that read Redis at scrape time (a worker's registerMetrics) fail while Redis is down,
+ * and prom-client then fails the whole /metrics answer: every other metric (vs_ready,
+ * vs_redis_errors_total, lag) would vanish exactly during an outage. Each collector is bounded
+ * in time, and its failure leaves only that metric as it was.
+ */
+function guardCollectors(registry: Registry, onError: (metric: string, error: unknown) => void): void {
+  const boundMs = 2000;
+  for (const metric of registry.getMetricsAsArray()) {
+    const m = metric as unknown as { name: string; collect?: (this: unknown) => unknown };
+    const collect = m.collect;
+    if (typeof collect !== 'function') continue;
+    m.collect = function guardedCollect(this: unknown) {
+      try {
+        const result = collect.call(this);
+        if (!(result instanceof Promise)) return result;
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<void>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`collect exceeded ${boundMs} ms`)), boundMs);
+        });
+        return Promise.race([result, timeout])
+          .catch((error: unknown) => onError(m.name, error))
+          .finally(() => clearTimeout(timer));
+      } catch (error) {
+        onError(m.name, error);
+        return undefined;
+      }
+    };
+  }
+}

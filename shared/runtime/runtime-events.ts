@@ -1,0 +1,61 @@
+import { EventEmitter } from 'node:events';
+
+// The runtime emits typed instrumentation events (kafkajs's style); metrics and logs
+// subscribe to them. Business logic never calls prom-client or the logger.
+
+export interface RuntimeEventMap {
+  segmentApplied: {
+    partition: number;
+    records: number;
+    applied: number;
+    deadLettered: number;
+    timersFired: number;
+    outputs: number;
+    durationMs: number;
+    streamTime: number | null;
+  };
+  batchCompleted: {
+    topic: string;
+    partition: number;
+    records: number;
+    skipped: number;
+    durationMs: number;
+    lag: number | null;
+  };
+  outputsProduced: {
+    entries: ReadonlyArray<{
+      topic: string;
+      decisionKind: string;
+      decisionLabel?: string;
+      causedAtEventTime?: number;
+    }>;
+    durationMs: number;
+  };
+  deadLettered: { topic: string; reasonCode: string };
+  timerFired: { partition: number; kind: string };
+  populationWait: { partition: number; boundary: number };
+  populationApplied: { partition: number; boundary: number; affected: number };
+  partitionClaimed: { partition: number; leftoverOutbox: number; redisBehindKafka: boolean };
+  partitionFenced: { partition: number; reasonCode: string };
+  redisError: { operation: string; reasonCode: string; message: string };
+  redisLatency: { operation: string; seconds: number };
+  fetch: { at: number };
+  groupJoined: { partitions: number[] };
+  rebalancing: Record<string, never>;
+  offsetsCommitted: { topic: string; partition: number; offset: string };
+}
+
+export type RuntimeEventName = keyof RuntimeEventMap;
+
+export class RuntimeEvents {
+  private readonly emitter = new EventEmitter();
+
+  emit<K extends RuntimeEventName>(name: K, payload: RuntimeEventMap[K]): void {
+    this.emitter.emit(name, payload);
+  }
+
+  on<K extends RuntimeEventName>(name: K, listener: (payload: RuntimeEventMap[K]) => void): () => void {
+    this.emitter.on(name, listener);
+    return () => this.emitter.off(name, listener);
+  }
+}

@@ -1,0 +1,98 @@
+// The runtime's view of partition state. The Redis implementation lives in
+// shared/redis/partition-store.ts; the processor depends only on this interface.
+
+export interface PartitionMeta {
+  readonly epoch: number | null;
+  readonly version: number;
+  /** Highest applied offset per input topic. */
+  readonly offsets: ReadonlyMap<string, bigint>;
+  readonly streamTime: number | null;
+  readonly startedAt: number | null;
+  readonly snapshotBoundary: number | null;
+  readonly appliedBoundary: number | null;
+}
+
+/** An output event or dead letter, stored in the outbox until produced. */
+export interface OutboxEntry {
+  readonly topic: string;
+  readonly key: string | null;
+  /** Base64 of the value bytes; null for tombstones. */
+  readonly value: string | null;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly decisionKind: string;
+  readonly decisionLabel?: string;
+  readonly causedAtEventTime?: number;
+}
+
+export interface DueTimer {
+  readonly kind: string;
+  readonly customerId: string;
+  readonly dueAt: number;
+}
+
+export interface PartitionRead {
+  readonly meta: PartitionMeta;
+  readonly timers: readonly DueTimer[];
+  readonly states: ReadonlyMap<string, string>;
+}
+
+export interface SegmentWrite {
+  readonly epoch: number;
+  readonly expectedVersion: number;
+  /** Offset reached on an input topic, when records were applied. */
+  readonly offset: { readonly topic: string; readonly offset: bigint } | null;
+  readonly statePuts: ReadonlyMap<string, string>;
+  readonly stateDeletes: readonly string[];
+  readonly indexPuts: ReadonlyMap<string, number>;
+  readonly indexDeletes: readonly string[];
+  readonly counters: ReadonlyMap<string, number>;
+  readonly timerSets: ReadonlyMap<string, number>;
+  readonly timerDeletes: readonly string[];
+  readonly outbox: readonly OutboxEntry[];
+  readonly metaSets: ReadonlyMap<string, string>;
+}
+
+export interface ClaimResult {
+  readonly epoch: number;
+  readonly meta: PartitionMeta;
+  readonly outbox: readonly OutboxEntry[];
+}
+
+export interface PartitionStore {
+  readonly partition: number;
+  claim(): Promise<ClaimResult>;
+  read(
+    customerIds: readonly string[],
+    maxTimerDue: number | null,
+    timerLimit: number,
+  ): Promise<PartitionRead>;
+  /** Applies atomically; resolves the new version; throws PartitionFencedError / StateVersionConflictError. */
+  apply(write: SegmentWrite): Promise<number>;
+  snapshot(
+    epoch: number,
+    expectedVersion: number,
+    boundary: number,
+    prefix: string,
+    dropBefore: number,
+  ): Promise<number>;
+  ackOutbox(epoch: number, produced: number): Promise<void>;
+  /** Customer states of every customer whose index score lies in one of the ranges. */
+  readIndexRanges(ranges: ReadonlyArray<readonly [number, number]>): Promise<ReadonlyMap<string, string>>;
+  /** Makes every write so far durable (WAITAOF, or a no-op under appendfsync always). */
+  makeDurable(): Promise<void>;
+}
+
+export interface PartitionProgress {
+  readonly partition: number;
+  readonly snapshot: string | null;
+  readonly startedAt: number | null;
+  readonly streamTime: number | null;
+}
+
+export interface PopulationStore {
+  getView(boundary: number): Promise<string | null>;
+  setViewIfAbsent(boundary: number, encoded: string, ttlMs: number): Promise<void>;
+  readSnapshots(boundary: number, partitions: readonly number[]): Promise<PartitionProgress[]>;
+  readCounterTotals(partitions: readonly number[], prefix: string): Promise<Map<string, number>>;
+  latestAppliedView(partitions: readonly number[]): Promise<string | null>;
+}

@@ -1,0 +1,132 @@
+// The contract between a worker's pure decisions and the one runtime that does all I/O.
+// A worker declares its inputs, its pure decision functions, its per-customer state and its
+// outputs; the runtime (shared/runtime/partition-processor.ts) reads and writes Redis, decodes
+// and produces Kafka records, fires timers, and applies every batch atomically.
+
+/** Where an input record came from; output event ids are derived from it. */
+export interface SourcePosition {
+  readonly topic: string;
+  readonly partition: number;
+  /** Kafka offset as a decimal string (offsets are int64). */
+  readonly offset: string;
+}
+
+/** A decoded, validated input event with its position. */
+export interface InputRecord<E> {
+  readonly source: SourcePosition;
+  readonly customerId: string;
+  /** Event time, epoch milliseconds. */
+  readonly eventTime: number;
+  readonly event: E;
+}
+
+/** An event the worker wants produced. `value` is encoded with the topic's Avro schema. */
+export interface OutputEvent {
+  readonly topic: string;
+  readonly key: string;
+  readonly eventId: string;
+  readonly value: Record<string, unknown>;
+  /** Decision kind for metrics (e.g. "segment-changed"); never a customer id. */
+  readonly decisionKind: string;
+  /** Bounded label for metrics (e.g. the tier reached); never a customer id. */
+  readonly decisionLabel?: string;
+  /** Event time of the input that caused it, for end-to-end latency. */
+  readonly causedAtEventTime?: number;
+}
+
+/** Set (dueAt: number) or cancel (dueAt: null) the one timer of `kind` for this customer. */
+export interface TimerChange {
+  readonly kind: string;
+  readonly dueAt: number | null;
+}
+
+/** A timer that came due in stream time. */
+export interface FiredTimer {
+  readonly kind: string;
+  readonly customerId: string;
+  readonly dueAt: number;
+}
+
+/** Increment of a named per-partition counter (tier sizes, histogram cells). */
+export interface CounterDelta {
+  readonly field: string;
+  readonly delta: number;
+}
+
+/** What a pure decision returns for one customer. */
+export interface CustomerDecision<S> {
+  /** New state; null deletes the customer's state. */
+  readonly state: S | null;
+  readonly outputs: readonly OutputEvent[];
+  readonly timers: readonly TimerChange[];
+  /**
+   * The customer's score in the partition's population index (a sorted set): a number sets it,
+   * null removes the customer, undefined leaves it unchanged.
+   */
+  readonly indexScore?: number | null;
+  readonly counters?: readonly CounterDelta[];
+}
+
+/** What a decision may know besides state and event. Deterministic: no wall clock. */
+export interface DecisionContext<G> {
+  /** Stream time of the partition after this event advanced it (max event time seen). */
+  readonly streamTime: number;
+  readonly partition: number;
+  /** The population view (e.g. tier thresholds) in force in this partition, if any yet. */
+  readonly population: G | null;
+  /** Deterministic event id for the n-th output of `decisionKind` caused by this input. */
+  eventId(decisionKind: string, n?: number): string;
+  /** Human-readable identity of the cause, recorded as evidence (topic/partition/offset or timer). */
+  readonly causationId: string;
+}
+
+/** Rejection of an input by a worker's own validation (beyond Avro decoding). */
+export interface Rejection {
+  readonly reasonCode: string;
+  readonly message: string;
+}
+
+export interface InputDefinition<E> {
+  /** Topic name key in the topic catalogue (shared/topics.ts), e.g. "purchases". */
+  readonly topic: string;
+  /** Avro schema name in schemas/ used to decode the value. */
+  readonly schema: string;
+  /** Semantic validation after decoding; return a rejection to dead-letter the record. */
+  validate(event: E): Rejection | null;
+  customerIdOf(event: E): string;
+  eventTimeOf(event: E): number;
+}
+
+/**
+ * A population-wide view (e.g. value-tier thresholds) derived from per-partition counter
+ * snapshots taken at stream-time boundaries that are multiples of `periodMs`. View(b) is
+ * merged from every partition's snapshot at b and takes effect in each partition when its
+ * stream time reaches b + publishDelayMs; a partition that gets there before every partition
+ * has snapshotted b waits (it is paused, not blocked), so results do not depend on timing.
+ */
+export interface PopulationDefinition<S, G> {
+  readonly periodMs: number;
+  readonly publishDelayMs: number;
+  /** Field prefix of the per-partition counters copied into each snapshot. */
+  readonly snapshotCounterPrefix: string;
+  /** Pure merge of all partitions' snapshots (field -> value) at boundary b; null = nothing to apply (the view in force stays). */
+  merge(boundary: number, snapshots: ReadonlyArray<Readonly<Record<string, number>>>): G | null;
+  /** Index score ranges [min, max] (inclusive) whose customers may change when the view changes. */
+  affectedScoreRanges(previous: G | null, next: G): ReadonlyArray<readonly [number, number]>;
+  /** Re-decide one affected customer under the new view. */
+  onPopulationChange(state: S, customerId: string, ctx: DecisionContext<G>): CustomerDecision<S>;
+}
+
+export interface WorkerDefinition<E, S, G = never> {
+  /** Worker name: consumer group suffix, Redis key prefix part, metrics label. */
+  readonly name: string;
+  readonly inputs: ReadonlyArray<InputDefinition<E>>;
+  /** Reason code given to records whose event time is older than stream time - allowed lateness. */
+  readonly allowedLatenessMs: number;
+  /** State (de)serialisation; must be deterministic. */
+  encodeState(state: S): string;
+  decodeState(encoded: string): S;
+  decide(state: S | null, input: InputRecord<E>, ctx: DecisionContext<G>): CustomerDecision<S>;
+  onTimer(state: S | null, timer: FiredTimer, ctx: DecisionContext<G>): CustomerDecision<S>;
+  readonly population?: PopulationDefinition<S, G>;
+}

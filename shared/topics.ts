@@ -1,0 +1,65 @@
+// The topic catalogue: every topic the product reads or writes. Customer-keyed topics share
+// one partition count so that partition p of each holds the same customers (co-partitioning).
+
+export interface TopicSpec {
+  readonly name: string;
+  /** Avro schema name (schemas/<schema>.avsc) of the record values. */
+  readonly schema: string | null;
+  readonly compacted: boolean;
+  readonly doc: string;
+}
+
+export const topicCatalogue = {
+  purchases: {
+    name: 'purchases',
+    schema: 'Purchase',
+    compacted: false,
+    doc: 'Sales and returns from point-of-sale and e-commerce',
+  },
+  interactions: {
+    name: 'interactions',
+    schema: 'Interaction',
+    compacted: false,
+    doc: 'App/web sessions, calls, complaints, surveys, referrals',
+  },
+  customerProfiles: {
+    name: 'customer-profiles',
+    schema: 'CustomerProfile',
+    compacted: true,
+    doc: 'Latest profile per customer (compacted)',
+  },
+  segmentChanges: {
+    name: 'segment-changes',
+    schema: 'SegmentChanged',
+    compacted: false,
+    doc: 'Value-tier and loyalty-ladder moves',
+  },
+  underConsumption: {
+    name: 'under-consumption',
+    schema: 'UnderConsumptionDetected',
+    compacted: false,
+    doc: 'Share-of-wallet alerts',
+  },
+  retentionOffers: {
+    name: 'retention-offers',
+    schema: 'RetentionOfferIssued',
+    compacted: false,
+    doc: 'Value-tiered retention offers',
+  },
+} as const satisfies Record<string, TopicSpec>;
+
+export type TopicKey = keyof typeof topicCatalogue;
+
+/** Dead-letter topic of an input topic. */
+export function deadLetterTopicOf(topic: string): string {
+  return `${topic}.dlq`;
+}
+
+/** Every topic to create: the catalogue plus a dead-letter topic per input topic. */
+export function allTopicNames(): string[] {
+  const inputs = [topicCatalogue.purchases, topicCatalogue.interactions, topicCatalogue.customerProfiles];
+  return [
+    ...Object.values(topicCatalogue).map((t) => t.name),
+    ...inputs.map((t) => deadLetterTopicOf(t.name)),
+  ];
+}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { createKafka } from '../../shared/kafka/client.js';
+import { OutputProducer } from '../../shared/kafka/output-producer.js';
+import { createLogger } from '../../shared/observability/logger.js';
+import { RuntimeEvents } from '../../shared/runtime/runtime-events.js';
+import type { OutboxEntry } from '../../shared/runtime/state-store.js';
+import { testEndpoints, uniqueName } from '../support/endpoints.js';
+import { createTestTopics, readWholeTopic } from '../support/kafka-test-client.js';
+
+// PITFALLS 9: the kafkajs producer has no linger, so every send is a request. The runtime
+// produces a whole batch's outputs and dead letters, across topics and partitions, with one
+// sendBatch: one produce request per broker, whatever the number of records.
+
+describe('output producer', () => {
+  it('sends a batch of outputs over two topics and twelve partitions in one produce request', async () => {
+    const { kafkaBrokers } = testEndpoints();
+    const decisions = uniqueName('decisions');
+    const deadLetters = uniqueName('dead-letters');
+    await createTestTopics(kafkaBrokers, [decisions, deadLetters], 12);
+    const producer = new OutputProducer(
+      createKafka({
+        brokers: kafkaBrokers.split(','),
+        clientId: 'producer-test',
+        logger: createLogger({ level: 'silent', name: 'test' }),
+      }),
+      new RuntimeEvents(),
+    );
+    await producer.connect();
+    try {
+      const entry = (topic: string, i: number): OutboxEntry => ({
+        topic,
+        key: Buffer.from(`c-${i}`).toString('base64'),
+        value: Buffer.from(`value-${i}`).toString('base64'),
+        headers: { 'vs.event.id': Buffer.from(`id-${i}`).toString('base64') },
+        decisionKind: topic === decisions ? 'segment-changed' : 'dead-letter',
+      });
+      // Warm up: right after topic creation a first send can be retried while leaders settle,
+      // and a retry is a second request. Count only the batch on a settled cluster.
+      await producer.produce([entry(decisions, 9999), entry(deadLetters, 9999)]);
+      const before = producer.produceRequests;
+      await producer.produce([
+        ...Array.from({ length: 450 }, (_, i) => entry(decisions, i)),
+        ...Array.from({ length: 50 }, (_, i) => entry(deadLetters, i)),
+      ]);
+      expect(producer.produceRequests - before).toBe(1);
+    } finally {
+      await producer.disconnect();
+    }
+    const written = await readWholeTopic(kafkaBrokers, decisions);
+    expect(written.flat().length).toBe(451);
+    expect(written.filter((partition) => partition.length > 0).length).toBeGreaterThan(6);
+    expect(written.flat()[0]!.headers['vs.event.id']?.toString()).toMatch(/^id-\d+$/);
+  });
+});

@@ -1,0 +1,240 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generatePurchaseStream } from '../../services/pos-simulator/generate.js';
+import type { PurchaseLike } from '../../services/value-segmentation/purchase-value.js';
+import { DAY_MS, valueSegmentationSettings } from '../../services/value-segmentation/settings.js';
+import { decodeState } from '../../services/value-segmentation/state-codec.js';
+import { createValueSegmentationWorker } from '../../services/value-segmentation/worker.js';
+import { codecFor } from '../../shared/avro/index.js';
+import { FunctionCaller } from '../../shared/redis/function-caller.js';
+import { partitionKeys } from '../../shared/redis/keys.js';
+import type { StepGuard } from '../../shared/runtime/partition-processor.js';
+import type { RawRecord } from '../../shared/runtime/raw-record.js';
+import type { OutboxEntry } from '../../shared/runtime/state-store.js';
+import { computeValueSegmentation, type OracleRecord } from '../oracle/value-segmentation-oracle.js';
+import { testEndpoints, uniqueName } from '../support/endpoints.js';
+import { valueSegmentationProcessor } from '../support/processor-harness.js';
+
+// The partition processor on real Redis (its Lua functions, fencing and offsets), driven the
+// way Kafka would drive it but under our control: random batch sizes, partitions interleaved
+// in random order, re-deliveries, simulated crashes between apply and produce, and pauses
+// at the population barrier. Its outputs and final state must equal the independent oracle.
+
+const PARTITIONS = 4;
+const settings = valueSegmentationSettings({
+  windowsDays: [7, 30],
+  rankingWindowDays: 30,
+  allowedLatenessMs: 2 * DAY_MS,
+  refreshPeriodMs: DAY_MS,
+  publishDelayMs: 2 * DAY_MS,
+  top2Share: 0.05,
+});
+
+function partitionOf(key: string): number {
+  let h = 0;
+  for (const ch of key) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  return h % PARTITIONS;
+}
+
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+let redis: Redis;
+beforeAll(async () => {
+  redis = new Redis(testEndpoints().redisUrl);
+});
+afterAll(async () => {
+  await redis.quit();
+});
+
+async function runScenario(seed: number, options: { crashRate: number; redeliveryRate: number }) {
+  const random = seededRandom(seed);
+  const worker = createValueSegmentationWorker(settings);
+  const prefix = uniqueName('proc-oracle');
+  const purchaseCodec = codecFor('Purchase');
+  const raw: RawRecord[][] = Array.from({ length: PARTITIONS }, () => []);
+  const oracleInput: OracleRecord[][] = Array.from({ length: PARTITIONS }, () => []);
+  for (const record of generatePurchaseStream({
+    seed,
+    customers: 120,
+    events: 2500,
+    spanMs: 150 * DAY_MS,
+    maxLatenessMs: 3 * DAY_MS,
+    lateShare: 0.05,
+    malformedShare: 0.02,
+  })) {
+    const p = partitionOf(record.key);
+    const offset = String(raw[p]!.length * 2 + 5); // offsets are not contiguous (PITFALLS 2)
+    raw[p]!.push({
+      topic: 'purchases',
+      logicalTopic: 'purchases',
+      partition: p,
+      offset,
+      key: Buffer.from(record.key),
+      value: record.value,
+      headers: {},
+      timestamp: String(record.emitAt),
+    });
+    let purchase: PurchaseLike | null = null;
+    try {
+      const decoded = purchaseCodec.decode(record.value) as unknown as PurchaseLike;
+      purchase =
+        worker.inputs[0]!.validate(decoded) === null && decoded.customerId === record.key ? decoded : null;
+    } catch {
+      purchase = null;
+    }
+    oracleInput[p]!.push({ offset, customerId: record.key, purchase });
+  }
+
+  const functions = new FunctionCaller(redis);
+  await functions.load();
+  const outputCodec = codecFor('SegmentChanged');
+  const makeProcessor = (p: number) =>
+    valueSegmentationProcessor({
+      worker,
+      redis,
+      functions,
+      keyPrefix: prefix,
+      partition: p,
+      partitionCount: PARTITIONS,
+      maxBatchRecords: 97,
+      timerLoadLimit: 50,
+    });
+  const processors = Array.from({ length: PARTITIONS }, (_, p) => makeProcessor(p));
+  const position = Array.from({ length: PARTITIONS }, () => 0);
+  const produced: OutboxEntry[] = [];
+  const guard: StepGuard = { check: () => undefined, heartbeat: async () => undefined };
+  let crashes = 0;
+  let redeliveries = 0;
+  let waits = 0;
+
+  let roundsWithoutProgress = 0;
+  while (position.some((pos, p) => pos < raw[p]!.length)) {
+    if (roundsWithoutProgress > 50)
+      throw new Error('no progress: partitions stalled at the population barrier');
+    let progressed = false;
+    const order = [...Array(PARTITIONS).keys()].sort(() => random() - 0.5);
+    for (const p of order) {
+      let processor = processors[p]!;
+      if (!processor.isClaimed) {
+        const leftovers = await processor.claim();
+        produced.push(...leftovers);
+        await processor.ackOutbox(leftovers.length);
+        const applied = processor.appliedOffset('purchases');
+        let next = applied === null ? 0 : raw[p]!.findIndex((r) => BigInt(r.offset) > applied);
+        if (next < 0) next = raw[p]!.length;
+        if (next > 0 && random() < options.redeliveryRate) {
+          next = Math.max(0, next - 1 - Math.floor(random() * 20));
+          redeliveries += 1;
+        }
+        position[p] = next;
+      }
+      if (position[p]! >= raw[p]!.length) continue;
+      const size = 1 + Math.floor(random() * 250);
+      const chunk = raw[p]!.slice(position[p], position[p]! + size);
+      const outcome = await processor.process(chunk, guard);
+      if (random() < options.crashRate) {
+        // Crash after the Redis step, before producing: the outbox must survive for the next owner.
+        crashes += 1;
+        processors[p] = makeProcessor(p);
+        processor = processors[p]!;
+        continue;
+      }
+      produced.push(...outcome.outbox);
+      await processor.ackOutbox(outcome.outbox.length);
+      if (outcome.kind === 'blocked') {
+        waits += 1;
+        const at =
+          outcome.resumeOffset === null
+            ? raw[p]!.length
+            : raw[p]!.findIndex((r) => r.offset === outcome.resumeOffset);
+        if (at > position[p]!) progressed = true;
+        position[p] = at;
+      } else {
+        position[p] = position[p]! + chunk.length;
+        progressed = true;
+      }
+    }
+    roundsWithoutProgress = progressed ? 0 : roundsWithoutProgress + 1;
+  }
+
+  const oracle = computeValueSegmentation({ settings, partitions: oracleInput });
+  expect(oracle.stalledPartitions).toEqual([]);
+
+  // Outputs: the same set of decision ids, each with the same content; repeats carry one id.
+  const byId = new Map<string, Record<string, unknown>>();
+  let duplicates = 0;
+  for (const entry of produced.filter((e) => e.topic === 'segment-changes')) {
+    const event = outputCodec.decode(Buffer.from(entry.value!, 'base64')) as unknown as Record<
+      string,
+      unknown
+    >;
+    const id = String(event.eventId);
+    if (byId.has(id)) {
+      duplicates += 1;
+      expect(event).toEqual(byId.get(id));
+    }
+    byId.set(id, event);
+  }
+  const streamed = [...byId.values()]
+    .map((e) => `${e.eventId} ${e.customerId} ${e.fromSegment}->${e.toSegment} ${e.cause} @${e.occurredAt}`)
+    .sort();
+  const expected = oracle.segmentChanges
+    .map((e) => `${e.eventId} ${e.customerId} ${e.fromSegment}->${e.toSegment} ${e.cause} @${e.occurredAt}`)
+    .sort();
+  expect(streamed).toEqual(expected);
+
+  // Final state: every customer's tier equals the oracle's.
+  const finalTiers = new Map<string, string>();
+  for (let p = 0; p < PARTITIONS; p++) {
+    const states = await redis.hgetall(partitionKeys(prefix, worker.name, p).customers);
+    for (const [id, encoded] of Object.entries(states)) {
+      const tier = decodeState(encoded).tier;
+      if (tier !== null) finalTiers.set(id, tier);
+    }
+  }
+  expect(new Map([...finalTiers].sort())).toEqual(new Map([...oracle.finalTiers].sort()));
+
+  // Dead letters: every malformed, invalid or too-late record is parked exactly once.
+  const deadLetterOffsets = new Set(
+    produced
+      .filter((e) => e.topic === 'purchases.dlq')
+      .map(
+        (e) =>
+          `${Buffer.from(e.headers['vs.dlt.original.partition']!, 'base64')}/${Buffer.from(e.headers['vs.dlt.original.offset']!, 'base64')}`,
+      ),
+  );
+  const expectedDead = new Set<string>();
+  oracleInput.forEach((records, p) => {
+    for (const r of records) if (r.purchase === null) expectedDead.add(`${p}/${r.offset}`);
+  });
+  for (const late of oracle.lateDeadLetters) expectedDead.add(`${late.partition}/${late.offset}`);
+  expect([...deadLetterOffsets].sort()).toEqual([...expectedDead].sort());
+
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length > 0) await redis.del(...keys);
+  return { changes: expected.length, crashes, redeliveries, waits, duplicates, views: oracle.views.length };
+}
+
+describe('partition processor on real Redis equals the oracle', () => {
+  it('with random batches and interleaving', async () => {
+    const stats = await runScenario(11, { crashRate: 0, redeliveryRate: 0 });
+    expect(stats.changes).toBeGreaterThan(50);
+    expect(stats.views).toBeGreaterThan(100);
+  });
+
+  it('with crashes between apply and produce, and re-deliveries', async () => {
+    const stats = await runScenario(29, { crashRate: 0.08, redeliveryRate: 0.5 });
+    expect(stats.crashes).toBeGreaterThan(3);
+    expect(stats.redeliveries).toBeGreaterThan(3);
+    expect(stats.changes).toBeGreaterThan(50);
+  });
+});

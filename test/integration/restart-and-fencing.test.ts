@@ -1,0 +1,427 @@
+import { readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { generatePurchaseStream, type SimulatedRecord } from '../../services/pos-simulator/generate.js';
+import {
+  createValueSegmentationWorker,
+  VALUE_SEGMENTATION,
+} from '../../services/value-segmentation/worker.js';
+import { PartitionFencedError } from '../../shared/errors.js';
+import { FunctionCaller } from '../../shared/redis/function-caller.js';
+import { partitionKeys } from '../../shared/redis/keys.js';
+import { RedisPartitionStore } from '../../shared/redis/partition-store.js';
+import type { StepGuard } from '../../shared/runtime/partition-processor.js';
+import type { RawRecord } from '../../shared/runtime/raw-record.js';
+import type { PartitionStore } from '../../shared/runtime/state-store.js';
+import { testEndpoints } from '../support/endpoints.js';
+import { produceRecords, testKafka, waitFor } from '../support/kafka-test-client.js';
+import { valueSegmentationProcessor } from '../support/processor-harness.js';
+import {
+  appliedOffsets,
+  commitsAheadOfRedis,
+  committedOffsets,
+  compareScenarioWithOracle,
+  createScenario,
+  deleteKeys,
+  idFreeName,
+  killWorker,
+  type OwnRedis,
+  ownRedisServer,
+  PARTITIONS,
+  type Scenario,
+  scenarioSettings,
+  scenarioStream,
+  startScenarioWorker,
+  waitCommittedToEnd,
+} from '../support/scenario.js';
+import { metricSum, type WorkerProcess } from '../support/worker-process.js';
+
+// Restarts, lost Redis writes, fencing and Redis faults (PITFALLS 1, 2, 3, 5, 10, 11): Redis's
+// applied offset is the authority on where to resume, an older owner's steps are rejected, a
+// flushed function library is loaded again, and a Redis outage neither kills the worker nor lets
+// it commit what Redis does not hold. Every run ends equal to the oracle.
+
+let redis: Redis;
+const workers: WorkerProcess[] = [];
+const cleanups: Array<() => Promise<void>> = [];
+
+beforeAll(() => {
+  redis = new Redis(testEndpoints().redisUrl);
+});
+afterEach(async () => {
+  for (const w of workers.splice(0)) await killWorker(w);
+  for (const cleanup of cleanups.splice(0)) await cleanup().catch(() => undefined);
+});
+afterAll(async () => {
+  await redis.quit();
+});
+
+function streamHalves(seed: number): [SimulatedRecord[], SimulatedRecord[]] {
+  const records = [...generatePurchaseStream({ ...scenarioStream, seed })];
+  const half = Math.floor(records.length / 2);
+  return [records.slice(0, half), records.slice(half)];
+}
+
+function produce(scenario: Scenario, records: readonly SimulatedRecord[]): Promise<void> {
+  return produceRecords(
+    scenario.brokers,
+    scenario.purchases,
+    records.map((r) => ({ key: r.key, value: r.value })),
+  );
+}
+
+async function start(scenario: Scenario, name: string, extra: Record<string, string> = {}) {
+  const worker = await startScenarioWorker(scenario, name, extra);
+  workers.push(worker);
+  return worker;
+}
+
+async function stop(worker: WorkerProcess): Promise<void> {
+  worker.kill('SIGTERM');
+  expect((await worker.exited).code).toBe(0);
+}
+
+async function topicEnds(scenario: Scenario): Promise<bigint[]> {
+  const admin = testKafka(scenario.brokers).admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(scenario.purchases);
+    const ends = Array.from({ length: PARTITIONS }, () => 0n);
+    for (const o of offsets) ends[o.partition] = BigInt(o.high);
+    return ends;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Waits until Redis has applied every partition's last record (the end of the topic). */
+async function waitAppliedToEnd(
+  client: Redis,
+  keyPrefix: string,
+  ends: readonly bigint[],
+  timeoutMs = 60_000,
+) {
+  await waitFor(
+    "Redis's applied offsets to reach the end of the topic",
+    async () => {
+      const applied = await appliedOffsets(client, keyPrefix);
+      return ends.every((end, p) => end === 0n || applied[p] === end - 1n);
+    },
+    { timeoutMs, intervalMs: 250 },
+  );
+}
+
+/** DUMPs every key of a partition (null: the key does not exist). */
+async function dumpPartition(keyPrefix: string, partition: number): Promise<Map<string, Buffer | null>> {
+  const dump = new Map<string, Buffer | null>();
+  for (const key of Object.values(partitionKeys(keyPrefix, VALUE_SEGMENTATION, partition))) {
+    dump.set(key, await redis.dumpBuffer(key));
+  }
+  return dump;
+}
+
+/** Puts a partition back as it was at the dump: Redis lost the writes made since (PITFALLS 1). */
+async function restorePartition(dump: ReadonlyMap<string, Buffer | null>): Promise<void> {
+  for (const [key, value] of dump) {
+    await redis.del(key);
+    if (value !== null) await redis.restore(key, 0, value, 'REPLACE');
+  }
+}
+
+describe('restart and fencing', () => {
+  it('replays from Redis when Redis is behind Kafka: one partition rewound, then a fresh key prefix', async () => {
+    const scenario = await createScenario('behind');
+    cleanups.push(() => deleteKeys(redis, scenario.keyPrefix));
+    const [firstHalf, secondHalf] = streamHalves(31);
+
+    // Run 1: the first half, then stop; keep a copy of one partition's Redis state as it is now.
+    await produce(scenario, firstHalf);
+    const w1 = await start(scenario, 'behind-1');
+    await waitCommittedToEnd(scenario);
+    await stop(w1);
+    const midEnds = await topicEnds(scenario);
+    const rewound = midEnds.indexOf(midEnds.reduce((a, b) => (b > a ? b : a)));
+    const dump = await dumpPartition(scenario.keyPrefix, rewound);
+
+    // Run 2: the second half, to the end.
+    await produce(scenario, secondHalf);
+    const w2 = await start(scenario, 'behind-2');
+    await waitCommittedToEnd(scenario);
+    await stop(w2);
+    const ends = await topicEnds(scenario);
+
+    // Redis loses that partition's writes of run 2; Kafka's committed offset stays at the end.
+    await restorePartition(dump);
+    const admin = testKafka(scenario.brokers).admin();
+    await admin.connect();
+    const committed = await committedOffsets(admin, scenario.groupId, scenario.purchases);
+    await admin.disconnect();
+    const before = await appliedOffsets(redis, scenario.keyPrefix);
+    expect(before[rewound]).toBe(midEnds[rewound]! - 1n);
+    expect(committed[rewound]).toBe(ends[rewound]);
+
+    // Run 3: no new record arrives, yet the worker must notice and replay from Redis's offset.
+    const w3 = await start(scenario, 'behind-3');
+    await waitAppliedToEnd(redis, scenario.keyPrefix, ends);
+    const text = await w3.metrics();
+    expect(metricSum(text, 'vs_redis_behind_kafka_total')).toBeGreaterThanOrEqual(1);
+    await stop(w3);
+    const warned = readFileSync(w3.logFile, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('"level":"warn"') && l.includes('Redis is behind Kafka'));
+    expect(warned.length).toBeGreaterThanOrEqual(1);
+    expect(warned[0]).toContain(`"partition":${rewound}`);
+    const afterRewind = await compareScenarioWithOracle(scenario, redis);
+    expect(afterRewind.duplicates).toBeGreaterThan(0);
+
+    // Run 4: all of Redis's state is gone (a fresh key prefix), the group's offsets are at the end.
+    const freshPrefix = idFreeName('behind-fresh');
+    cleanups.push(() => deleteKeys(redis, freshPrefix));
+    const w4 = await start(scenario, 'behind-4', { KEY_PREFIX: freshPrefix });
+    await waitAppliedToEnd(redis, freshPrefix, ends);
+    const fresh = await w4.metrics();
+    expect(metricSum(fresh, 'vs_redis_behind_kafka_total')).toBe(ends.filter((e) => e > 0n).length);
+    await stop(w4);
+    await compareScenarioWithOracle(scenario, redis, freshPrefix);
+  });
+
+  it('fences an older owner: its steps are rejected (PartitionFencedError) and write nothing', async () => {
+    const worker = createValueSegmentationWorker(scenarioSettings);
+    const keyPrefix = idFreeName('fence');
+    cleanups.push(() => deleteKeys(redis, keyPrefix));
+    const functions = new FunctionCaller(redis);
+    await functions.load();
+    const newStore = () => new RedisPartitionStore(redis, functions, keyPrefix, worker.name, 0, 'none', 5000);
+    const processor = (store: PartitionStore) =>
+      valueSegmentationProcessor({
+        worker,
+        redis,
+        functions,
+        keyPrefix,
+        partition: 0,
+        partitionCount: 1,
+        store,
+        maxBatchRecords: 50,
+      });
+    // Offsets with gaps (PITFALLS 2): transaction markers and compaction leave holes.
+    const records: RawRecord[] = [
+      ...generatePurchaseStream({ seed: 5, customers: 20, events: 60, malformedShare: 0, maxLatenessMs: 0 }),
+    ].map((r, i) => ({
+      topic: 'purchases',
+      logicalTopic: 'purchases',
+      partition: 0,
+      offset: String(i * 3 + 1),
+      key: Buffer.from(r.key),
+      value: r.value,
+      headers: {},
+      timestamp: String(r.emitAt),
+    }));
+    const guard: StepGuard = { check: () => undefined, heartbeat: async () => undefined };
+    const keys = Object.values(partitionKeys(keyPrefix, worker.name, 0));
+    const snapshot = async () => {
+      const dumped = await Promise.all(keys.map((k) => redis.dumpBuffer(k)));
+      return dumped.map((d) => d?.toString('base64') ?? null);
+    };
+
+    // Owner A applies a first batch.
+    const a = processor(newStore());
+    await a.claim();
+    await a.process(records.slice(0, 20), guard);
+    expect(a.appliedOffset('purchases')).toBe(BigInt(records[19]!.offset));
+
+    // Owner B claims (a rebalance A did not notice): A's next step is rejected before it writes.
+    const b = processor(newStore());
+    await b.claim();
+    const afterClaim = await snapshot();
+    await expect(a.process(records.slice(20, 40), guard)).rejects.toBeInstanceOf(PartitionFencedError);
+    expect(await snapshot()).toEqual(afterClaim);
+
+    // The apply script itself rejects a stale epoch: A2 reads, then C claims, then A2 applies.
+    const raceStore = newStore();
+    let claimBetweenReadAndApply: (() => Promise<unknown>) | null = null;
+    let beforeApply: Array<string | null> = [];
+    const racing: PartitionStore = {
+      partition: 0,
+      claim: () => raceStore.claim(),
+      read: async (...args) => {
+        const read = await raceStore.read(...args);
+        if (claimBetweenReadAndApply) {
+          await claimBetweenReadAndApply();
+          claimBetweenReadAndApply = null;
+          beforeApply = await snapshot();
+        }
+        return read;
+      },
+      apply: (write) => raceStore.apply(write),
+      snapshot: (...args) => raceStore.snapshot(...args),
+      ackOutbox: (...args) => raceStore.ackOutbox(...args),
+      readIndexRanges: (ranges) => raceStore.readIndexRanges(ranges),
+      makeDurable: () => raceStore.makeDurable(),
+    };
+    const a2 = processor(racing);
+    const { epoch: staleEpoch } = await raceStore.claim();
+    await a2.claim();
+    const c = processor(newStore());
+    claimBetweenReadAndApply = () => c.claim();
+    await expect(a2.process(records.slice(20, 40), guard)).rejects.toBeInstanceOf(PartitionFencedError);
+    expect(beforeApply.length).toBe(keys.length);
+    expect(await snapshot()).toEqual(beforeApply);
+
+    // The other steps of a stale owner are fenced too: outbox ack and population snapshot.
+    const outboxKey = partitionKeys(keyPrefix, worker.name, 0).outbox;
+    const outboxBefore = await redis.llen(outboxKey);
+    await expect(raceStore.ackOutbox(staleEpoch, 1)).rejects.toBeInstanceOf(PartitionFencedError);
+    await expect(raceStore.snapshot(staleEpoch, 0, 0, 'h:', 0)).rejects.toBeInstanceOf(PartitionFencedError);
+    expect(await redis.llen(outboxKey)).toBe(outboxBefore);
+    expect(await snapshot()).toEqual(beforeApply);
+
+    // The current owner goes on from Redis's applied offset and applies the rest.
+    const owner = processor(newStore());
+    await owner.claim();
+    expect(owner.appliedOffset('purchases')).toBe(BigInt(records[19]!.offset));
+    await owner.process(records, guard);
+    expect(owner.appliedOffset('purchases')).toBe(BigInt(records[records.length - 1]!.offset));
+  });
+
+  it('fences a zombie worker (SIGSTOP past its session) that wakes up mid-batch; the run equals the oracle', async () => {
+    const scenario = await createScenario('zombie');
+    cleanups.push(() => deleteKeys(redis, scenario.keyPrefix));
+    const records = [...generatePurchaseStream({ ...scenarioStream, seed: 47 })];
+    await produce(scenario, records);
+    // Small steps, so that the zombie is stopped with a batch half applied.
+    const extra = { SESSION_TIMEOUT_MS: '6000', HEARTBEAT_INTERVAL_MS: '500', MAX_BATCH_RECORDS: '25' };
+    const zombie = await start(scenario, 'zombie-a', extra);
+    await waitFor(
+      'the first worker to apply part of the stream',
+      async () => metricSum(await zombie.metrics().catch(() => ''), 'vs_records_applied_total') >= 500,
+      { timeoutMs: 60_000, intervalMs: 50 },
+    );
+
+    // Kafka's committed offsets must never pass Redis's applied offsets, whoever commits.
+    const admin = testKafka(scenario.brokers).admin();
+    await admin.connect();
+    const violations: string[] = [];
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const committed = await committedOffsets(admin, scenario.groupId, scenario.purchases);
+        violations.push(...commitsAheadOfRedis(committed, await appliedOffsets(redis, scenario.keyPrefix)));
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    })();
+
+    zombie.kill('SIGSTOP');
+    const successor = await start(scenario, 'zombie-b', extra);
+    // The group evicts the frozen member after its session timeout; the successor claims everything.
+    await waitFor(
+      'the successor to claim every partition',
+      async () =>
+        metricSum(await successor.metrics().catch(() => ''), 'vs_partition_claims_total') >= PARTITIONS,
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
+    zombie.kill('SIGCONT');
+    await waitCommittedToEnd(scenario);
+    sampling = false;
+    await sampler;
+    await admin.disconnect();
+    expect(violations).toEqual([]);
+    // The zombie woke up inside a batch it no longer owned: its next step was rejected.
+    const zombieText = await zombie.metrics();
+    expect(metricSum(zombieText, 'vs_partitions_fenced_total')).toBeGreaterThanOrEqual(1);
+    expect(zombie.child.exitCode).toBeNull();
+    await stop(zombie);
+    await stop(successor);
+    await compareScenarioWithOracle(scenario, redis);
+  });
+
+  it('reloads the function library after FUNCTION FLUSH and finishes equal to the oracle', async () => {
+    const own = await ownRedisServer();
+    cleanups.push(() => own.destroy());
+    const client = new Redis(own.url);
+    cleanups.push(async () => void client.disconnect());
+    const scenario = await createScenario('flush', { redisUrl: own.url });
+    const [firstHalf, secondHalf] = streamHalves(37);
+    await produce(scenario, firstHalf);
+    const worker = await start(scenario, 'function-flush');
+    await waitCommittedToEnd(scenario);
+    expect(metricSum(await worker.metrics(), 'vs_redis_function_reloads_total')).toBe(0);
+
+    // The library is gone (as after a restart without persistence, a failover, FUNCTION FLUSH).
+    await client.call('FUNCTION', 'FLUSH', 'SYNC');
+    expect(await client.call('FUNCTION', 'LIST')).toEqual([]);
+    await produce(scenario, secondHalf);
+    await waitCommittedToEnd(scenario);
+    expect(metricSum(await worker.metrics(), 'vs_redis_function_reloads_total')).toBeGreaterThanOrEqual(1);
+    expect(((await client.call('FUNCTION', 'LIST')) as unknown[]).length).toBe(1);
+    await stop(worker);
+    expect(readFileSync(worker.logFile, 'utf8')).toMatch(
+      /"level":"warn".*function library was missing; loaded again/,
+    );
+    await compareScenarioWithOracle(scenario, client);
+  });
+
+  it('rides out a Redis outage: stays alive, turns unready, commits nothing Redis lacks, ends equal to the oracle', async () => {
+    const own: OwnRedis = await ownRedisServer();
+    cleanups.push(() => own.destroy());
+    const scenario = await createScenario('outage', { redisUrl: own.url });
+    const [firstHalf, secondHalf] = streamHalves(43);
+    await produce(scenario, firstHalf);
+    const worker = await start(scenario, 'redis-outage', { READINESS_STALE_MS: '120000' });
+    await waitFor(
+      'the worker to apply part of the stream',
+      async () => {
+        const applied = metricSum(await worker.metrics().catch(() => ''), 'vs_records_applied_total');
+        return applied >= firstHalf.length / 4;
+      },
+      { timeoutMs: 60_000, intervalMs: 50 },
+    );
+    expect(await worker.ready()).toBe(true);
+
+    // Freeze writes, read exactly what Redis holds, and take Redis down (a write in flight is
+    // left with an unknown outcome for the worker).
+    let client = new Redis(own.url);
+    await client.call('CLIENT', 'PAUSE', '10000', 'WRITE');
+    const appliedAtOutage = await appliedOffsets(client, scenario.keyPrefix);
+    client.disconnect();
+    await own.stop();
+    const outageStarted = Date.now();
+    await produce(scenario, secondHalf);
+
+    const admin = testKafka(scenario.brokers).admin();
+    await admin.connect();
+    let notReady = 0;
+    let samples = 0;
+    while (Date.now() - outageStarted < 15_000) {
+      const committed = await committedOffsets(admin, scenario.groupId, scenario.purchases);
+      expect(commitsAheadOfRedis(committed, appliedAtOutage)).toEqual([]);
+      if (!(await worker.ready())) notReady += 1;
+      expect((await fetch(`http://127.0.0.1:${worker.metricsPort}/healthz`)).status).toBe(200);
+      // Metrics stay available during the outage (gauges read from Redis fail alone).
+      const scrape = await fetch(`http://127.0.0.1:${worker.metricsPort}/metrics`);
+      expect(scrape.status).toBe(200);
+      expect(metricSum(await scrape.text(), 'vs_ready')).toBe(0);
+      expect(worker.child.exitCode).toBeNull();
+      samples += 1;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    await admin.disconnect();
+    expect(samples).toBeGreaterThan(10);
+    expect(notReady).toBe(samples);
+
+    // Back on the same port and data: nothing acknowledged was lost; the worker finishes.
+    await own.start();
+    client = new Redis(own.url);
+    cleanups.push(async () => void client.disconnect());
+    const appliedAfter = await appliedOffsets(client, scenario.keyPrefix);
+    appliedAtOutage.forEach((a, p) => {
+      if (a !== null) expect(appliedAfter[p]! >= a, `partition ${p} kept its applied offset`).toBe(true);
+    });
+    await waitCommittedToEnd(scenario);
+    await waitFor('readiness again', () => worker.ready(), { timeoutMs: 30_000 });
+    const text = await worker.metrics();
+    expect(metricSum(text, 'vs_redis_errors_total')).toBeGreaterThan(0);
+    expect(worker.child.exitCode).toBeNull();
+    await stop(worker);
+    await compareScenarioWithOracle(scenario, client);
+  });
+});

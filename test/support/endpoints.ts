@@ -1,0 +1,42 @@
+// What integration and e2e tests use to reach Kafka and Redis. test/support/global-setup.ts
+// decides the endpoints (env, Docker, or deploy/stack.sh) and provides them to every test.
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Comma-separated host:port list (the KAFKA_BROKERS format). */
+    kafkaBrokers: string;
+    /** redis:// URL (the REDIS_URL format). */
+    redisUrl: string;
+  }
+}
+
+export interface TestEndpoints {
+  readonly kafkaBrokers: string;
+  readonly redisUrl: string;
+}
+
+/** The Kafka and Redis of this test run. Call it inside a test or hook, not at import time. */
+export function testEndpoints(): TestEndpoints {
+  return { kafkaBrokers: inject('kafkaBrokers'), redisUrl: inject('redisUrl') };
+}
+
+let sequence = 0;
+
+/**
+ * A name no other test (in this run or an earlier one against the same stack) uses, for topics,
+ * consumer groups and Redis key prefixes: `<prefix>-<time>-<pid>-<n>-<random>`. Characters that
+ * Kafka does not allow in topic names are replaced by '-'.
+ */
+export function uniqueName(prefix: string): string {
+  const safe = prefix.replace(/[^a-zA-Z0-9._-]/g, '-').slice(0, 150);
+  sequence += 1;
+  return [
+    safe,
+    Date.now().toString(36),
+    process.pid.toString(36),
+    sequence.toString(36),
+    randomBytes(3).toString('hex'),
+  ].join('-');
+}

@@ -1,0 +1,134 @@
+import { Kafka, logLevel, type Message } from 'kafkajs';
+import { waitForTopicLeaders } from '../../shared/kafka/create-topics.js';
+
+// Test-side Kafka helpers: produce raw records and read whole topics back, with real kafkajs
+// against the real broker (never a mock).
+
+export interface TopicRecord {
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: Record<string, Buffer>;
+  readonly timestamp: string;
+}
+
+export function testKafka(brokers: string): Kafka {
+  return new Kafka({ clientId: 'valuestream-test', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+}
+
+export async function createTestTopics(
+  brokers: string,
+  names: readonly string[],
+  partitions: number,
+): Promise<void> {
+  const admin = testKafka(brokers).admin();
+  await admin.connect();
+  try {
+    // waitForLeaders is unreliable against KRaft (kafkajs #1563): wait on metadata instead.
+    await admin.createTopics({
+      waitForLeaders: false,
+      topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+    });
+    await waitForTopicLeaders(admin, names, partitions, 60_000);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function produceRecords(
+  brokers: string,
+  topic: string,
+  records: ReadonlyArray<{ key: string | Buffer | null; value: Buffer | null; partition?: number }>,
+  batchSize = 2000,
+): Promise<void> {
+  const producer = testKafka(brokers).producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    for (let i = 0; i < records.length; i += batchSize) {
+      const messages: Message[] = records.slice(i, i + batchSize).map((r) => ({
+        key: r.key,
+        value: r.value,
+        ...(r.partition === undefined ? {} : { partition: r.partition }),
+      }));
+      await producer.send({ topic, acks: -1, messages });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Every record of a topic up to the high watermarks at call time, per partition in offset order. */
+export async function readWholeTopic(brokers: string, topic: string): Promise<TopicRecord[][]> {
+  const kafka = testKafka(brokers);
+  const admin = kafka.admin();
+  await admin.connect();
+  const offsets = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const partitions: TopicRecord[][] = offsets.map(() => []);
+  const remaining = new Map(
+    offsets.filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => [o.partition, BigInt(o.high)]),
+  );
+  if (remaining.size === 0) return partitions;
+  const consumer = kafka.consumer({
+    groupId: `reader-${topic}-${process.hrtime.bigint()}`,
+    maxBytesPerPartition: 4 * 1024 * 1024,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await new Promise<void>((resolve, reject) => {
+    const timeout = setTimeout(() => reject(new Error(`timed out reading ${topic}`)), 300_000);
+    consumer
+      .run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          const high = remaining.get(batch.partition);
+          for (const m of batch.messages) {
+            if (high !== undefined && BigInt(m.offset) < high) {
+              const headers: Record<string, Buffer> = {};
+              for (const [k, v] of Object.entries(m.headers ?? {}))
+                if (v !== undefined) headers[k] = Buffer.from(Array.isArray(v) ? v[0]! : v);
+              partitions[batch.partition]!.push({
+                partition: batch.partition,
+                offset: m.offset,
+                key: m.key,
+                value: m.value,
+                headers,
+                timestamp: m.timestamp,
+              });
+            }
+          }
+          if (high !== undefined && BigInt(batch.lastOffset()) + 1n >= high)
+            remaining.delete(batch.partition);
+          if (remaining.size === 0) {
+            clearTimeout(timeout);
+            resolve();
+          }
+        },
+      })
+      .catch(reject);
+  });
+  await consumer.disconnect();
+  return partitions;
+}
+
+/** Polls until `condition` holds (no sleeps of fixed length in tests). */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | null | false>,
+  { timeoutMs = 120_000, intervalMs = 250 } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== null && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}

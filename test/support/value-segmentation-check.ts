@@ -1,0 +1,130 @@
+import type { Redis } from 'ioredis';
+import { expect } from 'vitest';
+import type { PurchaseLike } from '../../services/value-segmentation/purchase-value.js';
+import type { ValueSegmentationSettings } from '../../services/value-segmentation/settings.js';
+import { decodeState } from '../../services/value-segmentation/state-codec.js';
+import { createValueSegmentationWorker } from '../../services/value-segmentation/worker.js';
+import { codecFor } from '../../shared/avro/index.js';
+import { partitionKeys } from '../../shared/redis/keys.js';
+import {
+  computeValueSegmentation,
+  type OracleOutput,
+  type OracleRecord,
+} from '../oracle/value-segmentation-oracle.js';
+import type { TopicRecord } from './kafka-test-client.js';
+
+// Checks a value-segmentation run against the oracle: the input topic as Kafka holds it (the
+// order the worker saw), the output topic, and the final state in Redis.
+
+export function oracleInputFrom(
+  purchases: TopicRecord[][],
+  settings: ValueSegmentationSettings,
+  futureToleranceMs = 86_400_000,
+): OracleRecord[][] {
+  const worker = createValueSegmentationWorker(settings);
+  const codec = codecFor('Purchase');
+  return purchases.map((records) =>
+    records.map((r) => {
+      const key = r.key?.toString('utf8') ?? '';
+      let purchase: PurchaseLike | null = null;
+      try {
+        const decoded = codec.decode(r.value ?? Buffer.alloc(0)) as unknown as PurchaseLike;
+        const valid =
+          worker.inputs[0]!.validate(decoded) === null &&
+          decoded.customerId === key &&
+          decoded.occurredAt <= Number(r.timestamp) + futureToleranceMs;
+        purchase = valid ? decoded : null;
+      } catch {
+        purchase = null;
+      }
+      return { offset: r.offset, customerId: key, purchase };
+    }),
+  );
+}
+
+export interface RunComparison {
+  readonly oracle: OracleOutput;
+  readonly outputs: number;
+  readonly duplicates: number;
+  readonly deadLetters: number;
+}
+
+export async function compareWithOracle(args: {
+  settings: ValueSegmentationSettings;
+  purchases: TopicRecord[][];
+  segmentChanges: TopicRecord[][];
+  deadLetters: TopicRecord[][];
+  redis: Redis;
+  keyPrefix: string;
+}): Promise<RunComparison> {
+  const oracle = computeValueSegmentation({
+    settings: args.settings,
+    partitions: oracleInputFrom(args.purchases, args.settings),
+  });
+  expect(oracle.stalledPartitions).toEqual([]);
+
+  const codec = codecFor('SegmentChanged');
+  const byId = new Map<string, Record<string, unknown>>();
+  let duplicates = 0;
+  for (const record of args.segmentChanges.flat()) {
+    const event = codec.decode(record.value!) as unknown as Record<string, unknown>;
+    const id = String(event.eventId);
+    const seen = byId.get(id);
+    if (seen) {
+      duplicates += 1;
+      expect(event, 'a repeated output carries the same content under its id').toEqual(seen);
+    }
+    byId.set(id, event);
+  }
+  const line = (e: {
+    eventId: unknown;
+    customerId: unknown;
+    fromSegment: unknown;
+    toSegment: unknown;
+    cause: unknown;
+    occurredAt: unknown;
+  }) => `${e.eventId} ${e.customerId} ${e.fromSegment}->${e.toSegment} ${e.cause} @${e.occurredAt}`;
+  const streamed = [...byId.values()].map((e) => line(e as never)).sort();
+  const expected = oracle.segmentChanges.map(line).sort();
+  expect(streamed.length).toBe(expected.length);
+  expect(streamed).toEqual(expected);
+
+  const worker = createValueSegmentationWorker(args.settings);
+  const finalTiers = new Map<string, string>();
+  for (let p = 0; p < args.purchases.length; p++) {
+    const states = await args.redis.hgetall(partitionKeys(args.keyPrefix, worker.name, p).customers);
+    for (const [id, encoded] of Object.entries(states)) {
+      const tier = decodeState(encoded).tier;
+      if (tier !== null) finalTiers.set(id, tier);
+    }
+  }
+  expect(new Map([...finalTiers].sort())).toEqual(new Map([...oracle.finalTiers].sort()));
+
+  const deadLettered = new Set(
+    args.deadLetters
+      .flat()
+      .map((r) => `${r.headers['vs.dlt.original.partition']}/${r.headers['vs.dlt.original.offset']}`),
+  );
+  const expectedDead = new Set<string>();
+  oracleInputFrom(args.purchases, args.settings).forEach((records, p) => {
+    for (const r of records) if (r.purchase === null) expectedDead.add(`${p}/${r.offset}`);
+  });
+  for (const late of oracle.lateDeadLetters) expectedDead.add(`${late.partition}/${late.offset}`);
+  expect([...deadLettered].sort()).toEqual([...expectedDead].sort());
+  return { oracle, outputs: byId.size, duplicates, deadLetters: args.deadLetters.flat().length };
+}
+
+/** Resolves when the worker's group has committed up to the end of every partition of `topic`. */
+export async function committedToEnd(
+  admin: import('kafkajs').Admin,
+  groupId: string,
+  topic: string,
+): Promise<boolean> {
+  const ends = await admin.fetchTopicOffsets(topic);
+  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  return ends.every((end) => {
+    if (end.high === end.low) return true;
+    const c = committed?.partitions.find((p) => p.partition === end.partition);
+    return c !== undefined && BigInt(c.offset) >= BigInt(end.high);
+  });
+}

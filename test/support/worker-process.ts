@@ -1,0 +1,87 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+// Workers under test run as real processes (so SIGKILL, SIGTERM and SIGSTOP mean what they
+// mean in production), started with tsx from the repo.
+
+const repoRoot = new URL('../../', import.meta.url).pathname;
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+export interface WorkerProcess {
+  readonly child: ChildProcess;
+  readonly metricsPort: number;
+  readonly logFile: string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  metrics(): Promise<string>;
+  ready(): Promise<boolean>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+export async function startWorkerProcess(
+  entry: string,
+  env: Record<string, string>,
+  name: string,
+): Promise<WorkerProcess> {
+  const metricsPort = await freePort();
+  const logDir = join(repoRoot, '.cache', 'test-logs');
+  mkdirSync(logDir, { recursive: true });
+  const logFile = join(logDir, `${name}-${Date.now()}-${metricsPort}.log`);
+  const log = createWriteStream(logFile);
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, entry)], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env, METRICS_PORT: String(metricsPort), METRICS_HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  const exited = once(child, 'exit').then(([code, signal]) => ({
+    code: code as number | null,
+    signal: signal as NodeJS.Signals | null,
+  }));
+  const get = async (path: string) => {
+    const response = await fetch(`http://127.0.0.1:${metricsPort}${path}`);
+    return { status: response.status, text: await response.text() };
+  };
+  return {
+    child,
+    metricsPort,
+    logFile,
+    exited,
+    metrics: async () => (await get('/metrics')).text,
+    ready: async () => {
+      try {
+        return (await get('/readyz')).status === 200;
+      } catch {
+        return false;
+      }
+    },
+    kill: (signal) => {
+      child.kill(signal);
+    },
+  };
+}
+
+/** Sum of a Prometheus counter/gauge over all its label sets in a /metrics text. */
+export function metricSum(text: string, name: string, labelFilter?: (labels: string) => boolean): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})?\s+(\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    if (labelFilter && !labelFilter(match[3] ?? '')) continue;
+    sum += Number(match[4]);
+  }
+  return sum;
+}
