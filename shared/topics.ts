@@ -57,7 +57,13 @@ export function deadLetterTopicOf(topic: string): string {
 
 /** Every topic to create: the catalogue plus a dead-letter topic per input topic. */
 export function allTopicNames(): string[] {
-  const inputs = [topicCatalogue.purchases, topicCatalogue.interactions, topicCatalogue.customerProfiles];
+  // Segment changes are an output of value segmentation and an input of the other workers.
+  const inputs = [
+    topicCatalogue.purchases,
+    topicCatalogue.interactions,
+    topicCatalogue.customerProfiles,
+    topicCatalogue.segmentChanges,
+  ];
   return [
     ...Object.values(topicCatalogue).map((t) => t.name),
     ...inputs.map((t) => deadLetterTopicOf(t.name)),

@@ -14,6 +14,12 @@ describe('validateCustomerProfile', () => {
     expect(code({ ...sampleConsumerProfile(), signedUpAt: Date.UTC(1985, 4, 1) })).toBeNull();
   });
 
+  it('accepts a business whose headcount is unknown (valid, but no headcount estimate can use it)', () => {
+    const b = sampleBusinessProfile();
+    expect(code({ ...b, business: null })).toBeNull();
+    expect(code({ ...b, business: { headcount: 0, industry: 'H' } })).toBeNull();
+  });
+
   it('INVALID_FIELD: envelope', () => {
     expect(code({ ...sampleConsumerProfile(), eventId: '' })).toBe(ReasonCode.INVALID_FIELD);
     expect(code({ ...sampleConsumerProfile(), customerId: '' })).toBe(ReasonCode.INVALID_FIELD);
@@ -29,8 +35,8 @@ describe('validateCustomerProfile', () => {
 
   it('INVALID_FIELD: business data must match the customer type', () => {
     const b = sampleBusinessProfile();
-    expect(code({ ...b, business: null })).toBe(ReasonCode.INVALID_FIELD);
-    expect(code({ ...b, business: { headcount: 0, industry: 'H' } })).toBe(ReasonCode.INVALID_FIELD);
+    expect(code({ ...b, business: { headcount: -1, industry: 'H' } })).toBe(ReasonCode.INVALID_FIELD);
+    expect(code({ ...b, business: { headcount: 2.5, industry: 'H' } })).toBe(ReasonCode.INVALID_FIELD);
     expect(code({ ...b, business: { headcount: 5, industry: '' } })).toBe(ReasonCode.INVALID_FIELD);
     expect(code({ ...b, householdMembers: [{ ageBand: 'ADULT_19_64' }] })).toBe(ReasonCode.INVALID_FIELD);
     expect(code({ ...sampleConsumerProfile(), business: { headcount: 3, industry: 'G' } })).toBe(

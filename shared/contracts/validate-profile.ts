@@ -36,13 +36,15 @@ export function validateCustomerProfile(
   }
 
   if (event.customerType === 'BUSINESS') {
-    if (event.business === null) return reject(ReasonCode.INVALID_FIELD, 'business is required for BUSINESS');
     if (event.householdMembers.length > 0) {
       return reject(ReasonCode.INVALID_FIELD, 'householdMembers is not allowed for BUSINESS');
     }
+    // A business whose headcount is not known (business null, headcount 0) is a valid profile
+    // that no headcount-based estimate can use: workers count it, they do not dead-letter it.
+    if (event.business === null) return null;
     const { headcount, industry } = event.business;
-    if (!Number.isInteger(headcount) || headcount < 1 || headcount > MAX_HEADCOUNT) {
-      return reject(ReasonCode.INVALID_FIELD, `business.headcount must be 1-${MAX_HEADCOUNT}`);
+    if (!Number.isInteger(headcount) || headcount < 0 || headcount > MAX_HEADCOUNT) {
+      return reject(ReasonCode.INVALID_FIELD, `business.headcount must be 0 (unknown) to ${MAX_HEADCOUNT}`);
     }
     if (industry.trim().length === 0) return reject(ReasonCode.INVALID_FIELD, 'business.industry is empty');
   } else if (event.business !== null) {

@@ -1,9 +1,11 @@
 import type { Admin, Batch, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { PartitionFencedError, StateVersionConflictError, ValuestreamError } from '../errors.js';
 import { type Logger, scrubText } from '../observability/logger.js';
+import { isRedisConnectionError } from '../redis/connection-errors.js';
 import type { PartitionProcessor, ProcessOutcome, StepGuard } from '../runtime/partition-processor.js';
 import type { RawRecord } from '../runtime/raw-record.js';
 import type { RuntimeEvents } from '../runtime/runtime-events.js';
+import { coPartitionedAssigner } from './co-partitioned-assigner.js';
 import type { OutputProducer } from './output-producer.js';
 
 export interface WorkerConsumerOptions {
@@ -59,6 +61,8 @@ export class WorkerConsumer {
   constructor(private readonly options: WorkerConsumerOptions) {
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
+      // Co-partitioning: partition p of every input goes to one member (the state of p is one).
+      partitionAssigners: [coPartitionedAssigner],
       sessionTimeout: options.sessionTimeoutMs,
       heartbeatInterval: options.heartbeatIntervalMs,
       maxBytesPerPartition: options.maxBytesPerPartition,
@@ -592,6 +596,7 @@ function isTransient(error: unknown): boolean {
   const e = error as { retriable?: boolean; name?: string };
   return (
     e?.retriable === true ||
+    isRedisConnectionError(error) ||
     e?.name === 'KafkaJSNumberOfRetriesExceeded' ||
     e?.name === 'KafkaJSConnectionError'
   );

@@ -144,7 +144,9 @@ export class PartitionProcessor<E, S, G> {
     while (index < prepared.length || advancePending) {
       guard.check();
       const chunk = prepared.slice(index, index + limits.maxBatchRecords);
-      const eventTimes = chunk.flatMap((p) => (p.kind === 'event' ? [p.input.eventTime] : []));
+      const eventTimes = chunk.flatMap((p) =>
+        p.kind === 'event' && !this.isTable(p.record) ? [p.input.eventTime] : [],
+      );
       const target = advancePending ? advanceTo! : eventTimes.length ? Math.max(...eventTimes) : null;
       const customerIds = [
         ...new Set(chunk.flatMap((p) => (p.kind === 'event' ? [p.input.customerId] : []))),
@@ -177,7 +179,17 @@ export class PartitionProcessor<E, S, G> {
       };
 
       for (const item of chunk) {
-        if (item.kind === 'event') {
+        if (item.kind === 'event' && this.isTable(item.record)) {
+          // A table record (a profile, a known tier) is state that takes effect by its own
+          // event time: applied on arrival, never late, and it does not move stream time.
+          const ctx = this.context(
+            s ?? item.input.eventTime,
+            causation.record(item.input.source.topic, this.partition, item.input.source.offset),
+          );
+          const decision = worker.decide(segment.stateOf(item.input.customerId), item.input, ctx);
+          this.mergeDecision(segment, item.input.customerId, decision);
+          segment.recordsApplied += 1;
+        } else if (item.kind === 'event') {
           const t = item.input.eventTime;
           if (s !== null && t < s - worker.allowedLatenessMs) {
             this.addDeadLetter(
@@ -261,6 +273,10 @@ export class PartitionProcessor<E, S, G> {
     const startedAt = meta.startedAt ?? startedInThisStep;
     const afterExclusive = s === startedAt ? s : s - 1;
     return nextPopulationInstant(afterExclusive, upTo, population.periodMs, population.publishDelayMs, meta);
+  }
+
+  private isTable(record: RawRecord): boolean {
+    return this.options.inputs.get(record.topic)?.definition.kind === 'table';
   }
 
   private fireTimers(segment: Segment<S>, upTo: number): void {
@@ -451,6 +467,8 @@ export class PartitionProcessor<E, S, G> {
       durationMs: performance.now() - started,
       streamTime: this.meta.streamTime,
     });
+    if (segment.observations.length > 0)
+      this.options.events.emit('observations', { observations: segment.observations });
     await guard.heartbeat();
   }
 

@@ -31,7 +31,7 @@ export interface RunWorkerOptions<E, S, G> {
   readonly config: RuntimeConfig;
   readonly logger?: Logger;
   /** Extra metrics of the worker, registered on the runtime's registry. */
-  readonly registerMetrics?: (registry: Registry, population: PopulationStore) => void;
+  readonly registerMetrics?: (registry: Registry, population: PopulationStore, events: RuntimeEvents) => void;
   /** Process-level behaviour (signals, exit); off for in-process tests. */
   readonly handleSignals?: boolean;
 }
@@ -199,7 +199,7 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
     },
   });
 
-  options.registerMetrics?.(metrics.registry, population);
+  options.registerMetrics?.(metrics.registry, population, events);
   const collectErrors = new Counter({
     name: 'vs_metric_collect_errors_total',
     help: 'Scrape-time metric collections that failed or timed out (e.g. gauges read from Redis while it is down)',

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { Observation } from './worker-definition.js';
 
 // The runtime emits typed instrumentation events (kafkajs's style); metrics and logs
 // subscribe to them. Business logic never calls prom-client or the logger.
@@ -43,6 +44,8 @@ export interface RuntimeEventMap {
   groupJoined: { partitions: number[] };
   rebalancing: Record<string, never>;
   offsetsCommitted: { topic: string; partition: number; offset: string };
+  /** Measurements reported by decisions of a step that Redis has applied. */
+  observations: { observations: ReadonlyArray<Observation> };
 }
 
 export type RuntimeEventName = keyof RuntimeEventMap;

@@ -1,6 +1,6 @@
 import type { OutboxEntry, SegmentWrite } from './state-store.js';
 import { TimerQueue } from './timer-queue.js';
-import type { CustomerDecision } from './worker-definition.js';
+import type { CustomerDecision, Observation } from './worker-definition.js';
 
 /**
  * The working set of one atomic step: customer states read from Redis and changed in memory,
@@ -17,6 +17,7 @@ export class Segment<S> {
   private readonly timerSets = new Map<string, number>();
   private readonly timerDeletes = new Set<string>();
   readonly outbox: OutboxEntry[] = [];
+  readonly observations: Observation[] = [];
   recordsApplied = 0;
   deadLettered = 0;
   timersFired = 0;
@@ -90,6 +91,7 @@ export class Segment<S> {
       }
     }
     this.outbox.push(...outputs);
+    if (decision.observations) this.observations.push(...decision.observations);
   }
 
   addDeadLetter(entry: OutboxEntry): void {

@@ -53,6 +53,17 @@ export interface CounterDelta {
   readonly delta: number;
 }
 
+/**
+ * A measurement a decision reports for metrics (a share of wallet, an evaluation outcome).
+ * Labels are bounded business values, never customer ids. Reported after the step is applied;
+ * a re-delivered step reports again (metrics are per process, not exact counts).
+ */
+export interface Observation {
+  readonly metric: string;
+  readonly value: number;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
 /** What a pure decision returns for one customer. */
 export interface CustomerDecision<S> {
   /** New state; null deletes the customer's state. */
@@ -65,6 +76,7 @@ export interface CustomerDecision<S> {
    */
   readonly indexScore?: number | null;
   readonly counters?: readonly CounterDelta[];
+  readonly observations?: readonly Observation[];
 }
 
 /** What a decision may know besides state and event. Deterministic: no wall clock. */
@@ -89,6 +101,12 @@ export interface Rejection {
 export interface InputDefinition<E> {
   /** Topic name key in the topic catalogue (shared/topics.ts), e.g. "purchases". */
   readonly topic: string;
+  /**
+   * `stream` (default): the record moves stream time and is dead-lettered when later than the
+   * allowed lateness. `table` (profiles, known tiers): applied on arrival whatever its event
+   * time, never late, never moves stream time; the worker makes it take effect by event time.
+   */
+  readonly kind?: 'stream' | 'table';
   /** Avro schema name in schemas/ used to decode the value. */
   readonly schema: string;
   /** Semantic validation after decoding; return a rejection to dead-letter the record. */
