@@ -16,10 +16,12 @@ import type {
   WorkerDefinition,
 } from '../../shared/runtime/worker-definition.js';
 
-/** One record of the input topic: `value` null stands for bytes that did not decode. */
+/** One record of an input topic: `value` null stands for bytes that did not decode. */
 export interface DriverRecord<E> {
   readonly offset: string;
   readonly value: E | null;
+  /** Logical input topic; the worker's first input when absent. */
+  readonly topic?: string;
 }
 
 export interface DriverDeadLetter {
@@ -92,7 +94,6 @@ export class InMemoryRuntime<E, S, G> {
     private readonly worker: WorkerDefinition<E, S, G>,
     partitionCount: number,
   ) {
-    if (worker.inputs.length !== 1) throw new Error('the in-memory driver handles workers with one input');
     this.stores = Array.from({ length: partitionCount }, () => new PartitionStore<G>());
     this.records = Array.from({ length: partitionCount }, () => []);
   }
@@ -132,8 +133,11 @@ export class InMemoryRuntime<E, S, G> {
     };
   }
 
-  private get input() {
-    return this.worker.inputs[0]!;
+  private inputOf(record: DriverRecord<E>) {
+    const topic = record.topic ?? this.worker.inputs[0]!.topic;
+    const input = this.worker.inputs.find((i) => i.topic === topic);
+    if (!input) throw new Error(`the worker has no input ${topic}`);
+    return input;
   }
 
   private canStep(p: number): boolean {
@@ -150,6 +154,32 @@ export class InMemoryRuntime<E, S, G> {
   private step(p: number): void {
     const store = this.stores[p]!;
     const record = this.records[p]![store.nextRecord]!;
+    const input = this.inputOf(record);
+    if (store.pausedAt === null && input.kind === 'table') {
+      // A table record: applied on arrival, never late, stream time unchanged.
+      const rejection = this.rejectionOf(record, null);
+      if (rejection !== null) {
+        this.deadLetters.push({ partition: p, offset: record.offset, reasonCode: rejection });
+      } else {
+        const event = record.value!;
+        const customerId = input.customerIdOf(event);
+        const t = input.eventTimeOf(event);
+        const ctx = this.context(p, store.streamTime ?? t, `${input.topic}/${p}/${record.offset}`);
+        const decision = this.worker.decide(
+          this.stateOf(store, customerId),
+          {
+            source: { topic: input.topic, partition: p, offset: record.offset },
+            customerId,
+            eventTime: t,
+            event,
+          },
+          ctx,
+        );
+        this.apply(p, customerId, decision, store.streamTime ?? t);
+      }
+      store.nextRecord += 1;
+      return;
+    }
     if (store.pausedAt === null) {
       const rejection = this.rejectionOf(record, store.streamTime);
       if (rejection !== null) {
@@ -159,24 +189,24 @@ export class InMemoryRuntime<E, S, G> {
       }
       if (store.streamTime === null) {
         // The first record of a partition processes no instants before it.
-        store.streamTime = this.input.eventTimeOf(record.value!);
+        store.streamTime = input.eventTimeOf(record.value!);
         store.instantsDoneThrough = store.streamTime;
       }
     }
     const event = record.value!;
-    const t = this.input.eventTimeOf(event);
+    const t = input.eventTimeOf(event);
     if (t > store.streamTime!) {
       // Stream time advances: first every instant in (s, t], in time order; this may pause.
       if (!this.processInstantsThrough(p, t)) return;
       store.streamTime = t;
     }
-    const customerId = this.input.customerIdOf(event);
-    const cause = `${this.input.topic}/${p}/${record.offset}`;
+    const customerId = input.customerIdOf(event);
+    const cause = `${input.topic}/${p}/${record.offset}`;
     const ctx = this.context(p, store.streamTime!, cause);
     const decision = this.worker.decide(
       this.stateOf(store, customerId),
       {
-        source: { topic: this.input.topic, partition: p, offset: record.offset },
+        source: { topic: input.topic, partition: p, offset: record.offset },
         customerId,
         eventTime: t,
         event,
@@ -194,9 +224,10 @@ export class InMemoryRuntime<E, S, G> {
    */
   private rejectionOf(record: DriverRecord<E>, streamTime: number | null): string | null {
     if (record.value === null) return 'AVRO_DECODE';
-    const rejection = this.input.validate(record.value);
+    const input = this.inputOf(record);
+    const rejection = input.validate(record.value);
     if (rejection !== null) return rejection.reasonCode;
-    const t = this.input.eventTimeOf(record.value);
+    const t = input.eventTimeOf(record.value);
     if (streamTime !== null && t < streamTime - this.worker.allowedLatenessMs) return 'LATE_EVENT';
     return null;
   }
