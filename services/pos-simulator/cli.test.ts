@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { parseCli, runToEnd, simulationOptions } from './cli.js';
+import {
+  consumptionOptions,
+  type OutgoingRecord,
+  parseCli,
+  runToEnd,
+  SimulatorStream,
+  simulationOptions,
+} from './cli.js';
+import { generateConsumptionTraffic } from './consumption.js';
 import { DAY_MS, PurchaseSimulation } from './generate.js';
+import { groupByTopic } from './producer.js';
 
 describe('simulator command line', () => {
   it('has live-demo defaults and reads KAFKA_BROKERS and TOPIC_PREFIX', () => {
@@ -15,12 +24,112 @@ describe('simulator command line', () => {
       topic: 'dev-purchases',
       brokers: ['k1:9092', 'k2:9092'],
       dryRun: false,
+      consumptionCustomers: 0,
+      consumptionDays: 240,
+      consumptionLiveDays: 30,
+      profilesTopic: 'dev-customer-profiles',
     });
+    if (cli === 'help') throw new Error('unexpected');
+    expect(consumptionOptions(cli, Date.UTC(2025, 0, 1))).toBeNull();
   });
 
   it('takes a topic prefix or a whole topic', () => {
     expect(parseCli(['--topic-prefix', 't1.'], {})).toMatchObject({ topic: 't1.purchases' });
     expect(parseCli(['--topic', 'other'], { TOPIC_PREFIX: 'x-' })).toMatchObject({ topic: 'other' });
+    expect(parseCli(['--topic-prefix', 't1.'], {})).toMatchObject({ profilesTopic: 't1.customer-profiles' });
+    expect(parseCli(['--profiles-topic', 'p'], {})).toMatchObject({ profilesTopic: 'p' });
+  });
+
+  it('maps the consumption options: history before the live phase, some days after', () => {
+    const cli = parseCli(
+      [
+        '--seed',
+        '9',
+        '--consumption-customers',
+        '300',
+        '--consumption-days',
+        '200',
+        '--consumption-live-days',
+        '10',
+        '--consumption-partial-share',
+        '0.5',
+        '--consumption-business-share',
+        '0.4',
+      ],
+      {},
+    );
+    if (cli === 'help') throw new Error('unexpected');
+    const liveFrom = Date.UTC(2025, 0, 1);
+    expect(consumptionOptions(cli, liveFrom)).toEqual({
+      seed: 9,
+      customers: 300,
+      startTime: liveFrom - 200 * DAY_MS,
+      spanDays: 210,
+      businessShare: 0.4,
+      partialShare: 0.5,
+      currency: 'EUR',
+    });
+    expect(() => parseCli(['--consumption-customers', '-1'], {})).toThrow(/--consumption-customers/);
+    expect(() => parseCli(['--consumption-partial-share', '2'], {})).toThrow(/--consumption-partial-share/);
+    expect(() =>
+      parseCli(
+        ['--consumption-customers', '5', '--consumption-days', '0', '--consumption-live-days', '0'],
+        {},
+      ),
+    ).toThrow(/consumption span/);
+  });
+
+  it('merges profiles and consumption purchases into the stream in emission order, ending with it', () => {
+    const cli = parseCli(
+      [
+        ...['--seed', '4', '--customers', '200', '--history-days', '5', '--rate', '20', '--events', '3000'],
+        ...['--consumption-customers', '80', '--consumption-days', '200', '--consumption-live-days', '2'],
+        ...['--topic-prefix', 't.'],
+      ],
+      {},
+    );
+    if (cli === 'help') throw new Error('unexpected');
+    const liveFrom = Date.UTC(2025, 0, 1);
+    const consumption = generateConsumptionTraffic(consumptionOptions(cli, liveFrom)!);
+    const stream = new SimulatorStream(
+      new PurchaseSimulation(simulationOptions(cli, liveFrom)),
+      consumption,
+      {
+        purchases: cli.topic,
+        profiles: cli.profilesTopic,
+      },
+    );
+    const records: OutgoingRecord[] = [];
+    for (let r = stream.next(); r; r = stream.next()) records.push(r);
+    expect(records.every((r, i) => i === 0 || records[i - 1]!.emitAt <= r.emitAt)).toBe(true);
+    const bySource = (source: string) => records.filter((r) => r.source === source);
+    expect(bySource('pos')).toHaveLength(3000);
+    expect(bySource('profile')).toHaveLength(consumption.profiles.length);
+    expect(bySource('profile').every((r) => r.topic === 't.customer-profiles')).toBe(true);
+    expect(bySource('consumption').every((r) => r.topic === 't.purchases')).toBe(true);
+    // The stream ends with the point-of-sale stream: consumption records due later are not produced.
+    const lastPos = bySource('pos').at(-1)!.emitAt;
+    const due = consumption.purchases.filter((r) => r.emitAt <= lastPos);
+    expect(due.length).toBeLessThan(consumption.purchases.length);
+    const produced = Buffer.concat(bySource('consumption').map((r) => r.value));
+    expect(produced.equals(Buffer.concat(due.map((r) => r.value)))).toBe(true);
+    expect(stream.produced()).toEqual({
+      pos: 3000,
+      consumption: due.length,
+      profile: consumption.profiles.length,
+    });
+    // Consumption history comes first: its first records are long before the point-of-sale history.
+    expect(records[0]!.source).toBe('profile');
+    expect(records[0]!.emitAt).toBeLessThan(liveFrom - 150 * DAY_MS);
+  });
+
+  it('groups a batch by topic for one sendBatch, keeping the order within each topic', () => {
+    const r = (topic: string, key: string) => ({ topic, key, value: Buffer.from(key) });
+    const groups = groupByTopic([r('a', '1'), r('b', '2'), r('a', '3')]);
+    expect(groups.map((g) => [g.topic, g.messages.map((m) => m.key)])).toEqual([
+      ['a', ['1', '3']],
+      ['b', ['2']],
+    ]);
   });
 
   it('rejects bad values and unknown flags', () => {
@@ -60,5 +169,24 @@ describe('simulator command line', () => {
     expect(summary.records).toBe(5000);
     expect(summary.valueShare.top20).toBeGreaterThan(0.5);
     expect(summary.lapsedShareOfBuyers).toBeGreaterThan(0);
+    expect(summary).not.toHaveProperty('consumption');
+  });
+
+  it('summarises a dry run with consumption traffic', () => {
+    const consumption = generateConsumptionTraffic({
+      seed: 1,
+      customers: 50,
+      startTime: Date.UTC(2023, 6, 1),
+    });
+    const sim = new PurchaseSimulation({ seed: 1, customers: 500, events: 5000 });
+    const summary = runToEnd(new SimulatorStream(sim, consumption, { purchases: 'p', profiles: 'q' }));
+    expect(summary.records).toBe(5000);
+    expect(summary.consumption).toEqual({
+      customers: 50,
+      profilesProduced: consumption.profiles.length,
+      purchasesProduced: consumption.purchases.length,
+      profilesGenerated: consumption.profiles.length,
+      purchasesGenerated: consumption.purchases.length,
+    });
   });
 });

@@ -1,9 +1,16 @@
-// The simulator's command line: parsing, mapping to simulator options, and the dry-run summary.
+// The simulator's command line: parsing, mapping to simulator options, the merge of the
+// point-of-sale stream with consumption-driven traffic, and the dry-run summary.
 // Pure apart from running the simulation; main.ts does the I/O.
 
 import { parseArgs } from 'node:util';
 import { topicCatalogue } from '../../shared/topics.js';
-import { DAY_MS, type PurchaseSimulation, type PurchaseStreamOptions } from './generate.js';
+import type { ConsumptionTraffic, ConsumptionTrafficOptions, SimulatedProfileRecord } from './consumption.js';
+import {
+  DAY_MS,
+  type PurchaseSimulation,
+  type PurchaseStreamOptions,
+  type SimulatedRecord,
+} from './generate.js';
 
 export const HELP = `usage: npm run simulator -- [options]
 
@@ -23,6 +30,17 @@ export const HELP = `usage: npm run simulator -- [options]
   --batch-size <n>         records per sendBatch (default 500)
   --linger-ms <ms>         live mode: send when the next record is further away (default 50)
   --brokers <list>         Kafka bootstrap servers (default: $KAFKA_BROKERS or 127.0.0.1:19092)
+  --consumption-customers <n>
+                           also produce profiles and consumption-driven purchases of n more
+                           customers (ids sow-000001...) for share of wallet (default 0: off)
+  --consumption-days <d>   days of consumption history before the live phase (default 240)
+  --consumption-live-days <d>
+                           days of consumption traffic after the live phase starts (default 30)
+  --consumption-business-share <s>
+                           share of business customers among them (default 0.25)
+  --consumption-partial-share <s>
+                           share of them buying only part of their needs here (default 0.3)
+  --profiles-topic <name>  profiles topic (default: $TOPIC_PREFIX + ${topicCatalogue.customerProfiles.name})
   --dry-run                generate without Kafka and print a summary (needs --events)
   --help`;
 
@@ -43,6 +61,13 @@ export interface CliOptions {
   readonly lingerMs: number;
   readonly brokers: string[];
   readonly dryRun: boolean;
+  /** Customers of consumption-driven traffic (profiles and purchases); 0 turns it off. */
+  readonly consumptionCustomers: number;
+  readonly consumptionDays: number;
+  readonly consumptionLiveDays: number;
+  readonly consumptionBusinessShare: number;
+  readonly consumptionPartialShare: number;
+  readonly profilesTopic: string;
 }
 
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions | 'help' {
@@ -67,6 +92,12 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions | '
       'linger-ms': { type: 'string', default: '50' },
       brokers: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
+      'consumption-customers': { type: 'string', default: '0' },
+      'consumption-days': { type: 'string', default: '240' },
+      'consumption-live-days': { type: 'string', default: '30' },
+      'consumption-business-share': { type: 'string', default: '0.25' },
+      'consumption-partial-share': { type: 'string', default: '0.3' },
+      'profiles-topic': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -106,7 +137,28 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions | '
     lingerMs: num('linger-ms', values['linger-ms'], (n) => n >= 0),
     brokers,
     dryRun: values['dry-run'],
+    consumptionCustomers: num(
+      'consumption-customers',
+      values['consumption-customers'],
+      (n) => Number.isInteger(n) && n >= 0 && n < 1_000_000,
+    ),
+    consumptionDays: num('consumption-days', values['consumption-days'], (n) => n >= 0),
+    consumptionLiveDays: num('consumption-live-days', values['consumption-live-days'], (n) => n >= 0),
+    consumptionBusinessShare: num(
+      'consumption-business-share',
+      values['consumption-business-share'],
+      (n) => n >= 0 && n <= 1,
+    ),
+    consumptionPartialShare: num(
+      'consumption-partial-share',
+      values['consumption-partial-share'],
+      (n) => n >= 0 && n <= 1,
+    ),
+    profilesTopic: values['profiles-topic'] ?? `${prefix}${topicCatalogue.customerProfiles.name}`,
   };
+  if (options.consumptionCustomers > 0 && options.consumptionDays + options.consumptionLiveDays <= 0) {
+    throw new Error('--consumption-days / --consumption-live-days: the consumption span is empty');
+  }
   if (options.dryRun && options.events === undefined) throw new Error('--dry-run needs --events');
   return options;
 }
@@ -131,10 +183,113 @@ export function simulationOptions(cli: CliOptions, liveFrom: number): PurchaseSt
   };
 }
 
-/** Runs the whole simulation without Kafka and summarises it. */
-export function runToEnd(sim: PurchaseSimulation) {
+/**
+ * Options of the consumption-driven traffic of a run whose live phase starts at `liveFrom`:
+ * `consumptionDays` of history before it and `consumptionLiveDays` after; null when off.
+ */
+export function consumptionOptions(cli: CliOptions, liveFrom: number): ConsumptionTrafficOptions | null {
+  if (cli.consumptionCustomers === 0) return null;
+  return {
+    seed: cli.seed,
+    customers: cli.consumptionCustomers,
+    startTime: liveFrom - cli.consumptionDays * DAY_MS,
+    spanDays: cli.consumptionDays + cli.consumptionLiveDays,
+    businessShare: cli.consumptionBusinessShare,
+    partialShare: cli.consumptionPartialShare,
+    currency: cli.currency,
+  };
+}
+
+/** Which stream a record to produce comes from. */
+export type RecordSource = 'pos' | 'consumption' | 'profile';
+
+/** A record to produce: its topic, key, value and the simulated time it is due. */
+export interface OutgoingRecord {
+  readonly topic: string;
+  readonly key: string;
+  readonly value: Buffer;
+  readonly emitAt: number;
+  readonly source: RecordSource;
+  /** The point-of-sale or consumption record (absent for profiles). */
+  readonly purchase?: SimulatedRecord;
+  readonly profile?: SimulatedProfileRecord;
+}
+
+export interface SimulatorTopics {
+  readonly purchases: string;
+  readonly profiles: string;
+}
+
+/**
+ * The point-of-sale stream merged with consumption-driven traffic (profiles and purchases) in
+ * emission order (ties: profiles, then consumption purchases, then point-of-sale records). It
+ * ends when the point-of-sale stream ends (--events, or never); consumption records due later
+ * are not produced.
+ */
+export class SimulatorStream {
+  private posNext: SimulatedRecord | undefined;
+  private posDone = false;
+  private profileIndex = 0;
+  private purchaseIndex = 0;
+  private readonly counts = { pos: 0, consumption: 0, profile: 0 } as Record<RecordSource, number>;
+
+  constructor(
+    readonly sim: PurchaseSimulation,
+    readonly consumption: ConsumptionTraffic | null,
+    readonly topics: SimulatorTopics,
+  ) {}
+
+  /** The next record, or undefined when the stream has ended. */
+  next(): OutgoingRecord | undefined {
+    if (!this.posDone && this.posNext === undefined) {
+      this.posNext = this.sim.next();
+      if (this.posNext === undefined) this.posDone = true;
+    }
+    if (this.posDone) return undefined;
+    const pos = this.posNext!;
+    const profile = this.consumption?.profiles[this.profileIndex];
+    const purchase = this.consumption?.purchases[this.purchaseIndex];
+    if (profile && profile.emitAt <= pos.emitAt && (!purchase || profile.emitAt <= purchase.emitAt)) {
+      this.profileIndex++;
+      this.counts.profile++;
+      const { key, value, emitAt } = profile;
+      return { topic: this.topics.profiles, key, value, emitAt, source: 'profile', profile };
+    }
+    if (purchase && purchase.emitAt <= pos.emitAt) {
+      this.purchaseIndex++;
+      this.counts.consumption++;
+      const { key, value, emitAt } = purchase;
+      return { topic: this.topics.purchases, key, value, emitAt, source: 'consumption', purchase };
+    }
+    this.posNext = undefined;
+    this.counts.pos++;
+    return {
+      topic: this.topics.purchases,
+      key: pos.key,
+      value: pos.value,
+      emitAt: pos.emitAt,
+      source: 'pos',
+      purchase: pos,
+    };
+  }
+
+  /** Records returned so far, by source. */
+  produced(): Readonly<Record<RecordSource, number>> {
+    return { ...this.counts };
+  }
+}
+
+/** Runs the whole simulation (merged with consumption traffic, if any) without Kafka and summarises it. */
+export function runToEnd(source: PurchaseSimulation | SimulatorStream) {
+  const sim = source instanceof SimulatorStream ? source.sim : source;
+  const stream = source instanceof SimulatorStream ? source : null;
+  const nextPos = (): SimulatedRecord | undefined => {
+    if (!stream) return sim.next();
+    for (let r = stream.next(); r; r = stream.next()) if (r.source === 'pos') return r.purchase;
+    return undefined;
+  };
   const revenue = new Map<string, number>();
-  for (let r = sim.next(); r; r = sim.next()) {
+  for (let r = nextPos(); r; r = nextPos()) {
     if (r.malformed || !r.event) continue;
     let amount = 0;
     for (const line of r.event.lines) amount += line.quantity * line.unitPriceMinor;
@@ -155,5 +310,16 @@ export function runToEnd(sim: PurchaseSimulation) {
     },
     lapsedShareOfBuyers:
       stats.customersWithSales === 0 ? 0 : stats.customersLapsed / stats.customersWithSales,
+    ...(stream?.consumption
+      ? {
+          consumption: {
+            customers: stream.consumption.truth.size,
+            profilesProduced: stream.produced().profile,
+            purchasesProduced: stream.produced().consumption,
+            profilesGenerated: stream.consumption.profiles.length,
+            purchasesGenerated: stream.consumption.purchases.length,
+          },
+        }
+      : {}),
   };
 }

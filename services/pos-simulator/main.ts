@@ -6,11 +6,23 @@
 // past, realistic purchase rates), then runs live: event time follows the wall clock
 // (x `--speed-up`) at `--rate` records per wall-clock second, until `--events` records or
 // Ctrl-C. `--dry-run` generates without Kafka and prints a summary (value skew, lapsers).
-// Env: KAFKA_BROKERS (host:port,...), TOPIC_PREFIX (prepended to the topic), LOG_LEVEL.
+// `--consumption-customers n` adds consumption-driven traffic for share of wallet: profiles (to
+// the customer-profiles topic) and purchases, merged into the stream in emission order.
+// Env: KAFKA_BROKERS (host:port,...), TOPIC_PREFIX (prepended to the topics), LOG_LEVEL.
 
 import { createLogger } from '../../shared/observability/logger.js';
-import { type CliOptions, HELP, parseCli, runToEnd, simulationOptions } from './cli.js';
-import { PurchaseSimulation, type SimulatedRecord } from './generate.js';
+import {
+  type CliOptions,
+  consumptionOptions,
+  HELP,
+  type OutgoingRecord,
+  parseCli,
+  runToEnd,
+  SimulatorStream,
+  simulationOptions,
+} from './cli.js';
+import { generateConsumptionTraffic } from './consumption.js';
+import { PurchaseSimulation } from './generate.js';
 import { connectPosProducer, type PosProducer } from './producer.js';
 
 async function main(): Promise<number> {
@@ -29,9 +41,12 @@ async function main(): Promise<number> {
   const wallStart = Date.now();
   const liveFrom = wallStart;
   const sim = new PurchaseSimulation(simulationOptions(cli, liveFrom));
+  const consumptionSettings = consumptionOptions(cli, liveFrom);
+  const consumption = consumptionSettings ? generateConsumptionTraffic(consumptionSettings) : null;
+  const stream = new SimulatorStream(sim, consumption, { purchases: cli.topic, profiles: cli.profilesTopic });
 
   if (cli.dryRun) {
-    console.log(JSON.stringify(runToEnd(sim), null, 2));
+    console.log(JSON.stringify(runToEnd(stream), null, 2));
     return 0;
   }
 
@@ -49,6 +64,16 @@ async function main(): Promise<number> {
   logger.info(
     {
       topic: cli.topic,
+      ...(consumption
+        ? {
+            profilesTopic: cli.profilesTopic,
+            consumptionCustomers: cli.consumptionCustomers,
+            consumptionDays: cli.consumptionDays,
+            consumptionLiveDays: cli.consumptionLiveDays,
+            consumptionProfiles: consumption.profiles.length,
+            consumptionPurchases: consumption.purchases.length,
+          }
+        : {}),
       brokers: cli.brokers,
       seed: cli.seed,
       customers: cli.customers,
@@ -67,20 +92,33 @@ async function main(): Promise<number> {
     return 1;
   }
 
-  let batch: SimulatedRecord[] = [];
+  let batch: OutgoingRecord[] = [];
   let sent = 0;
   let live = false;
   const flush = async () => {
     if (batch.length === 0) return;
     const records = batch;
     batch = [];
-    await producer.send(cli.topic, records);
+    await producer.sendAll(records);
     sent += records.length;
+  };
+  const consumptionCounts = () => {
+    if (!consumption) return {};
+    const produced = stream.produced();
+    return { profiles: produced.profile, consumptionPurchases: produced.consumption };
   };
   const progress = setInterval(() => {
     const s = sim.stats();
     logger.info(
-      { sent, sales: s.sales, returns: s.returns, malformed: s.malformed, lapsed: s.customersLapsed, live },
+      {
+        sent,
+        sales: s.sales,
+        returns: s.returns,
+        malformed: s.malformed,
+        lapsed: s.customersLapsed,
+        ...consumptionCounts(),
+        live,
+      },
       'progress',
     );
   }, 10_000);
@@ -88,7 +126,7 @@ async function main(): Promise<number> {
   let exitCode = 0;
   try {
     while (!stop.signal.aborted) {
-      const record = sim.next();
+      const record = stream.next();
       if (!record) break;
       if (record.emitAt > liveFrom) {
         if (!live) {
@@ -114,7 +152,14 @@ async function main(): Promise<number> {
   }
   const s = sim.stats();
   logger.info(
-    { sent, sales: s.sales, returns: s.returns, malformed: s.malformed, lapsed: s.customersLapsed },
+    {
+      sent,
+      sales: s.sales,
+      returns: s.returns,
+      malformed: s.malformed,
+      lapsed: s.customersLapsed,
+      ...consumptionCounts(),
+    },
     'point-of-sale simulator stopped',
   );
   return exitCode;

@@ -11,10 +11,35 @@ export interface ProducedRecord {
   readonly value: Buffer;
 }
 
+export interface TopicRecord extends ProducedRecord {
+  readonly topic: string;
+}
+
 export interface PosProducer {
   /** Sends the records in one request batch; resolves when all in-sync replicas have them. */
   send(topic: string, records: readonly ProducedRecord[]): Promise<void>;
+  /**
+   * Sends records of several topics in one request batch (each topic's records in their order);
+   * resolves when all in-sync replicas have them.
+   */
+  sendAll(records: readonly TopicRecord[]): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Records grouped by topic, in order of first appearance; order within a topic kept. */
+export function groupByTopic(
+  records: readonly TopicRecord[],
+): { topic: string; messages: { key: string; value: Buffer }[] }[] {
+  const groups = new Map<string, { key: string; value: Buffer }[]>();
+  for (const r of records) {
+    let messages = groups.get(r.topic);
+    if (!messages) {
+      messages = [];
+      groups.set(r.topic, messages);
+    }
+    messages.push({ key: r.key, value: r.value });
+  }
+  return [...groups].map(([topic, messages]) => ({ topic, messages }));
 }
 
 export interface PosProducerOptions {
@@ -48,6 +73,10 @@ export async function connectPosProducer(options: PosProducerOptions): Promise<P
         acks: -1,
         topicMessages: [{ topic, messages: records.map((r) => ({ key: r.key, value: r.value })) }],
       });
+    },
+    async sendAll(records) {
+      if (records.length === 0) return;
+      await producer.sendBatch({ acks: -1, topicMessages: groupByTopic(records) });
     },
     close: () => producer.disconnect(),
   };
