@@ -51,6 +51,10 @@ await consumer.run({
     if (spec === topicCatalogue.segmentChanges) {
       const evidence = event.evidence as { rankingValueMinor: number; currency: string; rule: string };
       line = `${when}  ${String(event.dimension).padEnd(14)} ${mask(String(event.customerId))}  ${String(event.fromSegment ?? '(new)').padStart(7)} → ${String(event.toSegment).padEnd(7)} ${String(event.cause).padEnd(17)} value ${(evidence.rankingValueMinor / 100).toFixed(2)} ${evidence.currency}`;
+    } else if (spec === topicCatalogue.underConsumption) {
+      const window = event.window as { windowDays: number };
+      const gap = `${(Number(event.gapMinor) / 100).toFixed(2)} ${String(event.currency)}`;
+      line = `${when}  ${'share-of-wallet'.padEnd(14)} ${mask(String(event.customerId))}  share ${Number(event.share).toFixed(2)} of ${Math.round(Number(event.expected))} ${String(event.unit)} in ${window.windowDays}d (${String(event.basis)}), gap ${gap}`;
     } else {
       line = `${when}  ${spec.name.padEnd(14)} ${mask(String(event.customerId))}  ${JSON.stringify(event).slice(0, 120)}`;
     }
