@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole pipeline with demo traffic on the stack started by deploy/stack.sh:
-# the value-segmentation worker, the point-of-sale simulator (60 days of history, then live
-# traffic) and a console that prints decisions as they are produced. Ctrl-C stops the
+# the value-segmentation and share-of-wallet workers, the point-of-sale simulator (120 days of
+# history, then live traffic; households and businesses with profiles, some of whom buy only
+# part of their needs here) and a console that prints decisions as they are produced. Ctrl-C stops the
 # workers; `./valuestream down` stops Kafka and Redis.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,7 @@ LOGS="$ROOT/.stack/logs"
 mkdir -p "$LOGS"
 export KAFKA_BROKERS REDIS_URL
 METRICS_PORT=${METRICS_PORT:-9464}
+SOW_METRICS_PORT=${SOW_METRICS_PORT:-9465}
 
 pids=()
 cleanup() {
@@ -29,16 +31,24 @@ METRICS_PORT=$METRICS_PORT IDLE_ADVANCE_MS=${IDLE_ADVANCE_MS:-15000} \
   node --import tsx services/value-segmentation/main.ts >"$LOGS/value-segmentation.log" 2>&1 &
 pids+=($!)
 
-echo "starting point-of-sale simulator (60 days of history, then ${DEMO_RATE:-50} purchases/s live)"
+echo "starting share-of-wallet worker (metrics on http://127.0.0.1:${SOW_METRICS_PORT}/metrics)"
+METRICS_PORT=$SOW_METRICS_PORT IDLE_ADVANCE_MS=${IDLE_ADVANCE_MS:-15000} \
+  node --import tsx services/share-of-wallet/main.ts >"$LOGS/share-of-wallet.log" 2>&1 &
+pids+=($!)
+
+# Two 28-day windows of history before the first share-of-wallet judgement: 120 days of it.
+echo "starting point-of-sale simulator (${DEMO_HISTORY_DAYS:-120} days of history, then ${DEMO_RATE:-50} purchases/s live)"
 node --import tsx services/pos-simulator/main.ts --customers "${DEMO_CUSTOMERS:-5000}" --rate "${DEMO_RATE:-50}" \
-  --history-days "${DEMO_HISTORY_DAYS:-60}" >"$LOGS/pos-simulator.log" 2>&1 &
+  --history-days "${DEMO_HISTORY_DAYS:-120}" --consumption-customers "${DEMO_CONSUMPTION_CUSTOMERS:-1500}" \
+  --consumption-days "${DEMO_HISTORY_DAYS:-120}" >"$LOGS/pos-simulator.log" 2>&1 &
 pids+=($!)
 
 cat <<INFO
 
-  decisions     : topic segment-changes (printed below as they are produced)
+  decisions     : topics segment-changes and under-consumption (printed below as they are produced)
   dead letters  : topic purchases.dlq (malformed demo records land here with a reason)
   metrics       : http://127.0.0.1:${METRICS_PORT}/metrics   (vs_records_consumed_total, vs_value_tier_customers, vs_value_skew_share)
+                  http://127.0.0.1:${SOW_METRICS_PORT}/metrics   (vs_share_of_wallet, vs_share_of_wallet_evaluations_total, vs_decisions_total)
   health        : http://127.0.0.1:${METRICS_PORT}/healthz  http://127.0.0.1:${METRICS_PORT}/readyz
   logs          : $LOGS/
   stop          : Ctrl-C, then ./valuestream down
