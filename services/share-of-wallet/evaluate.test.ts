@@ -7,7 +7,8 @@ import type { PeerView } from './peer-view.js';
 import type { ProfileBasis } from './profile.js';
 import { DAY_MS, shareOfWalletSettings } from './settings.js';
 import { emptyState, type ShareOfWalletState } from './state.js';
-import { T0 } from './test-fixtures.js';
+
+const T0 = Date.UTC(2024, 0, 1);
 
 const settings = shareOfWalletSettings({ windowsDays: [28], cooldownMs: 28 * DAY_MS, confirmationMs: 0 });
 // Two adults: 2 × 2300 kcal × 0.65 = 2990 kcal a day; 28 days: 83,720 kcal.
