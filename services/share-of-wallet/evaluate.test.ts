@@ -115,57 +115,52 @@ describe('household basis', () => {
   });
 });
 
+/** Successive evaluations of one couple, each with food buying at a given share of the need. */
+function evaluationsOf(evaluationSettings: typeof settings) {
+  let state = withProfile(couple);
+  const run = (dayNumber: number, share: number) => {
+    const e = at(dayNumber);
+    const decision = evaluateCustomer(
+      { ...state, buckets: foodBuckets(e, share) },
+      'c',
+      ctxAt(e),
+      evaluationSettings,
+    );
+    state = decision.state!;
+    return decision.outputs.length;
+  };
+  return { run, stateNow: () => state };
+}
+
 describe('hysteresis and cooldown', () => {
   it('alerts once, re-arms only at threshold + band, and waits out the cooldown', () => {
-    let state = withProfile(couple);
-    const run = (dayNumber: number, share: number) => {
-      const e = at(dayNumber);
-      const decision = evaluateCustomer(
-        { ...state, buckets: foodBuckets(e, share) },
-        'c',
-        ctxAt(e),
-        settings,
-      );
-      state = decision.state!;
-      return decision.outputs.length;
-    };
+    const { run, stateNow } = evaluationsOf(settings);
     expect(run(60, 0.3)).toBe(1); // alert; disarmed
     expect(run(61, 0.3)).toBe(0); // still low: no repeat
     expect(run(62, 0.65)).toBe(0); // above threshold, below threshold + band: stays disarmed
     expect(run(100, 0.5)).toBe(0); // cooldown over, but never recovered
     expect(run(101, 0.7)).toBe(0); // recovered (0.7 = 0.6 + 0.1): re-armed
-    expect(state.alerts['28:kcal']).toMatchObject({ armed: true, lastAlertAt: at(60) });
+    expect(stateNow().alerts['28:kcal']).toMatchObject({ armed: true, lastAlertAt: at(60) });
     expect(run(102, 0.2)).toBe(1); // low again, cooldown (28 d since day 60) long over
     expect(run(103, 0.9)).toBe(0); // recovered, re-armed
     expect(run(120, 0.2)).toBe(0); // within 28 days of the alert on day 102: cooldown
-    expect(state.alerts['28:kcal']).toMatchObject({ armed: true, lastAlertAt: at(102) });
+    expect(stateNow().alerts['28:kcal']).toMatchObject({ armed: true, lastAlertAt: at(102) });
     expect(run(129, 0.2)).toBe(0); // 27 days after: still cooling down, still armed
     expect(run(130, 0.2)).toBe(1); // 28 days after: alert
-    expect(state.alerts['28:kcal']).toMatchObject({ armed: false, lastAlertAt: at(130) });
+    expect(stateNow().alerts['28:kcal']).toMatchObject({ armed: false, lastAlertAt: at(130) });
   });
 
   it('alerts only once the share has stayed below the threshold for the confirmation period', () => {
     const confirming = shareOfWalletSettings({ windowsDays: [28], confirmationMs: 14 * DAY_MS });
-    let state = withProfile(couple);
-    const run = (dayNumber: number, share: number) => {
-      const e = at(dayNumber);
-      const decision = evaluateCustomer(
-        { ...state, buckets: foodBuckets(e, share) },
-        'c',
-        ctxAt(e),
-        confirming,
-      );
-      state = decision.state!;
-      return decision.outputs.length;
-    };
+    const { run, stateNow } = evaluationsOf(confirming);
     expect(run(60, 0.5)).toBe(0); // below since day 60
     expect(run(70, 0.5)).toBe(0); // 10 days
     expect(run(73, 0.62)).toBe(0); // back at the threshold: the run ends
-    expect(state.alerts['28:kcal']!.belowSince).toBeNull();
+    expect(stateNow().alerts['28:kcal']!.belowSince).toBeNull();
     expect(run(74, 0.5)).toBe(0); // a new run starts on day 74
     expect(run(87, 0.5)).toBe(0); // 13 days
     expect(run(88, 0.5)).toBe(1); // 14 days below: alert
-    expect(state.alerts['28:kcal']).toEqual({ armed: false, lastAlertAt: at(88), belowSince: at(74) });
+    expect(stateNow().alerts['28:kcal']).toEqual({ armed: false, lastAlertAt: at(88), belowSince: at(74) });
   });
 
   it('keeps one alert state per window', () => {

@@ -1,6 +1,7 @@
 // The worker's topology as plain data, logged at start so an operator sees what the process
 // will do with the settings it was given.
 
+import { PURCHASE_REJECTION_REASONS } from '../../shared/contracts/validate-purchase.js';
 import { deadLetterTopicOf, topicCatalogue } from '../../shared/topics.js';
 import type { ShareOfWalletSettings } from './settings.js';
 import { UNDER_CONSUMPTION } from './under-consumption.js';
@@ -16,15 +17,7 @@ export function describeTopology(settings: ShareOfWalletSettings) {
   return {
     worker: 'share-of-wallet',
     inputs: [
-      input(topicCatalogue.purchases, 'stream', [
-        'INVALID_FIELD',
-        'UNKNOWN_CURRENCY',
-        'CURRENCY_MISMATCH',
-        'NEGATIVE_QUANTITY',
-        'ABSURD_AMOUNT',
-        'TOO_MANY_LINES',
-        'LATE_EVENT',
-      ]),
+      input(topicCatalogue.purchases, 'stream', [...PURCHASE_REJECTION_REASONS, 'LATE_EVENT']),
       input(topicCatalogue.customerProfiles, 'table', ['INVALID_FIELD']),
       input(topicCatalogue.segmentChanges, 'table', []),
     ],

@@ -1,6 +1,7 @@
 // The worker's topology as plain data (inputs → decisions → state → outputs, timers), logged at
 // start so an operator sees what the process will do with the settings it was given.
 
+import { PURCHASE_REJECTION_REASONS } from '../../shared/contracts/validate-purchase.js';
 import { deadLetterTopicOf, topicCatalogue } from '../../shared/topics.js';
 import { AGE_OUT_TIMER } from './decide.js';
 import { SEGMENT_CHANGED } from './segment-changed.js';
@@ -22,15 +23,7 @@ export function describeTopology(settings: ValueSegmentationSettings) {
           topic: deadLetterTopicOf(topicCatalogue.purchases.name),
           // The worker's own validation (the purchase contract, then value currency and whole
           // amounts) and stream-time lateness; decoding and key checks are the runtime's.
-          reasons: [
-            'INVALID_FIELD',
-            'UNKNOWN_CURRENCY',
-            'CURRENCY_MISMATCH',
-            'NEGATIVE_QUANTITY',
-            'ABSURD_AMOUNT',
-            'TOO_MANY_LINES',
-            'LATE_EVENT',
-          ],
+          reasons: [...PURCHASE_REJECTION_REASONS, 'LATE_EVENT'],
         },
       },
     ],

@@ -12,6 +12,16 @@ import {
   reject,
 } from './validate-common.js';
 
+/** Every reason code validatePurchase can give, for topologies and docs. */
+export const PURCHASE_REJECTION_REASONS = [
+  ReasonCode.INVALID_FIELD,
+  ReasonCode.UNKNOWN_CURRENCY,
+  ReasonCode.CURRENCY_MISMATCH,
+  ReasonCode.NEGATIVE_QUANTITY,
+  ReasonCode.ABSURD_AMOUNT,
+  ReasonCode.TOO_MANY_LINES,
+] as const;
+
 /** Most lines in one purchase. */
 export const MAX_PURCHASE_LINES = 500;
 /** Largest line amount or purchase total, in minor units (10^12: ten billion euros). */

@@ -155,39 +155,16 @@ export class InMemoryRuntime<E, S, G> {
     const store = this.stores[p]!;
     const record = this.records[p]![store.nextRecord]!;
     const input = this.inputOf(record);
-    if (store.pausedAt === null && input.kind === 'table') {
-      // A table record: applied on arrival, never late, stream time unchanged.
-      const rejection = this.rejectionOf(record, null);
-      if (rejection !== null) {
-        this.deadLetters.push({ partition: p, offset: record.offset, reasonCode: rejection });
-      } else {
-        const event = record.value!;
-        const customerId = input.customerIdOf(event);
-        const t = input.eventTimeOf(event);
-        const ctx = this.context(p, store.streamTime ?? t, `${input.topic}/${p}/${record.offset}`);
-        const decision = this.worker.decide(
-          this.stateOf(store, customerId),
-          {
-            source: { topic: input.topic, partition: p, offset: record.offset },
-            customerId,
-            eventTime: t,
-            event,
-          },
-          ctx,
-        );
-        this.apply(p, customerId, decision, store.streamTime ?? t);
-      }
-      store.nextRecord += 1;
-      return;
-    }
+    const table = input.kind === 'table';
     if (store.pausedAt === null) {
-      const rejection = this.rejectionOf(record, store.streamTime);
+      // A table record is never late: applied on arrival, stream time unchanged.
+      const rejection = this.rejectionOf(record, table ? null : store.streamTime);
       if (rejection !== null) {
         this.deadLetters.push({ partition: p, offset: record.offset, reasonCode: rejection });
         store.nextRecord += 1;
         return;
       }
-      if (store.streamTime === null) {
+      if (store.streamTime === null && !table) {
         // The first record of a partition processes no instants before it.
         store.streamTime = input.eventTimeOf(record.value!);
         store.instantsDoneThrough = store.streamTime;
@@ -195,14 +172,14 @@ export class InMemoryRuntime<E, S, G> {
     }
     const event = record.value!;
     const t = input.eventTimeOf(event);
-    if (t > store.streamTime!) {
+    if (!table && t > store.streamTime!) {
       // Stream time advances: first every instant in (s, t], in time order; this may pause.
       if (!this.processInstantsThrough(p, t)) return;
       store.streamTime = t;
     }
     const customerId = input.customerIdOf(event);
-    const cause = `${input.topic}/${p}/${record.offset}`;
-    const ctx = this.context(p, store.streamTime!, cause);
+    const at = store.streamTime ?? t;
+    const ctx = this.context(p, at, `${input.topic}/${p}/${record.offset}`);
     const decision = this.worker.decide(
       this.stateOf(store, customerId),
       {
@@ -213,7 +190,7 @@ export class InMemoryRuntime<E, S, G> {
       },
       ctx,
     );
-    this.apply(p, customerId, decision, store.streamTime!);
+    this.apply(p, customerId, decision, at);
     store.nextRecord += 1;
   }
 
