@@ -1,0 +1,89 @@
+// The Gamma-Gamma model of spend per transaction (Fader & Hardie 2013, "The Gamma-Gamma Model of
+// Monetary Value", http://www.brucehardie.com/notes/025/gamma_gamma.pdf; first in Fader, Hardie &
+// Lee 2005, "RFM and CLV", JMR 42(4)). A customer's transaction amounts are Gamma(p, ν) with mean
+// p/ν; across customers ν ~ Gamma(q, γ). It is fitted on customers with at least one repeat
+// purchase, from their number of repeat transactions x and the mean z̄ of those amounts, and is
+// assumed independent of the purchase process (BG/NBD), so CLV multiplies the two.
+
+import { logGamma } from './special.js';
+
+export interface GammaGammaParams {
+  readonly p: number;
+  readonly q: number;
+  /** γ (lifetimes calls it v): the scale of the population's spend, in money units. */
+  readonly gamma: number;
+}
+
+/** x repeat transactions with mean amount meanSpend (the first purchase is not counted). */
+export interface SpendSummary {
+  readonly x: number;
+  readonly meanSpend: number;
+}
+
+/**
+ * log f(z̄ | p, q, γ; x): the density of a customer's mean spend (the note's equation (4)):
+ *
+ *   f(z̄) = Γ(px+q)/(Γ(px)Γ(q)) · γ^q x^(px) z̄^(px−1) / (γ + x z̄)^(px+q).
+ *
+ * Defined for x > 0 and z̄ > 0 only (a customer whose repeat purchases sum to 0 has no spend to
+ * model; fit.ts leaves them out).
+ */
+export function customerSpendLogLikelihood(params: GammaGammaParams, s: SpendSummary): number {
+  return spendLogLikelihoodWith(params, logGamma(params.q), Math.log(params.gamma), s);
+}
+
+function spendLogLikelihoodWith(
+  params: GammaGammaParams,
+  logGammaQ: number,
+  logGammaScale: number,
+  s: SpendSummary,
+): number {
+  const { p, q, gamma } = params;
+  const { x, meanSpend } = s;
+  const px = p * x;
+  return (
+    logGamma(px + q) -
+    logGamma(px) -
+    logGammaQ +
+    q * logGammaScale +
+    px * Math.log(x) +
+    (px - 1) * Math.log(meanSpend) -
+    (px + q) * Math.log(gamma + x * meanSpend)
+  );
+}
+
+/** Σ weight_i · log f_i over customers with x > 0 and a positive mean spend. */
+export function spendLogLikelihood(
+  params: GammaGammaParams,
+  summaries: readonly SpendSummary[],
+  weights?: readonly number[],
+): number {
+  const logGammaQ = logGamma(params.q);
+  const logGammaScale = Math.log(params.gamma);
+  let total = 0;
+  for (let i = 0; i < summaries.length; i += 1) {
+    total += (weights?.[i] ?? 1) * spendLogLikelihoodWith(params, logGammaQ, logGammaScale, summaries[i]!);
+  }
+  return total;
+}
+
+/** The population's mean spend per transaction, E[p/ν] = pγ/(q − 1); infinite unless q > 1. */
+export function populationMeanSpend(params: GammaGammaParams): number {
+  if (!(params.q > 1)) throw new RangeError(`the mean spend exists only for q > 1, got q = ${params.q}`);
+  return (params.p * params.gamma) / (params.q - 1);
+}
+
+/**
+ * E[Z | x, z̄]: the expected spend per transaction of a customer (the note's equation (5)), a
+ * weighted average of the population mean and the customer's own mean that trusts the customer's
+ * more as x grows:
+ *
+ *   E[Z | x, z̄] = (q−1)/(px+q−1) · pγ/(q−1) + px/(px+q−1) · z̄ = p(γ + x z̄)/(px + q − 1).
+ *
+ * For x = 0 it is the population mean pγ/(q−1).
+ */
+export function expectedAverageSpend(params: GammaGammaParams, s: SpendSummary): number {
+  const { p, q, gamma } = params;
+  if (s.x === 0) return populationMeanSpend(params);
+  return (p * (gamma + s.x * s.meanSpend)) / (p * s.x + q - 1);
+}

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { nelderMead } from './nelder-mead.js';
+
+describe('nelderMead', () => {
+  it('finds the minimum of a shifted quadratic', () => {
+    const result = nelderMead((x) => (x[0]! - 3) ** 2 + 10 * (x[1]! + 1) ** 2 + 1, [0, 0]);
+    expect(result.converged).toBe(true);
+    expect(result.x[0]).toBeCloseTo(3, 6);
+    expect(result.x[1]).toBeCloseTo(-1, 6);
+    expect(result.fx).toBeCloseTo(1, 12);
+  });
+
+  it('follows the Rosenbrock valley in four dimensions', () => {
+    const rosenbrock = (x: readonly number[]) => {
+      let sum = 0;
+      for (let i = 0; i + 1 < x.length; i += 1) sum += 100 * (x[i + 1]! - x[i]! ** 2) ** 2 + (1 - x[i]!) ** 2;
+      return sum;
+    };
+    const result = nelderMead(rosenbrock, [-1.2, 1, -1.2, 1], { maxIterations: 20_000 });
+    expect(result.converged).toBe(true);
+    for (const v of result.x) expect(v).toBeCloseTo(1, 4);
+  });
+
+  it('treats NaN and infinite values as +∞ and moves away from them', () => {
+    const f = (x: readonly number[]) => (x[0]! < 0 ? Number.NaN : (x[0]! - 2) ** 2);
+    const result = nelderMead(f, [0.1]);
+    expect(result.x[0]).toBeCloseTo(2, 6);
+  });
+
+  it('reports non-convergence when the iteration budget runs out', () => {
+    const result = nelderMead((x) => (x[0]! - 100) ** 2 + (x[1]! - 100) ** 2, [0, 0], { maxIterations: 5 });
+    expect(result.converged).toBe(false);
+    expect(result.iterations).toBe(5);
+  });
+
+  it('restarts until a fresh simplex no longer improves', () => {
+    const result = nelderMead((x) => (x[0]! - 1) ** 2 + (x[1]! - 2) ** 2, [0, 0]);
+    expect(result.restarts).toBeGreaterThanOrEqual(1);
+    expect(result.evaluations).toBeGreaterThan(result.iterations);
+  });
+});
