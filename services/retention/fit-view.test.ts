@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { mergeModelSnapshots, modelCounterFields, modelSummary } from './fit-view.js';
+import { type BgNbdParams, type CustomerSummary, logLikelihood } from './models/bgnbd.js';
+import { seededUniform, simulateBgNbdCustomer } from './models/simulate.js';
+import { DAY_MS, retentionSettings } from './settings.js';
+
+const settings = retentionSettings({ minFitCustomers: 10 });
+const START = Date.UTC(1997, 0, 1);
+
+describe('the fitted population view', () => {
+  it('counts a customer by (x, first day, last day) and (x, repeat spend)', () => {
+    expect(
+      modelCounterFields({ x: 2, firstDay: START, lastDay: START + 9 * DAY_MS, repeatSpendMinor: 4200 }),
+    ).toEqual([`m:f:2:${START / DAY_MS}:${START / DAY_MS + 9}`, 'm:g:2:4200']);
+    expect(modelCounterFields({ x: 0, firstDay: START, lastDay: START, repeatSpendMinor: 0 })).toEqual([
+      `m:f:0:${START / DAY_MS}:${START / DAY_MS}`,
+    ]);
+    expect(modelCounterFields(null)).toEqual([]);
+  });
+
+  it('measures t_x and T in the time unit, T to the last whole day before the boundary', () => {
+    const boundary = Date.UTC(1997, 9, 1); // 1997-10-01: the CDNOW calibration ends on 09-30
+    const summary = modelSummary(
+      { x: 3, firstDay: Date.UTC(1997, 0, 1), lastDay: Date.UTC(1997, 6, 1), repeatSpendMinor: 0 },
+      boundary - DAY_MS,
+      settings,
+    );
+    expect(summary.x).toBe(3);
+    expect(summary.tx).toBeCloseTo(181 / 7, 12);
+    expect(summary.T).toBeCloseTo(272 / 7, 12);
+  });
+
+  it('recovers the parameters of a simulated population from its partitions’ counters', () => {
+    const truth: BgNbdParams = { r: 0.25, alpha: 4, a: 0.8, b: 2.5 };
+    const uniform = seededUniform(2026);
+    const boundary = START + 280 * DAY_MS;
+    const partitions: Array<Record<string, number>> = [{}, {}, {}];
+    const summaries: CustomerSummary[] = [];
+    for (let i = 0; i < 3000; i += 1) {
+      const firstDay = START + Math.floor(uniform() * 84) * DAY_MS;
+      const weeks = (boundary - DAY_MS - firstDay) / (7 * DAY_MS);
+      const customer = simulateBgNbdCustomer(truth, weeks, uniform);
+      const days = [...new Set(customer.purchases.map((t) => firstDay + Math.floor(t * 7) * DAY_MS))];
+      const summary = {
+        x: days.length - 1,
+        firstDay,
+        lastDay: days.at(-1)!,
+        repeatSpendMinor: 2500 * (days.length - 1),
+      };
+      summaries.push(modelSummary(summary, boundary - DAY_MS, settings));
+      for (const field of modelCounterFields(summary)) {
+        const counters = partitions[i % 3]!;
+        counters[field] = (counters[field] ?? 0) + 1;
+      }
+    }
+    const view = mergeModelSnapshots(boundary, partitions, settings)!;
+    expect(view.observedDay).toBe(boundary - DAY_MS);
+    expect(view.bgnbd.customers).toBe(3000);
+    expect(view.bgnbd.converged).toBe(true);
+    // Sampling error on 3000 customers: r, α and the mean dropout a / (a + b) within 25 % (a and
+    // b alone are weakly identified: CDNOW's b has a standard error of 29 %), and the fit is at
+    // least as likely as the truth on these data (it is the maximum).
+    const { r, alpha, a, b } = view.bgnbd.params;
+    expect(Math.abs(r / truth.r - 1)).toBeLessThan(0.25);
+    expect(Math.abs(alpha / truth.alpha - 1)).toBeLessThan(0.25);
+    expect(Math.abs(a / (a + b) / (truth.a / (truth.a + truth.b)) - 1)).toBeLessThan(0.25);
+    expect(view.bgnbd.logLikelihood).toBeGreaterThanOrEqual(logLikelihood(truth, summaries) - 1e-6);
+    // The same counters in another order give the same fit (a pure function of the population).
+    const shuffled = partitions.map((p) => Object.fromEntries(Object.entries(p).reverse())).reverse();
+    expect(mergeModelSnapshots(boundary, shuffled, settings)).toEqual(view);
+  });
+
+  it('keeps the view in force (null) while the population is too small or has no repeat buyer', () => {
+    expect(
+      mergeModelSnapshots(
+        START + 10 * DAY_MS,
+        [{ [`m:f:1:${START / DAY_MS}:${START / DAY_MS + 2}`]: 5 }],
+        settings,
+      ),
+    ).toBeNull();
+    expect(
+      mergeModelSnapshots(
+        START + 10 * DAY_MS,
+        [{ [`m:f:0:${START / DAY_MS}:${START / DAY_MS}`]: 50 }],
+        settings,
+      ),
+    ).toBeNull();
+  });
+});
