@@ -7,6 +7,11 @@ export interface RetentionSettings {
   readonly timeUnitDays: number;
   /** A customer is at risk when P(alive) falls below this. */
   readonly riskThreshold: number;
+  /**
+   * The same for one-time buyers (x = 0, the fallback model): their P(alive) starts at b/(a+b)
+   * (0.75 on CDNOW) and falls slowly, so the repeat buyers' threshold would flag them years late.
+   */
+  readonly oneTimeBuyerRiskThreshold: number;
   /** Population models are refitted at every multiple of this (whole days) of stream time. */
   readonly fitPeriodMs: number;
   /** A fit of boundary b is used from b + this (whole days). */
@@ -37,6 +42,7 @@ export interface RetentionSettings {
 export const defaultRetentionSettings: RetentionSettings = Object.freeze({
   timeUnitDays: 7,
   riskThreshold: 0.5,
+  oneTimeBuyerRiskThreshold: 0.65,
   fitPeriodMs: 7 * DAY_MS,
   publishDelayMs: DAY_MS,
   minFitCustomers: 50,
@@ -72,6 +78,8 @@ export function checkRetentionSettings(s: RetentionSettings): RetentionSettings 
   if (!(s.timeUnitDays > 0) || !Number.isFinite(s.timeUnitDays))
     fail('timeUnitDays', 'must be a positive number of days');
   if (!(s.riskThreshold > 0 && s.riskThreshold < 1)) fail('riskThreshold', 'must be in (0, 1)');
+  if (!(s.oneTimeBuyerRiskThreshold > 0 && s.oneTimeBuyerRiskThreshold < 1))
+    fail('oneTimeBuyerRiskThreshold', 'must be in (0, 1)');
   if (!isWholeDays(s.fitPeriodMs) || s.fitPeriodMs === 0)
     fail('fitPeriodMs', 'must be a positive whole number of days');
   if (!isWholeDays(s.publishDelayMs)) fail('publishDelayMs', 'must be a whole number of days');

@@ -1,0 +1,254 @@
+// The decisions of the retention worker. Purchases build the BG/NBD and Gamma-Gamma summaries
+// and set the silence timer at the exact time P(alive) falls below the threshold; interactions
+// raise risk at once; profiles and value tiers are tables; every refit re-times every customer.
+
+import type {
+  CustomerProfile,
+  Interaction,
+  Purchase,
+  SegmentChanged,
+} from '../../shared/contracts/generated.js';
+import type {
+  CounterDelta,
+  CustomerDecision,
+  DecisionContext,
+  InputRecord,
+} from '../../shared/runtime/worker-definition.js';
+import { topicCatalogue } from '../../shared/topics.js';
+import { modelCounterFields, modelSummary, type RetentionView } from './fit-view.js';
+import { customerLifetimeValue } from './models/clv.js';
+import type { OfferPolicy } from './offers/offer-policy.js';
+import { addPurchaseDay, summaryOfDays } from './purchase-days.js';
+import { pAliveAt, silenceDueAt } from './risk.js';
+import { DAY_MS, type RetentionSettings } from './settings.js';
+import { emptyRetentionState, type RetentionState } from './state.js';
+import { type AtRisk, treat, upliftField } from './treatment.js';
+
+export type RetentionInput = Purchase | Interaction | CustomerProfile | SegmentChanged;
+export const SILENCE_TIMER = 'silence';
+
+export interface RetentionContext {
+  readonly settings: RetentionSettings;
+  readonly policy: OfferPolicy;
+  readonly partitionCount: number;
+}
+
+type Ctx = DecisionContext<RetentionView>;
+
+const silenceTimer = (state: RetentionState, ctx: Ctx, rc: RetentionContext) => ({
+  kind: SILENCE_TIMER,
+  dueAt: state.atRisk === null ? silenceDueAt(state.days, ctx.population, ctx.streamTime, rc.settings) : null,
+});
+
+/** CLV in minor units from the fitted models, or null before the first fit with spend. */
+export function clvOf(
+  state: RetentionState,
+  view: RetentionView | null,
+  now: number,
+  settings: RetentionSettings,
+): number | null {
+  const summary = summaryOfDays(state.days);
+  if (view === null || view.gammaGamma === null || summary === null) return null;
+  const model = modelSummary(summary, summary.lastDay, settings);
+  const T = Math.max(model.tx, (now - summary.firstDay) / (settings.timeUnitDays * DAY_MS));
+  const meanSpend = summary.x > 0 ? summary.repeatSpendMinor / summary.x : 0;
+  const { clv } = customerLifetimeValue(
+    view.bgnbd.params,
+    view.gammaGamma.params,
+    { ...model, T, meanSpend },
+    {
+      periods: settings.clv.periods,
+      periodLength: settings.clv.periodDays / settings.timeUnitDays,
+      discountRatePerPeriod: settings.clv.discountRatePerPeriod,
+      margin: settings.clv.margin,
+    },
+  );
+  return Number.isFinite(clv) ? Math.round(clv) : null;
+}
+
+/** Spend in the summaries: sales only (a return does not undo a visit). */
+function saleSpendMinor(purchase: Purchase): number {
+  return purchase.kind === 'SALE'
+    ? purchase.lines.reduce((sum, l) => sum + l.quantity * l.unitPriceMinor, 0)
+    : 0;
+}
+
+export function decidePurchase(
+  previous: RetentionState | null,
+  purchase: Purchase,
+  ctx: Ctx,
+  rc: RetentionContext,
+): CustomerDecision<RetentionState> {
+  const state = previous ?? emptyRetentionState;
+  if (purchase.kind !== 'SALE') return { state: previous, outputs: [], timers: [] };
+  const days = addPurchaseDay(state.days, purchase.occurredAt, saleSpendMinor(purchase));
+  const counters: CounterDelta[] = [
+    ...modelCounterFields(summaryOfDays(state.days)).map((field) => ({ field, delta: -1 })),
+    ...modelCounterFields(summaryOfDays(days)).map((field) => ({ field, delta: 1 })),
+  ];
+  let lastTreatment = state.lastTreatment;
+  // A purchase before the treatment expires counts as retained, for offers and holdouts alike.
+  if (
+    lastTreatment &&
+    !lastTreatment.retained &&
+    purchase.occurredAt <= lastTreatment.expiresAt &&
+    purchase.occurredAt >= lastTreatment.at
+  ) {
+    counters.push({ field: upliftField(lastTreatment.kind, lastTreatment.tier, 'retained'), delta: 1 });
+    lastTreatment = { ...lastTreatment, retained: true };
+  }
+  const next: RetentionState = { ...state, days, atRisk: null, lastTreatment };
+  return { state: next, outputs: [], timers: [silenceTimer(next, ctx, rc)], indexScore: 0, counters };
+}
+
+/** The risk an interaction adds at once, with its reason; null when it adds none. */
+export function interactionRisk(
+  interaction: Interaction,
+  settings: RetentionSettings,
+): { risk: number; reason: string } | null {
+  const r = settings.interactionRisk;
+  switch (interaction.kind) {
+    case 'COMPLAINT':
+      return r.complaint > 0 ? { risk: r.complaint, reason: 'dissatisfaction' } : null;
+    case 'CANCELLATION_REQUEST':
+      return r.cancellationRequest > 0
+        ? { risk: r.cancellationRequest, reason: 'cancellation-request' }
+        : null;
+    case 'SURVEY':
+      return interaction.surveyScore !== null &&
+        interaction.surveyScore <= settings.detractorMaxScore &&
+        r.detractorSurvey > 0
+        ? { risk: r.detractorSurvey, reason: 'dissatisfaction' }
+        : null;
+    case 'OFFER_DECLINED':
+      return r.offerDeclined > 0 ? { risk: r.offerDeclined, reason: 'price' } : null;
+    default:
+      return null;
+  }
+}
+
+export function decideInteraction(
+  previous: RetentionState | null,
+  interaction: Interaction,
+  customerId: string,
+  ctx: Ctx,
+  rc: RetentionContext,
+): CustomerDecision<RetentionState> {
+  const raised = interactionRisk(interaction, rc.settings);
+  if (raised === null) return { state: previous, outputs: [], timers: [] };
+  const state = previous ?? emptyRetentionState;
+  const alive = pAliveAt(state.days, ctx.population, ctx.streamTime, rc.settings);
+  const riskScore = Math.max(raised.risk, alive === null ? 0 : 1 - alive.pAlive);
+  // Interactions raise risk directly: at or above 1 − threshold the customer is at risk now.
+  if (riskScore < 1 - rc.settings.riskThreshold) return { state: previous, outputs: [], timers: [] };
+  return atRiskDecision(
+    state,
+    customerId,
+    {
+      riskScore,
+      reasons: [raised.reason],
+      clvMinor: clvOf(state, ctx.population, ctx.streamTime, rc.settings),
+    },
+    ctx,
+    rc,
+  );
+}
+
+function atRiskDecision(
+  state: RetentionState,
+  customerId: string,
+  risk: AtRisk,
+  ctx: Ctx,
+  rc: RetentionContext,
+): CustomerDecision<RetentionState> {
+  const treated = treat(state, customerId, risk, ctx, rc.policy, rc.partitionCount);
+  return {
+    state: treated.state,
+    outputs: treated.outputs,
+    // At risk: no silence timer until the next purchase closes the episode.
+    timers: [{ kind: SILENCE_TIMER, dueAt: null }],
+    indexScore: state.days.length > 0 ? 0 : undefined,
+    counters: treated.counters,
+    observations: treated.observations,
+  };
+}
+
+/** The silence timer fired: no purchase since P(alive) was predicted to fall below the threshold. */
+export function decideSilence(
+  state: RetentionState | null,
+  customerId: string,
+  ctx: Ctx,
+  rc: RetentionContext,
+): CustomerDecision<RetentionState> {
+  if (state === null || state.atRisk !== null) return { state, outputs: [], timers: [] };
+  const alive = pAliveAt(state.days, ctx.population, ctx.streamTime, rc.settings);
+  if (alive === null) return { state, outputs: [], timers: [] };
+  const reasons = ['silence'];
+  return atRiskDecision(
+    state,
+    customerId,
+    {
+      riskScore: 1 - alive.pAlive,
+      reasons,
+      clvMinor: clvOf(state, ctx.population, ctx.streamTime, rc.settings),
+    },
+    ctx,
+    rc,
+  );
+}
+
+/** A refit changes every customer's timing: re-time the silence timer. */
+export function decideRefit(
+  state: RetentionState,
+  ctx: Ctx,
+  rc: RetentionContext,
+): CustomerDecision<RetentionState> {
+  return { state, outputs: [], timers: [silenceTimer(state, ctx, rc)] };
+}
+
+export function decideProfile(
+  previous: RetentionState | null,
+  profile: CustomerProfile,
+): CustomerDecision<RetentionState> {
+  const state = previous ?? emptyRetentionState;
+  // The latest version by event time wins, whatever the arrival order.
+  if (state.consentAt !== null && profile.occurredAt < state.consentAt)
+    return { state: previous, outputs: [], timers: [] };
+  return {
+    state: { ...state, consent: profile.marketingConsent, consentAt: profile.occurredAt },
+    outputs: [],
+    timers: [],
+  };
+}
+
+export function decideSegmentChange(
+  previous: RetentionState | null,
+  change: SegmentChanged,
+): CustomerDecision<RetentionState> {
+  if (change.dimension !== 'value-tier') return { state: previous, outputs: [], timers: [] };
+  return {
+    state: { ...(previous ?? emptyRetentionState), valueTier: change.toSegment },
+    outputs: [],
+    timers: [],
+  };
+}
+
+export function decideRecord(
+  state: RetentionState | null,
+  input: InputRecord<RetentionInput>,
+  ctx: Ctx,
+  rc: RetentionContext,
+): CustomerDecision<RetentionState> {
+  switch (input.source.topic) {
+    case topicCatalogue.purchases.name:
+      return decidePurchase(state, input.event as Purchase, ctx, rc);
+    case topicCatalogue.interactions.name:
+      return decideInteraction(state, input.event as Interaction, input.customerId, ctx, rc);
+    case topicCatalogue.customerProfiles.name:
+      return decideProfile(state, input.event as CustomerProfile);
+    case topicCatalogue.segmentChanges.name:
+      return decideSegmentChange(state, input.event as SegmentChanged);
+    default:
+      throw new Error(`retention has no input ${input.source.topic}`);
+  }
+}

@@ -1,0 +1,168 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { CustomerProfile, Purchase, SegmentChanged } from '../../shared/contracts/generated.js';
+import {
+  sampleConsumerProfile,
+  samplePurchase,
+  sampleSegmentChanged,
+} from '../../shared/contracts/samples.js';
+import { type DriverRecord, InMemoryRuntime } from '../../test/oracle/in-memory-driver.js';
+import type { RetentionInput } from './decide.js';
+import type { RetentionView } from './fit-view.js';
+import { type BgNbdParams, pAlive } from './models/bgnbd.js';
+import { fitBgNbd } from './models/fit.js';
+import { oneTimeBuyerPAlive } from './models/one-time-buyers.js';
+import { seededUniform, simulateBgNbdCustomer } from './models/simulate.js';
+import { summarizeDailyPurchases } from './models/summary.js';
+import { parseOfferPolicy } from './offers/offer-policy.js';
+import { DAY_MS, retentionSettings } from './settings.js';
+import { createRetentionWorker } from './worker.js';
+
+// The real retention worker on the in-memory runtime (the runtime's executable spec), on a
+// simulated BG/NBD population: its fit equals a batch fit of the same purchases, every silence
+// decision is a customer whose P(alive) really fell below the threshold, and no customer
+// without consent is offered anything.
+
+const policy = parseOfferPolicy(
+  readFileSync(new URL('../../deploy/retention-offer-policy.json', import.meta.url), 'utf8'),
+  'policy',
+);
+const settings = retentionSettings({
+  fitPeriodMs: 28 * DAY_MS,
+  publishDelayMs: DAY_MS,
+  minFitCustomers: 100,
+});
+const START = Date.UTC(2024, 0, 1);
+const WEEK = 7 * DAY_MS;
+const truth: BgNbdParams = { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 };
+const PARTITIONS = 3;
+
+function population(customers: number) {
+  const uniform = seededUniform(1516);
+  const purchases: Purchase[] = [];
+  const profiles: CustomerProfile[] = [];
+  const tiers: SegmentChanged[] = [];
+  const consent = new Map<string, boolean>();
+  for (let i = 0; i < customers; i += 1) {
+    const customerId = `c-${String(i).padStart(5, '0')}`;
+    const first = START + Math.floor(uniform() * 84) * DAY_MS + 10 * 3_600_000;
+    const weeks = (START + 52 * WEEK - first) / WEEK;
+    const simulated = simulateBgNbdCustomer(truth, weeks, uniform);
+    simulated.purchases.forEach((t, n) => {
+      const sale = samplePurchase();
+      purchases.push({
+        ...sale,
+        eventId: `${customerId}-${n}`,
+        customerId,
+        occurredAt: first + Math.round(t * WEEK),
+        lines: [{ ...sale.lines[0]!, quantity: 1, unitPriceMinor: 1500 + Math.floor(uniform() * 4000) }],
+      });
+    });
+    const agreed = uniform() < 0.7;
+    consent.set(customerId, agreed);
+    profiles.push({
+      ...sampleConsumerProfile(),
+      customerId,
+      eventId: `p-${customerId}`,
+      occurredAt: first,
+      signedUpAt: first,
+      marketingConsent: agreed,
+    });
+    const tier = ['top', 'middle', 'bottom'][i % 3]!;
+    tiers.push({
+      ...sampleSegmentChanged(),
+      customerId,
+      eventId: `t-${customerId}`,
+      occurredAt: first,
+      dimension: 'value-tier',
+      toSegment: tier,
+    });
+  }
+  purchases.sort((p, q) => p.occurredAt - q.occurredAt);
+  return { purchases, profiles, tiers, consent };
+}
+
+function partitionOf(customerId: string): number {
+  return Number(customerId.slice(2)) % PARTITIONS;
+}
+
+describe('retention worker on the in-memory runtime', () => {
+  const { purchases, profiles, tiers, consent } = population(1500);
+  const worker = createRetentionWorker({ settings, policy, partitionCount: PARTITIONS });
+  const runtime = new InMemoryRuntime(worker, PARTITIONS);
+  for (let p = 0; p < PARTITIONS; p += 1) {
+    const mine = <T extends { customerId: string }>(list: T[]) =>
+      list.filter((e) => partitionOf(e.customerId) === p);
+    const log: DriverRecord<RetentionInput>[] = [
+      ...mine(profiles).map((value, i) => ({ offset: `p${i}`, value, topic: 'customer-profiles' })),
+      ...mine(tiers).map((value, i) => ({ offset: `t${i}`, value, topic: 'segment-changes' })),
+      ...mine(purchases).map((value, i) => ({ offset: String(i), value, topic: 'purchases' })),
+    ];
+    runtime.append(p, log);
+  }
+  runtime.runUntilIdle();
+  const result = runtime.result();
+  const views = result.views.filter((v) => v.view !== null).map((v) => v.view as RetentionView);
+
+  it('fits the population from its own state exactly as a batch fit of the same purchases', () => {
+    expect(result.deadLetters).toEqual([]);
+    expect(result.stalledPartitions).toEqual([]);
+    expect(views.length).toBeGreaterThan(5);
+    const last = views.at(-1)!;
+    const endDay = Math.floor(last.observedDay / DAY_MS);
+    const byCustomer = new Map<string, Array<{ day: number; amount: number }>>();
+    for (const p of purchases) {
+      if (p.occurredAt >= last.boundary) continue;
+      const list = byCustomer.get(p.customerId) ?? [];
+      list.push({ day: Math.floor(p.occurredAt / DAY_MS), amount: p.lines[0]!.unitPriceMinor });
+      byCustomer.set(p.customerId, list);
+    }
+    const summaries = [...byCustomer.values()].map(
+      (days) => summarizeDailyPurchases(days, endDay, settings.timeUnitDays)!,
+    );
+    const batch = fitBgNbd(summaries);
+    expect(last.bgnbd.customers).toBe(summaries.length);
+    for (const key of ['r', 'alpha', 'a', 'b'] as const) {
+      expect(Math.abs(last.bgnbd.params[key] / batch.params[key] - 1), key).toBeLessThan(1e-6);
+    }
+    expect(last.bgnbd.logLikelihood).toBeCloseTo(batch.logLikelihood, 6);
+    expect(last.gammaGamma).not.toBeNull();
+  });
+
+  it('decides silence only for customers whose P(alive) fell below the threshold, without a purchase since', () => {
+    const silence = result.outputs.filter((o) => (o.value.reasons as string[]).includes('silence'));
+    expect(silence.length).toBeGreaterThan(50);
+    for (const output of silence) {
+      const customerId = output.key;
+      const at = Number(output.value.occurredAt);
+      const view = views.filter((v) => v.boundary + settings.publishDelayMs <= at).at(-1)!;
+      const days = [
+        ...new Set(
+          purchases
+            .filter((p) => p.customerId === customerId && p.occurredAt < at)
+            .map((p) => Math.floor(p.occurredAt / DAY_MS)),
+        ),
+      ].sort((a, b) => a - b);
+      const x = days.length - 1;
+      const T = (at / DAY_MS - days[0]!) / settings.timeUnitDays;
+      const tx = (days.at(-1)! - days[0]!) / settings.timeUnitDays;
+      const alive =
+        x > 0 ? pAlive(view.bgnbd.params, { x, tx, T }) : oneTimeBuyerPAlive(view.bgnbd.params, T);
+      const threshold = x > 0 ? settings.riskThreshold : settings.oneTimeBuyerRiskThreshold;
+      expect(alive, `P(alive) of ${customerId} at ${new Date(at).toISOString()}`).toBeLessThanOrEqual(
+        threshold + 1e-9,
+      );
+      expect(Number(output.value.riskScore)).toBeCloseTo(1 - alive, 9);
+    }
+  });
+
+  it('offers only to customers with consent, by their tier’s policy, and holds out about a tenth', () => {
+    expect(result.outputs.every((o) => consent.get(o.key) === true)).toBe(true);
+    const offers = result.outputs.filter((o) => o.decisionKind === 'retention-offer');
+    const holdouts = result.outputs.filter((o) => o.decisionKind === 'retention-holdout');
+    expect(new Set(offers.map((o) => o.decisionLabel))).toEqual(new Set(['top', 'middle']));
+    const share = holdouts.length / (holdouts.length + offers.length + 1);
+    expect(share).toBeGreaterThan(0.03);
+    expect(share).toBeLessThan(0.25);
+  });
+});
