@@ -52,17 +52,25 @@ export function clvOf(
   const model = modelSummary(summary, summary.lastDay, settings);
   const T = Math.max(model.tx, (now - summary.firstDay) / (settings.timeUnitDays * DAY_MS));
   const meanSpend = summary.x > 0 ? summary.repeatSpendMinor / summary.x : 0;
-  const { clv } = customerLifetimeValue(
-    view.bgnbd.params,
-    view.gammaGamma.params,
-    { ...model, T, meanSpend },
-    {
-      periods: settings.clv.periods,
-      periodLength: settings.clv.periodDays / settings.timeUnitDays,
-      discountRatePerPeriod: settings.clv.discountRatePerPeriod,
-      margin: settings.clv.margin,
-    },
-  );
+  let clv: number;
+  try {
+    ({ clv } = customerLifetimeValue(
+      view.bgnbd.params,
+      view.gammaGamma.params,
+      { ...model, T, meanSpend },
+      {
+        periods: settings.clv.periods,
+        periodLength: settings.clv.periodDays / settings.timeUnitDays,
+        discountRatePerPeriod: settings.clv.discountRatePerPeriod,
+        margin: settings.clv.margin,
+      },
+    ));
+  } catch (error) {
+    // An estimate the numerics cannot give (a series that does not converge) is no reason to
+    // stop the partition: the offer goes out without a CLV.
+    if (error instanceof RangeError) return null;
+    throw error;
+  }
   return Number.isFinite(clv) ? Math.round(clv) : null;
 }
 

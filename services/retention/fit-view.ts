@@ -51,6 +51,11 @@ export function modelSummary(
   };
 }
 
+/** Parameters a model can be evaluated with: converged, finite, within [1e-6, 1e6]. */
+function usable(fit: { params: object; converged: boolean }): boolean {
+  return fit.converged && Object.values(fit.params).every((v) => Number.isFinite(v) && v >= 1e-6 && v <= 1e6);
+}
+
 /** Null (the view in force stays) until the population is large enough to fit. */
 export function mergeModelSnapshots(
   boundary: number,
@@ -82,8 +87,12 @@ export function mergeModelSnapshots(
   spends.sort((p, q) => p.x - q.x || p.meanSpend - q.meanSpend);
   if (summaries.length < settings.minFitCustomers || !summaries.some((s) => s.x > 0)) return null;
   const bgnbd = fitBgNbd(summaries);
-  const gammaGamma = spends.length >= 2 ? fitGammaGamma(spends) : null;
-  const fit = <P>(f: {
+  // A young or tiny population can drive the likelihood to a boundary (r and α running off to
+  // infinity: a Poisson rate known exactly); such a fit is not used, the view in force stays.
+  if (!usable(bgnbd)) return null;
+  const spendFit = spends.length >= 2 ? fitGammaGamma(spends) : null;
+  const gammaGamma = spendFit !== null && usable(spendFit) ? spendFit : null;
+  const asModelFit = <P>(f: {
     params: P;
     logLikelihood: number;
     customers: number;
@@ -97,7 +106,7 @@ export function mergeModelSnapshots(
   return {
     boundary,
     observedDay,
-    bgnbd: fit(bgnbd),
-    gammaGamma: gammaGamma === null ? null : fit(gammaGamma),
+    bgnbd: asModelFit(bgnbd),
+    gammaGamma: gammaGamma === null ? null : asModelFit(gammaGamma),
   };
 }

@@ -1,18 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { CustomerProfile, Purchase, SegmentChanged } from '../../shared/contracts/generated.js';
-import {
-  sampleConsumerProfile,
-  samplePurchase,
-  sampleSegmentChanged,
-} from '../../shared/contracts/samples.js';
 import { type DriverRecord, InMemoryRuntime } from '../../test/oracle/in-memory-driver.js';
+import { retentionPopulation } from '../../test/support/retention-population.js';
 import type { RetentionInput } from './decide.js';
 import type { RetentionView } from './fit-view.js';
-import { type BgNbdParams, pAlive } from './models/bgnbd.js';
+import { pAlive } from './models/bgnbd.js';
 import { fitBgNbd } from './models/fit.js';
 import { oneTimeBuyerPAlive } from './models/one-time-buyers.js';
-import { seededUniform, simulateBgNbdCustomer } from './models/simulate.js';
 import { summarizeDailyPurchases } from './models/summary.js';
 import { parseOfferPolicy } from './offers/offer-policy.js';
 import { DAY_MS, retentionSettings } from './settings.js';
@@ -33,61 +27,18 @@ const settings = retentionSettings({
   minFitCustomers: 100,
 });
 const START = Date.UTC(2024, 0, 1);
-const WEEK = 7 * DAY_MS;
-const truth: BgNbdParams = { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 };
 const PARTITIONS = 3;
-
-function population(customers: number) {
-  const uniform = seededUniform(1516);
-  const purchases: Purchase[] = [];
-  const profiles: CustomerProfile[] = [];
-  const tiers: SegmentChanged[] = [];
-  const consent = new Map<string, boolean>();
-  for (let i = 0; i < customers; i += 1) {
-    const customerId = `c-${String(i).padStart(5, '0')}`;
-    const first = START + Math.floor(uniform() * 84) * DAY_MS + 10 * 3_600_000;
-    const weeks = (START + 52 * WEEK - first) / WEEK;
-    const simulated = simulateBgNbdCustomer(truth, weeks, uniform);
-    simulated.purchases.forEach((t, n) => {
-      const sale = samplePurchase();
-      purchases.push({
-        ...sale,
-        eventId: `${customerId}-${n}`,
-        customerId,
-        occurredAt: first + Math.round(t * WEEK),
-        lines: [{ ...sale.lines[0]!, quantity: 1, unitPriceMinor: 1500 + Math.floor(uniform() * 4000) }],
-      });
-    });
-    const agreed = uniform() < 0.7;
-    consent.set(customerId, agreed);
-    profiles.push({
-      ...sampleConsumerProfile(),
-      customerId,
-      eventId: `p-${customerId}`,
-      occurredAt: first,
-      signedUpAt: first,
-      marketingConsent: agreed,
-    });
-    const tier = ['top', 'middle', 'bottom'][i % 3]!;
-    tiers.push({
-      ...sampleSegmentChanged(),
-      customerId,
-      eventId: `t-${customerId}`,
-      occurredAt: first,
-      dimension: 'value-tier',
-      toSegment: tier,
-    });
-  }
-  purchases.sort((p, q) => p.occurredAt - q.occurredAt);
-  return { purchases, profiles, tiers, consent };
-}
 
 function partitionOf(customerId: string): number {
   return Number(customerId.slice(2)) % PARTITIONS;
 }
 
 describe('retention worker on the in-memory runtime', () => {
-  const { purchases, profiles, tiers, consent } = population(1500);
+  const { purchases, profiles, tiers, consent } = retentionPopulation({
+    customers: 1500,
+    start: START,
+    weeks: 52,
+  });
   const worker = createRetentionWorker({ settings, policy, partitionCount: PARTITIONS });
   const runtime = new InMemoryRuntime(worker, PARTITIONS);
   for (let p = 0; p < PARTITIONS; p += 1) {

@@ -25,6 +25,7 @@ function ctxAt(
     population: view,
     causationId: `population/0/${e - DAY_MS}/c`,
     eventId: (kind, n = 0) => `${kind}-${e}-${n}`,
+    counter: () => 0,
   };
 }
 

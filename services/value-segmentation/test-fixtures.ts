@@ -88,5 +88,6 @@ export function contextAt(
     population,
     causationId,
     eventId: (decisionKind: string, n = 0) => `${causationId}|${decisionKind}|${n}`,
+    counter: () => 0,
   };
 }

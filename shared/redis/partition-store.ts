@@ -165,6 +165,11 @@ export class RedisPartitionStore implements PartitionStore {
     if (code < 0) throw new PartitionFencedError(this.partition, `epoch ${epoch} is stale at outbox ack`);
   }
 
+  async readCounters(fields: readonly string[]): Promise<ReadonlyMap<string, number>> {
+    const values = fields.length === 0 ? [] : await this.redis.hmget(this.keys.counters, ...fields);
+    return new Map(fields.map((field, i) => [field, Number(values[i] ?? 0)]));
+  }
+
   async readIndexRanges(
     ranges: ReadonlyArray<readonly [number, number]>,
   ): Promise<ReadonlyMap<string, string>> {

@@ -157,6 +157,7 @@ export class PartitionProcessor<E, S, G> {
       const horizon =
         target === null ? null : truncated ? read.timers[read.timers.length - 1]!.dueAt - 1 : target;
       const segment = new Segment<S>(worker.decodeState, worker.encodeState, read.states, horizon);
+      segment.counterBase = await this.readDeclaredCounters(s, target ?? s);
       for (const timer of read.timers)
         if (horizon !== null && timer.dueAt <= horizon) segment.timers.set(timer);
 
@@ -185,6 +186,7 @@ export class PartitionProcessor<E, S, G> {
           const ctx = this.context(
             s ?? item.input.eventTime,
             causation.record(item.input.source.topic, this.partition, item.input.source.offset),
+            segment,
           );
           const decision = worker.decide(segment.stateOf(item.input.customerId), item.input, ctx);
           this.mergeDecision(segment, item.input.customerId, decision);
@@ -212,6 +214,7 @@ export class PartitionProcessor<E, S, G> {
             const ctx = this.context(
               s,
               causation.record(item.input.source.topic, this.partition, item.input.source.offset),
+              segment,
             );
             const decision = worker.decide(segment.stateOf(item.input.customerId), item.input, ctx);
             this.mergeDecision(segment, item.input.customerId, decision);
@@ -285,6 +288,7 @@ export class PartitionProcessor<E, S, G> {
       const ctx = this.context(
         timer.dueAt,
         causation.timer(this.partition, timer.kind, timer.customerId, timer.dueAt),
+        segment,
       );
       const decision = this.options.worker.onTimer(segment.stateOf(timer.customerId), timer, ctx);
       this.mergeDecision(segment, timer.customerId, decision);
@@ -346,6 +350,7 @@ export class PartitionProcessor<E, S, G> {
         states,
         null,
       );
+      segment.counterBase = await this.readDeclaredCounters(this.requireMeta().streamTime, instant.time);
       for (const customerId of chunk) {
         const state = segment.stateOf(customerId);
         if (state === null || next === null) continue;
@@ -353,6 +358,7 @@ export class PartitionProcessor<E, S, G> {
           instant.time,
           causation.population(this.partition, instant.boundary, customerId),
           next,
+          segment,
         );
         this.mergeDecision(segment, customerId, population.onPopulationChange(state, customerId, ctx));
       }
@@ -397,11 +403,16 @@ export class PartitionProcessor<E, S, G> {
     return view;
   }
 
-  private context(streamTime: number, causationId: string): DecisionContext<G> {
-    return this.contextWith(streamTime, causationId, this.view);
+  private context(streamTime: number, causationId: string, segment: Segment<S>): DecisionContext<G> {
+    return this.contextWith(streamTime, causationId, this.view, segment);
   }
 
-  private contextWith(streamTime: number, causationId: string, population: G | null): DecisionContext<G> {
+  private contextWith(
+    streamTime: number,
+    causationId: string,
+    population: G | null,
+    segment: Segment<S>,
+  ): DecisionContext<G> {
     const worker = this.options.worker.name;
     return {
       streamTime,
@@ -409,7 +420,19 @@ export class PartitionProcessor<E, S, G> {
       population,
       causationId,
       eventId: (decisionKind: string, n = 0) => deterministicEventId(worker, causationId, decisionKind, n),
+      counter: (field: string) => segment.counterValue(field),
     };
+  }
+
+  /** The counters the worker's decisions may read in a step from stream time `from` to `to`. */
+  private async readDeclaredCounters(
+    from: number | null,
+    to: number | null,
+  ): Promise<ReadonlyMap<string, number>> {
+    const reads = this.options.worker.counterReads;
+    if (!reads || to === null) return new Map();
+    const fields = reads(from, to);
+    return fields.length === 0 ? new Map() : this.options.store.readCounters(fields);
   }
 
   private mergeDecision(segment: Segment<S>, customerId: string, decision: CustomerDecision<S>): void {

@@ -18,6 +18,14 @@ export class Segment<S> {
   private readonly timerDeletes = new Set<string>();
   readonly outbox: OutboxEntry[] = [];
   readonly observations: Observation[] = [];
+  /** Counter values read from Redis at the start of the step (declared reads only). */
+  counterBase: ReadonlyMap<string, number> = new Map();
+
+  counterValue(field: string): number {
+    const base = this.counterBase.get(field);
+    if (base === undefined) throw new Error(`counter ${field} was not declared by the worker's counterReads`);
+    return base + (this.counters.get(field) ?? 0);
+  }
   recordsApplied = 0;
   deadLettered = 0;
   timersFired = 0;

@@ -77,6 +77,8 @@ export interface PartitionStore {
   ): Promise<number>;
   ackOutbox(epoch: number, produced: number): Promise<void>;
   /** Customer states of every customer whose index score lies in one of the ranges. */
+  /** Current values of counter fields (0 when absent). */
+  readCounters(fields: readonly string[]): Promise<ReadonlyMap<string, number>>;
   readIndexRanges(ranges: ReadonlyArray<readonly [number, number]>): Promise<ReadonlyMap<string, string>>;
   /** Makes every write so far durable (WAITAOF, or a no-op under appendfsync always). */
   makeDurable(): Promise<void>;

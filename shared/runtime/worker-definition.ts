@@ -90,6 +90,12 @@ export interface DecisionContext<G> {
   eventId(decisionKind: string, n?: number): string;
   /** Human-readable identity of the cause, recorded as evidence (topic/partition/offset or timer). */
   readonly causationId: string;
+  /**
+   * A per-partition counter as of this decision (Redis at the start of the step plus the step's
+   * changes so far), e.g. today's offer budget used. Only fields the worker's `counterReads`
+   * declared for the step can be read.
+   */
+  counter(field: string): number;
 }
 
 /** Rejection of an input by a worker's own validation (beyond Avro decoding). */
@@ -147,4 +153,6 @@ export interface WorkerDefinition<E, S, G = never> {
   decide(state: S | null, input: InputRecord<E>, ctx: DecisionContext<G>): CustomerDecision<S>;
   onTimer(state: S | null, timer: FiredTimer, ctx: DecisionContext<G>): CustomerDecision<S>;
   readonly population?: PopulationDefinition<S, G>;
+  /** Counter fields the decisions of a step moving stream time from `from` to `to` may read. */
+  counterReads?(from: number | null, to: number): readonly string[];
 }

@@ -256,6 +256,7 @@ describe('restart and fencing', () => {
       snapshot: (...args) => raceStore.snapshot(...args),
       ackOutbox: (...args) => raceStore.ackOutbox(...args),
       readIndexRanges: (ranges) => raceStore.readIndexRanges(ranges),
+      readCounters: (fields) => raceStore.readCounters(fields),
       makeDurable: () => raceStore.makeDurable(),
     };
     const a2 = processor(racing);

@@ -343,6 +343,8 @@ export class InMemoryRuntime<E, S, G> {
       partition: p,
       population: this.stores[p]!.view,
       eventId: (decisionKind: string, n = 0) => outputEventId(worker, cause, decisionKind, n),
+      // Decisions apply at once here, so the store's counters are the step's view of them.
+      counter: (field: string) => this.stores[p]!.counters.get(field) ?? 0,
       causationId: cause,
     };
   }

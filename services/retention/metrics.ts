@@ -1,0 +1,99 @@
+// Retention metrics. Fitted parameters, treated and held-out customers and their retention are
+// read from Redis at scrape time (the view and the partitions' counters); treatment outcomes come
+// from the decisions' observations. Labels are tiers, outcomes and reasons: never a customer id.
+
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { RuntimeEvents } from '../../shared/runtime/runtime-events.js';
+import type { PopulationStore } from '../../shared/runtime/state-store.js';
+import type { RetentionView } from './fit-view.js';
+import { TREATMENT_METRIC } from './treatment.js';
+
+export function registerRetentionMetrics(
+  registry: Registry,
+  population: PopulationStore,
+  events: RuntimeEvents,
+  partitionCount: number,
+): void {
+  const partitions = Array.from({ length: partitionCount }, (_, p) => p);
+  const latestView = async (): Promise<RetentionView | null> => {
+    const encoded = await population.latestAppliedView(partitions);
+    return encoded === null ? null : (JSON.parse(encoded) as RetentionView | null);
+  };
+  new Gauge({
+    name: 'vs_retention_model_parameter',
+    help: 'Fitted population parameters: BG/NBD r, alpha, a, b and Gamma-Gamma p, q, gamma (minor units)',
+    labelNames: ['model', 'parameter'],
+    registers: [registry],
+    async collect() {
+      const view = await latestView();
+      this.reset();
+      if (!view) return;
+      for (const [parameter, value] of Object.entries(view.bgnbd.params))
+        this.set({ model: 'bgnbd', parameter }, value);
+      for (const [parameter, value] of Object.entries(view.gammaGamma?.params ?? {}))
+        this.set({ model: 'gamma-gamma', parameter }, value);
+    },
+  });
+  new Gauge({
+    name: 'vs_retention_model_log_likelihood',
+    help: 'Log-likelihood of the newest fit, and the customers it covered',
+    labelNames: ['model', 'what'],
+    registers: [registry],
+    async collect() {
+      const view = await latestView();
+      this.reset();
+      if (!view) return;
+      this.set({ model: 'bgnbd', what: 'log-likelihood' }, view.bgnbd.logLikelihood);
+      this.set({ model: 'bgnbd', what: 'customers' }, view.bgnbd.customers);
+      this.set({ model: 'bgnbd', what: 'fitted-at-seconds' }, view.boundary / 1000);
+      if (view.gammaGamma) {
+        this.set({ model: 'gamma-gamma', what: 'log-likelihood' }, view.gammaGamma.logLikelihood);
+        this.set({ model: 'gamma-gamma', what: 'customers' }, view.gammaGamma.customers);
+      }
+    },
+  });
+  new Gauge({
+    name: 'vs_retention_uplift_customers',
+    help: 'Customers given an offer or held out, and those of them who bought again before expiry, by tier (the offers uplift: retained/assigned, treated against holdout)',
+    labelNames: ['group', 'tier', 'what'],
+    registers: [registry],
+    async collect() {
+      const totals = await population.readCounterTotals(partitions, 'u:');
+      this.reset();
+      for (const [field, count] of totals) {
+        const [, group, tier, what] = field.split(':');
+        this.set({ group: group!, tier: tier!, what: what! }, count);
+      }
+    },
+  });
+  new Gauge({
+    name: 'vs_retention_budget_used_minor',
+    help: 'Offer budget charged, by tier, over the days still counted in Redis (minor units)',
+    labelNames: ['tier'],
+    registers: [registry],
+    async collect() {
+      const totals = await population.readCounterTotals(partitions, 'b:');
+      this.reset();
+      const byTier = new Map<string, number>();
+      for (const [field, minor] of totals) {
+        const tier = field.split(':')[2]!;
+        byTier.set(tier, (byTier.get(tier) ?? 0) + minor);
+      }
+      for (const [tier, minor] of byTier) this.set({ tier }, minor);
+    },
+  });
+  const treatments = new Counter({
+    name: 'vs_retention_treatments_total',
+    help: 'At-risk decisions by tier, outcome (offer, holdout, no-consent, cooldown, no-paid-offer, budget-exhausted) and first reason',
+    labelNames: ['tier', 'outcome', 'reason'],
+    registers: [registry],
+  });
+  events.on('observations', ({ observations }) => {
+    for (const o of observations)
+      if (o.metric === TREATMENT_METRIC)
+        treatments.inc(
+          { tier: o.labels.tier!, outcome: o.labels.outcome!, reason: o.labels.reason! },
+          o.value,
+        );
+  });
+}
