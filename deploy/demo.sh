@@ -15,6 +15,7 @@ mkdir -p "$LOGS"
 export KAFKA_BROKERS REDIS_URL
 METRICS_PORT=${METRICS_PORT:-9464}
 SOW_METRICS_PORT=${SOW_METRICS_PORT:-9465}
+RETENTION_METRICS_PORT=${RETENTION_METRICS_PORT:-9466}
 
 pids=()
 cleanup() {
@@ -36,19 +37,25 @@ METRICS_PORT=$SOW_METRICS_PORT IDLE_ADVANCE_MS=${IDLE_ADVANCE_MS:-15000} \
   node --import tsx services/share-of-wallet/main.ts >"$LOGS/share-of-wallet.log" 2>&1 &
 pids+=($!)
 
+echo "starting retention worker (metrics on http://127.0.0.1:${RETENTION_METRICS_PORT}/metrics)"
+METRICS_PORT=$RETENTION_METRICS_PORT IDLE_ADVANCE_MS=${IDLE_ADVANCE_MS:-15000} \
+  node --import tsx services/retention/main.ts >"$LOGS/retention.log" 2>&1 &
+pids+=($!)
+
 # Two 28-day windows of history before the first share-of-wallet judgement: 120 days of it.
 echo "starting point-of-sale simulator (${DEMO_HISTORY_DAYS:-120} days of history, then ${DEMO_RATE:-50} purchases/s live)"
 node --import tsx services/pos-simulator/main.ts --customers "${DEMO_CUSTOMERS:-5000}" --rate "${DEMO_RATE:-50}" \
   --history-days "${DEMO_HISTORY_DAYS:-120}" --consumption-customers "${DEMO_CONSUMPTION_CUSTOMERS:-1500}" \
-  --consumption-days "${DEMO_HISTORY_DAYS:-120}" >"$LOGS/pos-simulator.log" 2>&1 &
+  --consumption-days "${DEMO_HISTORY_DAYS:-120}" --pos-profiles >"$LOGS/pos-simulator.log" 2>&1 &
 pids+=($!)
 
 cat <<INFO
 
-  decisions     : topics segment-changes and under-consumption (printed below as they are produced)
+  decisions     : topics segment-changes, under-consumption and retention-offers (printed below)
   dead letters  : topic purchases.dlq (malformed demo records land here with a reason)
   metrics       : http://127.0.0.1:${METRICS_PORT}/metrics   (vs_records_consumed_total, vs_value_tier_customers, vs_value_skew_share)
                   http://127.0.0.1:${SOW_METRICS_PORT}/metrics   (vs_share_of_wallet, vs_share_of_wallet_evaluations_total, vs_decisions_total)
+                  http://127.0.0.1:${RETENTION_METRICS_PORT}/metrics   (vs_retention_model_parameter, vs_retention_treatments_total, vs_retention_uplift_customers)
   health        : http://127.0.0.1:${METRICS_PORT}/healthz  http://127.0.0.1:${METRICS_PORT}/readyz
   logs          : $LOGS/
   stop          : Ctrl-C, then ./valuestream down

@@ -55,6 +55,14 @@ await consumer.run({
       const window = event.window as { windowDays: number };
       const gap = `${(Number(event.gapMinor) / 100).toFixed(2)} ${String(event.currency)}`;
       line = `${when}  ${'share-of-wallet'.padEnd(14)} ${mask(String(event.customerId))}  share ${Number(event.share).toFixed(2)} of ${Math.round(Number(event.expected))} ${String(event.unit)} in ${window.windowDays}d (${String(event.basis)}), gap ${gap}`;
+    } else if (spec === topicCatalogue.retentionOffers) {
+      const offer = event.offer as { code: string; costCeilingMinor: number } | null;
+      const clv =
+        event.clvMinor === null
+          ? 'n/a'
+          : `${(Number(event.clvMinor) / 100).toFixed(2)} ${String(event.currency)}`;
+      const treatment = event.holdout ? 'HOLDOUT (no offer, control group)' : (offer?.code ?? 'no offer');
+      line = `${when}  ${'retention'.padEnd(14)} ${mask(String(event.customerId))}  ${String(event.valueTier).padEnd(7)} risk ${Number(event.riskScore).toFixed(2)} (${(event.reasons as string[]).join(', ')}) → ${treatment}, CLV ${clv}`;
     } else {
       line = `${when}  ${spec.name.padEnd(14)} ${mask(String(event.customerId))}  ${JSON.stringify(event).slice(0, 120)}`;
     }

@@ -2,7 +2,10 @@
 // point-of-sale stream with consumption-driven traffic, and the dry-run summary.
 // Pure apart from running the simulation; main.ts does the I/O.
 
+import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { codecFor } from '../../shared/avro/index.js';
+import type { CustomerProfile } from '../../shared/contracts/generated.js';
 import { topicCatalogue } from '../../shared/topics.js';
 import type { ConsumptionTraffic, ConsumptionTrafficOptions, SimulatedProfileRecord } from './consumption.js';
 import {
@@ -40,6 +43,9 @@ export const HELP = `usage: npm run simulator -- [options]
                            share of business customers among them (default 0.25)
   --consumption-partial-share <s>
                            share of them buying only part of their needs here (default 0.3)
+  --pos-profiles           also produce a profile for each point-of-sale customer at its first
+                           purchase (two adults; marketing consent for about 70%), so retention
+                           offers can reach them
   --profiles-topic <name>  profiles topic (default: $TOPIC_PREFIX + ${topicCatalogue.customerProfiles.name})
   --dry-run                generate without Kafka and print a summary (needs --events)
   --help`;
@@ -68,6 +74,7 @@ export interface CliOptions {
   readonly consumptionBusinessShare: number;
   readonly consumptionPartialShare: number;
   readonly profilesTopic: string;
+  readonly posProfiles: boolean;
 }
 
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions | 'help' {
@@ -98,6 +105,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions | '
       'consumption-business-share': { type: 'string', default: '0.25' },
       'consumption-partial-share': { type: 'string', default: '0.3' },
       'profiles-topic': { type: 'string' },
+      'pos-profiles': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -155,6 +163,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions | '
       (n) => n >= 0 && n <= 1,
     ),
     profilesTopic: values['profiles-topic'] ?? `${prefix}${topicCatalogue.customerProfiles.name}`,
+    posProfiles: values['pos-profiles'] === true,
   };
   if (options.consumptionCustomers > 0 && options.consumptionDays + options.consumptionLiveDays <= 0) {
     throw new Error('--consumption-days / --consumption-live-days: the consumption span is empty');
@@ -233,10 +242,14 @@ export class SimulatorStream {
   private purchaseIndex = 0;
   private readonly counts = { pos: 0, consumption: 0, profile: 0 } as Record<RecordSource, number>;
 
+  private readonly profiled = new Set<string>();
+
   constructor(
     readonly sim: PurchaseSimulation,
     readonly consumption: ConsumptionTraffic | null,
     readonly topics: SimulatorTopics,
+    /** Emit a profile before each point-of-sale customer's first record. */
+    readonly posProfiles = false,
   ) {}
 
   /** The next record, or undefined when the stream has ended. */
@@ -261,6 +274,18 @@ export class SimulatorStream {
       const { key, value, emitAt } = purchase;
       return { topic: this.topics.purchases, key, value, emitAt, source: 'consumption', purchase };
     }
+    if (this.posProfiles && pos.event && !this.profiled.has(pos.key)) {
+      this.profiled.add(pos.key);
+      this.counts.profile++;
+      const profile = posCustomerProfile(pos.key, pos.event.occurredAt);
+      return {
+        topic: this.topics.profiles,
+        key: pos.key,
+        value: profileCodec.encode(profile),
+        emitAt: pos.emitAt,
+        source: 'profile',
+      };
+    }
     this.posNext = undefined;
     this.counts.pos++;
     return {
@@ -277,6 +302,28 @@ export class SimulatorStream {
   produced(): Readonly<Record<RecordSource, number>> {
     return { ...this.counts };
   }
+}
+
+const profileCodec = codecFor('CustomerProfile');
+
+/**
+ * The profile of a point-of-sale customer: two adults, consent for about 70 % by a hash of the
+ * id (deterministic, so a replay gives the same consent).
+ */
+export function posCustomerProfile(customerId: string, firstPurchaseAt: number): CustomerProfile {
+  const consent = createHash('sha256').update(customerId).digest().readUInt32BE(0) / 2 ** 32 < 0.7;
+  return {
+    eventId: `profile-${customerId}`,
+    customerId,
+    occurredAt: firstPurchaseAt,
+    customerType: 'CONSUMER',
+    displayName: null,
+    householdMembers: [{ ageBand: 'ADULT_19_64' }, { ageBand: 'ADULT_19_64' }],
+    business: null,
+    marketingConsent: consent,
+    signedUpAt: firstPurchaseAt,
+    country: 'DE',
+  };
 }
 
 /** Runs the whole simulation (merged with consumption traffic, if any) without Kafka and summarises it. */

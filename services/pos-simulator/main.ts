@@ -43,7 +43,12 @@ async function main(): Promise<number> {
   const sim = new PurchaseSimulation(simulationOptions(cli, liveFrom));
   const consumptionSettings = consumptionOptions(cli, liveFrom);
   const consumption = consumptionSettings ? generateConsumptionTraffic(consumptionSettings) : null;
-  const stream = new SimulatorStream(sim, consumption, { purchases: cli.topic, profiles: cli.profilesTopic });
+  const stream = new SimulatorStream(
+    sim,
+    consumption,
+    { purchases: cli.topic, profiles: cli.profilesTopic },
+    cli.posProfiles,
+  );
 
   if (cli.dryRun) {
     console.log(JSON.stringify(runToEnd(stream), null, 2));

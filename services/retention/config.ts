@@ -1,6 +1,7 @@
 import { env, envVariable, parseEnv } from '../../shared/config/env.js';
 import { parseRuntimeConfig, type RuntimeConfig } from '../../shared/config/runtime-config.js';
 import { ConfigError } from '../../shared/errors.js';
+import { defaultLadderSettings, type LadderSettings } from './ladder/ladder-settings.js';
 import { checkPolicyFitsPartitions } from './offers/offer-gates.js';
 import { loadOfferPolicy, type OfferPolicy } from './offers/offer-policy.js';
 import {
@@ -81,6 +82,7 @@ export interface RetentionConfig {
   readonly runtime: RuntimeConfig;
   readonly settings: RetentionSettings;
   readonly policy: OfferPolicy;
+  readonly ladder: LadderSettings;
 }
 
 const settingToVariable: Partial<Record<keyof RetentionSettings, keyof typeof retentionEnvSpec>> = {
@@ -132,5 +134,5 @@ export function loadRetentionConfig(
     );
   }
   checkPolicyFitsPartitions(policy, runtime.TOPIC_PARTITIONS, v.RETENTION_OFFER_POLICY);
-  return Object.freeze({ runtime, settings: Object.freeze(settings), policy });
+  return Object.freeze({ runtime, settings: Object.freeze(settings), policy, ladder: defaultLadderSettings });
 }

@@ -16,6 +16,9 @@ import type {
 } from '../../shared/runtime/worker-definition.js';
 import { topicCatalogue } from '../../shared/topics.js';
 import { modelCounterFields, modelSummary, type RetentionView } from './fit-view.js';
+import { addInteraction, addPurchaseDay as addLadderPurchaseDay } from './ladder/ladder-evidence.js';
+import type { LadderSettings } from './ladder/ladder-settings.js';
+import { ladderStep } from './ladder-step.js';
 import { customerLifetimeValue } from './models/clv.js';
 import type { OfferPolicy } from './offers/offer-policy.js';
 import { addPurchaseDay, summaryOfDays } from './purchase-days.js';
@@ -29,6 +32,7 @@ export const SILENCE_TIMER = 'silence';
 
 export interface RetentionContext {
   readonly settings: RetentionSettings;
+  readonly ladder: LadderSettings;
   readonly policy: OfferPolicy;
   readonly partitionCount: number;
 }
@@ -105,8 +109,27 @@ export function decidePurchase(
     counters.push({ field: upliftField(lastTreatment.kind, lastTreatment.tier, 'retained'), delta: 1 });
     lastTreatment = { ...lastTreatment, retained: true };
   }
-  const next: RetentionState = { ...state, days, atRisk: null, lastTreatment };
-  return { state: next, outputs: [], timers: [silenceTimer(next, ctx, rc)], indexScore: 0, counters };
+  const bought: RetentionState = { ...state, days, atRisk: null, lastTreatment };
+  const ladder = ladderStep(
+    state.ladder,
+    addLadderPurchaseDay(state.ladder.evidence, purchase.occurredAt),
+    purchase.customerId,
+    'purchase',
+    ctx.streamTime,
+    days,
+    clvOf(bought, ctx.population, ctx.streamTime, rc.settings),
+    rc.settings.currency,
+    ctx,
+    rc.ladder,
+  );
+  const next: RetentionState = { ...bought, ladder: ladder.ladder };
+  return {
+    state: next,
+    outputs: ladder.outputs,
+    timers: [silenceTimer(next, ctx, rc), ladder.timer],
+    indexScore: 0,
+    counters,
+  };
 }
 
 /** The risk an interaction adds at once, with its reason; null when it adds none. */
@@ -142,24 +165,42 @@ export function decideInteraction(
   ctx: Ctx,
   rc: RetentionContext,
 ): CustomerDecision<RetentionState> {
+  const base = previous ?? emptyRetentionState;
+  // Interactions do not move stream time; one ahead of it counts on the ladder from its own time.
+  const now = Math.max(ctx.streamTime, interaction.occurredAt);
+  const clvMinor = clvOf(base, ctx.population, now, rc.settings);
+  const ladder = ladderStep(
+    base.ladder,
+    addInteraction(base.ladder.evidence, interaction, rc.ladder),
+    customerId,
+    'interaction',
+    now,
+    base.days,
+    clvMinor,
+    rc.settings.currency,
+    ctx,
+    rc.ladder,
+  );
+  const state: RetentionState = { ...base, ladder: ladder.ladder };
+  const placed: CustomerDecision<RetentionState> = { state, outputs: ladder.outputs, timers: [ladder.timer] };
   const raised = interactionRisk(interaction, rc.settings);
-  if (raised === null) return { state: previous, outputs: [], timers: [] };
-  const state = previous ?? emptyRetentionState;
+  if (raised === null) return placed;
   const alive = pAliveAt(state.days, ctx.population, ctx.streamTime, rc.settings);
   const riskScore = Math.max(raised.risk, alive === null ? 0 : 1 - alive.pAlive);
   // Interactions raise risk directly: at or above 1 − threshold the customer is at risk now.
-  if (riskScore < 1 - rc.settings.riskThreshold) return { state: previous, outputs: [], timers: [] };
-  return atRiskDecision(
+  if (riskScore < 1 - rc.settings.riskThreshold) return placed;
+  const atRisk = atRiskDecision(
     state,
     customerId,
-    {
-      riskScore,
-      reasons: [raised.reason],
-      clvMinor: clvOf(state, ctx.population, ctx.streamTime, rc.settings),
-    },
+    { riskScore, reasons: [raised.reason], clvMinor },
     ctx,
     rc,
   );
+  return {
+    ...atRisk,
+    outputs: [...ladder.outputs, ...atRisk.outputs],
+    timers: [...atRisk.timers, ladder.timer],
+  };
 }
 
 function atRiskDecision(
@@ -217,16 +258,57 @@ export function decideRefit(
 export function decideProfile(
   previous: RetentionState | null,
   profile: CustomerProfile,
+  ctx: Ctx,
+  rc: RetentionContext,
 ): CustomerDecision<RetentionState> {
-  const state = previous ?? emptyRetentionState;
+  const base = previous ?? emptyRetentionState;
   // The latest version by event time wins, whatever the arrival order.
-  if (state.consentAt !== null && profile.occurredAt < state.consentAt)
-    return { state: previous, outputs: [], timers: [] };
+  const consent =
+    base.consentAt !== null && profile.occurredAt < base.consentAt
+      ? {}
+      : { consent: profile.marketingConsent, consentAt: profile.occurredAt };
+  // A known customer without a purchase is a prospect: the ladder's first rung.
+  const now = Math.max(ctx.streamTime, profile.occurredAt);
+  const ladder = ladderStep(
+    base.ladder,
+    base.ladder.evidence,
+    profile.customerId,
+    'profile',
+    now,
+    base.days,
+    null,
+    rc.settings.currency,
+    ctx,
+    rc.ladder,
+  );
   return {
-    state: { ...state, consent: profile.marketingConsent, consentAt: profile.occurredAt },
-    outputs: [],
-    timers: [],
+    state: { ...base, ...consent, ladder: ladder.ladder },
+    outputs: ladder.outputs,
+    timers: [ladder.timer],
   };
+}
+
+/** The ladder timer: evidence left its window, the rung may fall. */
+export function decideLadderAgeing(
+  state: RetentionState | null,
+  customerId: string,
+  ctx: Ctx,
+  rc: RetentionContext,
+): CustomerDecision<RetentionState> {
+  if (state === null) return { state, outputs: [], timers: [] };
+  const ladder = ladderStep(
+    state.ladder,
+    state.ladder.evidence,
+    customerId,
+    'ladder-aged-out',
+    ctx.streamTime,
+    state.days,
+    clvOf(state, ctx.population, ctx.streamTime, rc.settings),
+    rc.settings.currency,
+    ctx,
+    rc.ladder,
+  );
+  return { state: { ...state, ladder: ladder.ladder }, outputs: ladder.outputs, timers: [ladder.timer] };
 }
 
 export function decideSegmentChange(
@@ -253,7 +335,7 @@ export function decideRecord(
     case topicCatalogue.interactions.name:
       return decideInteraction(state, input.event as Interaction, input.customerId, ctx, rc);
     case topicCatalogue.customerProfiles.name:
-      return decideProfile(state, input.event as CustomerProfile);
+      return decideProfile(state, input.event as CustomerProfile, ctx, rc);
     case topicCatalogue.segmentChanges.name:
       return decideSegmentChange(state, input.event as SegmentChanged);
     default:

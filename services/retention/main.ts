@@ -24,6 +24,7 @@ await runWorker({
     settings: config.settings,
     policy: config.policy,
     partitionCount: config.runtime.TOPIC_PARTITIONS,
+    ladder: config.ladder,
   }),
   config: config.runtime,
   logger,

@@ -1,5 +1,7 @@
 // A customer's retention state and its codec.
 
+import { emptyLadderEvidence } from './ladder/ladder-evidence.js';
+import type { LadderState } from './ladder-step.js';
 import type { PurchaseDay } from './purchase-days.js';
 
 /** The treatment of the last at-risk episode, kept to measure the offers' uplift. */
@@ -23,6 +25,8 @@ export interface RetentionState {
   readonly atRisk: { readonly since: number; readonly reasons: readonly string[] } | null;
   /** Last offer or holdout assignment (the cooldown runs from it). */
   readonly lastTreatment: Treatment | null;
+  /** Loyalty-ladder evidence and the rung last announced. */
+  readonly ladder: LadderState;
 }
 
 export const emptyRetentionState: RetentionState = Object.freeze({
@@ -32,6 +36,7 @@ export const emptyRetentionState: RetentionState = Object.freeze({
   valueTier: null,
   atRisk: null,
   lastTreatment: null,
+  ladder: Object.freeze({ evidence: emptyLadderEvidence, rung: null }),
 });
 
 export const encodeState = (state: RetentionState): string => JSON.stringify(state);

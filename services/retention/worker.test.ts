@@ -4,6 +4,7 @@ import { type DriverRecord, InMemoryRuntime } from '../../test/oracle/in-memory-
 import { retentionPopulation } from '../../test/support/retention-population.js';
 import type { RetentionInput } from './decide.js';
 import type { RetentionView } from './fit-view.js';
+import { defaultLadderSettings, ladderSettings } from './ladder/ladder-settings.js';
 import { pAlive } from './models/bgnbd.js';
 import { fitBgNbd } from './models/fit.js';
 import { oneTimeBuyerPAlive } from './models/one-time-buyers.js';
@@ -39,7 +40,12 @@ describe('retention worker on the in-memory runtime', () => {
     start: START,
     weeks: 52,
   });
-  const worker = createRetentionWorker({ settings, policy, partitionCount: PARTITIONS });
+  const worker = createRetentionWorker({
+    settings,
+    policy,
+    partitionCount: PARTITIONS,
+    ladder: defaultLadderSettings,
+  });
   const runtime = new InMemoryRuntime(worker, PARTITIONS);
   for (let p = 0; p < PARTITIONS; p += 1) {
     const mine = <T extends { customerId: string }>(list: T[]) =>
@@ -54,6 +60,7 @@ describe('retention worker on the in-memory runtime', () => {
   runtime.runUntilIdle();
   const result = runtime.result();
   const views = result.views.filter((v) => v.view !== null).map((v) => v.view as RetentionView);
+  const offersAndHoldouts = result.outputs.filter((o) => o.topic === 'retention-offers');
 
   it('fits the population from its own state exactly as a batch fit of the same purchases', () => {
     expect(result.deadLetters).toEqual([]);
@@ -81,7 +88,7 @@ describe('retention worker on the in-memory runtime', () => {
   });
 
   it('decides silence only for customers whose P(alive) fell below the threshold, without a purchase since', () => {
-    const silence = result.outputs.filter((o) => (o.value.reasons as string[]).includes('silence'));
+    const silence = offersAndHoldouts.filter((o) => (o.value.reasons as string[]).includes('silence'));
     expect(silence.length).toBeGreaterThan(50);
     for (const output of silence) {
       const customerId = output.key;
@@ -108,12 +115,62 @@ describe('retention worker on the in-memory runtime', () => {
   });
 
   it('offers only to customers with consent, by their tier’s policy, and holds out about a tenth', () => {
-    expect(result.outputs.every((o) => consent.get(o.key) === true)).toBe(true);
-    const offers = result.outputs.filter((o) => o.decisionKind === 'retention-offer');
-    const holdouts = result.outputs.filter((o) => o.decisionKind === 'retention-holdout');
+    expect(offersAndHoldouts.every((o) => consent.get(o.key) === true)).toBe(true);
+    const offers = offersAndHoldouts.filter((o) => o.decisionKind === 'retention-offer');
+    const holdouts = offersAndHoldouts.filter((o) => o.decisionKind === 'retention-holdout');
     expect(new Set(offers.map((o) => o.decisionLabel))).toEqual(new Set(['top', 'middle']));
     const share = holdouts.length / (holdouts.length + offers.length + 1);
     expect(share).toBeGreaterThan(0.03);
     expect(share).toBeLessThan(0.25);
+  });
+});
+
+describe('loyalty ladder in the retention worker', () => {
+  const ladder = ladderSettings({ customerWindowDays: 90, clientWindowDays: 90 });
+  const { purchases, profiles } = retentionPopulation({ customers: 600, start: START, weeks: 52, seed: 3 });
+  const worker = createRetentionWorker({ settings, policy, partitionCount: 1, ladder });
+  const runtime = new InMemoryRuntime(worker, 1);
+  runtime.append(0, [
+    ...profiles.map((value, i) => ({ offset: `p${i}`, value, topic: 'customer-profiles' })),
+    ...purchases.map((value, i) => ({ offset: String(i), value, topic: 'purchases' })),
+  ] as DriverRecord<RetentionInput>[]);
+  runtime.runUntilIdle();
+  const moves = runtime.result().outputs.filter((o) => o.decisionKind === 'ladder-move');
+  const purchaseDaysIn = (customerId: string, from: number, to: number) =>
+    new Set(
+      purchases
+        .filter((p) => p.customerId === customerId && p.occurredAt <= to)
+        .map((p) => Math.floor(p.occurredAt / DAY_MS) * DAY_MS)
+        .filter((day) => day > from),
+    ).size;
+
+  it('places every profiled customer as a prospect, then moves them up as they buy', () => {
+    const first = new Map<string, Record<string, unknown>>();
+    for (const m of moves) if (!first.has(m.key)) first.set(m.key, m.value);
+    expect(first.size).toBe(profiles.length);
+    expect([...first.values()].every((v) => v.toSegment === 'prospect' && v.fromSegment === null)).toBe(true);
+    const reached = new Set(moves.map((m) => m.value.toSegment));
+    expect(reached).toEqual(new Set(['prospect', 'customer', 'client']));
+  });
+
+  it('makes a client exactly at the third purchase day within the window, and drops it as they age out', () => {
+    const ups = moves.filter((m) => m.value.toSegment === 'client');
+    const downs = moves.filter((m) => m.value.fromSegment === 'client');
+    expect(ups.length).toBeGreaterThan(20);
+    expect(downs.length).toBeGreaterThan(10);
+    for (const up of ups) {
+      const at = Number(up.value.occurredAt);
+      expect(up.value.cause).toBe('purchase');
+      expect(purchaseDaysIn(up.key, at - 90 * DAY_MS, at)).toBeGreaterThanOrEqual(3);
+    }
+    for (const down of downs) {
+      const at = Number(down.value.occurredAt);
+      expect(down.value.cause).toBe('ladder-aged-out');
+      expect(down.value.toSegment).toBe('customer');
+      // At the fall the window holds two purchase days; a moment before, three.
+      expect(purchaseDaysIn(down.key, at - 90 * DAY_MS, at)).toBe(2);
+      expect(purchaseDaysIn(down.key, at - 1 - 90 * DAY_MS, at - 1)).toBe(3);
+      expect(String((down.value.evidence as { rule: string }).rule)).toMatch(/customer/);
+    }
   });
 });

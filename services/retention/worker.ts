@@ -14,6 +14,7 @@ import { validatePurchase } from '../../shared/contracts/validate-purchase.js';
 import type { InputDefinition, WorkerDefinition } from '../../shared/runtime/worker-definition.js';
 import { topicCatalogue } from '../../shared/topics.js';
 import {
+  decideLadderAgeing,
   decideRecord,
   decideRefit,
   decideSilence,
@@ -21,6 +22,7 @@ import {
   type RetentionInput,
 } from './decide.js';
 import { MODEL_COUNTER_PREFIX, mergeModelSnapshots, type RetentionView } from './fit-view.js';
+import { LADDER_TIMER } from './ladder-step.js';
 import { checkRetentionSettings } from './settings.js';
 import { decodeState, encodeState, type RetentionState } from './state.js';
 import { budgetFields } from './treatment.js';
@@ -77,7 +79,10 @@ export function createRetentionWorker(
     encodeState,
     decodeState,
     decide: (state, record, ctx) => decideRecord(state, record, ctx, rc),
-    onTimer: (state, timer, ctx) => decideSilence(state, timer.customerId, ctx, rc),
+    onTimer: (state, timer, ctx) =>
+      timer.kind === LADDER_TIMER
+        ? decideLadderAgeing(state, timer.customerId, ctx, rc)
+        : decideSilence(state, timer.customerId, ctx, rc),
     counterReads: budgetFields,
     population: {
       periodMs: settings.fitPeriodMs,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RetentionInput } from '../../services/retention/decide.js';
+import { defaultLadderSettings } from '../../services/retention/ladder/ladder-settings.js';
 import { parseOfferPolicy } from '../../services/retention/offers/offer-policy.js';
 import { retentionSettings } from '../../services/retention/settings.js';
 import { createRetentionWorker, RETENTION } from '../../services/retention/worker.js';
@@ -139,7 +140,12 @@ describe('retention worker on Kafka and Redis', () => {
 
       // The spec, fed the records exactly as Kafka holds them, phase by phase.
       const driver = new InMemoryRuntime(
-        createRetentionWorker({ settings, policy, partitionCount: PARTITIONS }),
+        createRetentionWorker({
+          settings,
+          policy,
+          partitionCount: PARTITIONS,
+          ladder: defaultLadderSettings,
+        }),
         PARTITIONS,
       );
       const logs = await Promise.all(
@@ -177,9 +183,32 @@ describe('retention worker on Kafka and Redis', () => {
         const event = offerCodec.decode(r.value!) as unknown as Record<string, unknown>;
         produced.set(String(event.eventId), event);
       }
-      const roundTrip = (value: Record<string, unknown>) =>
-        offerCodec.decode(offerCodec.encode(value as never)) as unknown as Record<string, unknown>;
-      const wanted = new Map(expected.outputs.map((o) => [o.eventId, roundTrip(o.value)]));
+      // Loyalty-ladder moves go to segment-changes (the worker reads it too, for value tiers).
+      const segmentCodec = codecFor('SegmentChanged');
+      const ladderMoves = new Map<string, Record<string, unknown>>();
+      for (const r of (
+        await readWholeTopic(kafkaBrokers, topic(topicCatalogue.segmentChanges.name))
+      ).flat()) {
+        const event = segmentCodec.decode(r.value!) as unknown as Record<string, unknown>;
+        if (event.dimension === 'loyalty-ladder') ladderMoves.set(String(event.eventId), event);
+      }
+      const roundTrip = (topicName: string, value: Record<string, unknown>) => {
+        const codec = topicName === topicCatalogue.segmentChanges.name ? segmentCodec : offerCodec;
+        return codec.decode(codec.encode(value as never)) as unknown as Record<string, unknown>;
+      };
+      const wantedLadder = new Map(
+        expected.outputs
+          .filter((o) => o.topic === topicCatalogue.segmentChanges.name)
+          .map((o) => [o.eventId, roundTrip(o.topic, o.value)]),
+      );
+      expect(wantedLadder.size).toBeGreaterThan(100);
+      expect([...ladderMoves.keys()].sort()).toEqual([...wantedLadder.keys()].sort());
+      for (const [id, event] of ladderMoves) expect(event).toEqual(wantedLadder.get(id));
+      const wanted = new Map(
+        expected.outputs
+          .filter((o) => o.topic === topicCatalogue.retentionOffers.name)
+          .map((o) => [o.eventId, roundTrip(o.topic, o.value)]),
+      );
       expect([...produced.keys()].sort()).toEqual([...wanted.keys()].sort());
       for (const [id, event] of produced) expect(event).toEqual(wanted.get(id));
       const reasons = new Set([...produced.values()].flatMap((e) => e.reasons as string[]));
@@ -198,7 +227,7 @@ describe('retention worker on Kafka and Redis', () => {
         metricSum(metrics, 'vs_retention_uplift_customers', (l) => l.includes('group="holdout"')),
       ).toBeGreaterThan(0);
       console.log(
-        `retention: ${population.purchases.length} purchases, ${produced.size} offers and holdouts equal to the spec; reasons ${[...reasons].join(', ')}`,
+        `retention: ${population.purchases.length} purchases, ${produced.size} offers and holdouts and ${ladderMoves.size} ladder moves equal to the spec; reasons ${[...reasons].join(', ')}`,
       );
     } finally {
       await admin.disconnect();
