@@ -12,6 +12,8 @@ export class OutputProducer {
   constructor(
     kafka: Kafka,
     private readonly events: RuntimeEvents,
+    /** Most bytes of keys, values and headers in one produce request (below message.max.bytes). */
+    private readonly maxRequestBytes = 768 * 1024,
   ) {
     this.producer = kafka.producer({
       idempotent: true,
@@ -26,17 +28,7 @@ export class OutputProducer {
   /** Produce requests sent to brokers so far (one per broker per batch, PITFALLS 9). */
   produceRequests = 0;
 
-  connect(): Promise<void> {
-    return this.producer.connect();
-  }
-
-  disconnect(): Promise<void> {
-    return this.producer.disconnect();
-  }
-
-  async produce(entries: readonly OutboxEntry[]): Promise<void> {
-    if (entries.length === 0) return;
-    const started = performance.now();
+  private async sendChunk(entries: readonly OutboxEntry[]): Promise<void> {
     const byTopic = new Map<
       string,
       Array<{ key: Buffer | null; value: Buffer | null; headers: Record<string, Buffer> }>
@@ -56,6 +48,23 @@ export class OutputProducer {
       acks: -1,
       topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
     });
+  }
+
+  connect(): Promise<void> {
+    return this.producer.connect();
+  }
+
+  disconnect(): Promise<void> {
+    return this.producer.disconnect();
+  }
+
+  async produce(entries: readonly OutboxEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const started = performance.now();
+    // One sendBatch per batch (PITFALLS 9), but no request may carry a record batch larger than
+    // the broker's message.max.bytes (1 MiB by default): a step that decides thousands of events
+    // (a population refresh) is cut into requests of at most maxRequestBytes.
+    for (const chunk of chunksOfBytes(entries, this.maxRequestBytes)) await this.sendChunk(chunk);
     this.events.emit('outputsProduced', {
       entries: entries.map((e) => ({
         topic: e.topic,
@@ -66,4 +75,30 @@ export class OutputProducer {
       durationMs: performance.now() - started,
     });
   }
+}
+
+/** Approximate encoded size of an entry: its key, value and headers (base64 is 4/3 of the bytes). */
+function sizeOf(entry: OutboxEntry): number {
+  let base64 = (entry.key?.length ?? 0) + (entry.value?.length ?? 0);
+  for (const [name, value] of Object.entries(entry.headers)) base64 += name.length + value.length;
+  return Math.ceil((base64 * 3) / 4) + 64;
+}
+
+/** Consecutive chunks of at most `maxBytes` each (an entry larger than that goes alone). */
+export function chunksOfBytes(entries: readonly OutboxEntry[], maxBytes: number): OutboxEntry[][] {
+  const chunks: OutboxEntry[][] = [];
+  let current: OutboxEntry[] = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    const size = sizeOf(entry);
+    if (current.length > 0 && bytes + size > maxBytes) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(entry);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }

@@ -61,3 +61,42 @@ describe('output producer', () => {
     expect(written.flat()[0]!.headers['vs.event.id']?.toString()).toMatch(/^id-\d+$/);
   });
 });
+
+describe('output producer, large steps', () => {
+  it('cuts an outbox larger than the broker’s message.max.bytes into requests it accepts', async () => {
+    const { kafkaBrokers } = testEndpoints();
+    const decisions = uniqueName('big-decisions');
+    await createTestTopics(kafkaBrokers, [decisions], 12);
+    const producer = new OutputProducer(
+      createKafka({
+        brokers: kafkaBrokers.split(','),
+        clientId: 'producer-test',
+        logger: createLogger({ level: 'silent', name: 'test' }),
+      }),
+      new RuntimeEvents(),
+    );
+    await producer.connect();
+    // 3,000 events of ~1.5 KB, all for one customer (one partition): ~4.5 MB in one step.
+    const payload = Buffer.alloc(1500, 7).toString('base64');
+    const entries: OutboxEntry[] = Array.from({ length: 3000 }, (_, i) => ({
+      topic: decisions,
+      key: Buffer.from('one-customer').toString('base64'),
+      value: payload,
+      headers: { 'vs.event.id': Buffer.from(`id-${i}`).toString('base64') },
+      decisionKind: 'ladder-move',
+    }));
+    const before = producer.produceRequests;
+    try {
+      await producer.produce(entries);
+    } finally {
+      await producer.disconnect();
+    }
+    expect(producer.produceRequests - before).toBeGreaterThanOrEqual(5);
+    const written = (await readWholeTopic(kafkaBrokers, decisions)).flat();
+    expect(written.length).toBe(3000);
+    // In order: the partition holds the events as decided.
+    expect(written.map((r) => r.headers['vs.event.id']?.toString())).toEqual(
+      entries.map((_, i) => `id-${i}`),
+    );
+  });
+});
