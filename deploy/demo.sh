@@ -13,6 +13,17 @@ if [[ -f .stack/env ]]; then set -a; source .stack/env; set +a; fi
 LOGS="$ROOT/.stack/logs"
 mkdir -p "$LOGS"
 export KAFKA_BROKERS REDIS_URL
+# Every run gets its own topics, consumer groups and Redis keys: the simulator replays its
+# history from "now - history days", which a previous run's workers have already passed.
+RUN_ID=${DEMO_RUN_ID:-$(date -u +%Y%m%d-%H%M%S)}
+export TOPIC_PREFIX=${TOPIC_PREFIX-demo-$RUN_ID.}
+export KEY_PREFIX=${KEY_PREFIX-demo-$RUN_ID}
+export CONSUMER_GROUP_PREFIX=${CONSUMER_GROUP_PREFIX-demo-$RUN_ID}
+echo "demo run $RUN_ID: topics ${TOPIC_PREFIX}*, consumer groups ${CONSUMER_GROUP_PREFIX}.*, Redis keys ${KEY_PREFIX}*"
+if ! node --import tsx shared/kafka/create-topics-cli.ts >"$LOGS/topics.log" 2>&1; then
+  cat "$LOGS/topics.log" >&2
+  exit 1
+fi
 METRICS_PORT=${METRICS_PORT:-9464}
 SOW_METRICS_PORT=${SOW_METRICS_PORT:-9465}
 RETENTION_METRICS_PORT=${RETENTION_METRICS_PORT:-9466}

@@ -1,5 +1,6 @@
 // npx tsx shared/kafka/create-topics-cli.ts
-// Env: KAFKA_BROKERS (required), TOPIC_PARTITIONS (default 12), TOPIC_REPLICATION_FACTOR (default 1).
+// Env: KAFKA_BROKERS (required), TOPIC_PARTITIONS (default 12), TOPIC_REPLICATION_FACTOR (default 1),
+// TOPIC_PREFIX (default none: the catalogue's names).
 // Exit code 0 when every topic exists afterwards, 1 otherwise (the reason on stderr).
 import { createTopics, topicSettingsFromEnv } from './create-topics.js';
 

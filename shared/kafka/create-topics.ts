@@ -59,10 +59,12 @@ export function topicSettingsFromEnv(env: Readonly<Record<string, string | undef
     .map((b) => b.trim())
     .filter((b) => b !== '');
   if (brokers.length === 0) throw new Error('KAFKA_BROKERS is not set (comma-separated host:port list)');
+  const prefix = env.TOPIC_PREFIX ?? '';
   return {
     brokers,
     partitions: positiveInt('TOPIC_PARTITIONS', env.TOPIC_PARTITIONS, 12),
     replicationFactor: positiveInt('TOPIC_REPLICATION_FACTOR', env.TOPIC_REPLICATION_FACTOR, 1),
+    ...(prefix === '' ? {} : { topics: allTopicNames().map((topic) => `${prefix}${topic}`) }),
   };
 }
 
