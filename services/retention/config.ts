@@ -56,6 +56,11 @@ export const retentionEnvSpec = {
     days(defaults.allowedLatenessMs),
   ),
   RETENTION_CURRENCY: envVariable('Currency of spend, CLV and offers', env.string(), defaults.currency),
+  RETENTION_RATE_PERIOD: envVariable(
+    'Period of the retention rate and the repeat revenue share',
+    env.duration(),
+    days(defaults.ratePeriodMs),
+  ),
   RETENTION_CLV_PERIODS: envVariable(
     'CLV horizon, in periods',
     env.int(1, 1200),
@@ -94,6 +99,7 @@ const settingToVariable: Partial<Record<keyof RetentionSettings, keyof typeof re
   minFitCustomers: 'RETENTION_MIN_FIT_CUSTOMERS',
   allowedLatenessMs: 'RETENTION_ALLOWED_LATENESS',
   currency: 'RETENTION_CURRENCY',
+  ratePeriodMs: 'RETENTION_RATE_PERIOD',
   clv: 'RETENTION_CLV_PERIODS',
 };
 
@@ -112,6 +118,7 @@ export function loadRetentionConfig(
     minFitCustomers: v.RETENTION_MIN_FIT_CUSTOMERS,
     allowedLatenessMs: v.RETENTION_ALLOWED_LATENESS,
     currency: v.RETENTION_CURRENCY,
+    ratePeriodMs: v.RETENTION_RATE_PERIOD,
     clv: {
       periods: v.RETENTION_CLV_PERIODS,
       periodDays: v.RETENTION_CLV_PERIOD_DAYS,

@@ -22,10 +22,11 @@ import { ladderStep } from './ladder-step.js';
 import { customerLifetimeValue } from './models/clv.js';
 import type { OfferPolicy } from './offers/offer-policy.js';
 import { addPurchaseDay, summaryOfDays } from './purchase-days.js';
+import { retentionCounters } from './retention-rate.js';
 import { pAliveAt, silenceDueAt } from './risk.js';
 import { DAY_MS, type RetentionSettings } from './settings.js';
 import { emptyRetentionState, type RetentionState } from './state.js';
-import { type AtRisk, treat, upliftField } from './treatment.js';
+import { type AtRisk, offerTierOf, treat, upliftField } from './treatment.js';
 
 export type RetentionInput = Purchase | Interaction | CustomerProfile | SegmentChanged;
 export const SILENCE_TIMER = 'silence';
@@ -109,7 +110,19 @@ export function decidePurchase(
     counters.push({ field: upliftField(lastTreatment.kind, lastTreatment.tier, 'retained'), delta: 1 });
     lastTreatment = { ...lastTreatment, retained: true };
   }
-  const bought: RetentionState = { ...state, days, atRisk: null, lastTreatment };
+  const spend = saleSpendMinor(purchase);
+  const firstDay = days[0]![0];
+  const repeatDay = Math.floor(purchase.occurredAt / DAY_MS) * DAY_MS !== firstDay;
+  const rate = retentionCounters(
+    state.activePeriod,
+    purchase.occurredAt,
+    rc.settings.ratePeriodMs,
+    offerTierOf(state.valueTier),
+    spend,
+    repeatDay,
+  );
+  counters.push(...rate.counters);
+  const bought: RetentionState = { ...state, days, atRisk: null, lastTreatment, activePeriod: rate.active };
   const ladder = ladderStep(
     state.ladder,
     addLadderPurchaseDay(state.ladder.evidence, purchase.occurredAt),

@@ -6,6 +6,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { RuntimeEvents } from '../../shared/runtime/runtime-events.js';
 import type { PopulationStore } from '../../shared/runtime/state-store.js';
 import type { RetentionView } from './fit-view.js';
+import { ratesFrom } from './retention-rate.js';
 import { TREATMENT_METRIC } from './treatment.js';
 
 export function registerRetentionMetrics(
@@ -15,6 +16,12 @@ export function registerRetentionMetrics(
   partitionCount: number,
 ): void {
   const partitions = Array.from({ length: partitionCount }, (_, p) => p);
+  const retentionCounterTotals = async () =>
+    new Map([
+      ...(await population.readCounterTotals(partitions, 'ra:')),
+      ...(await population.readCounterTotals(partitions, 'rr:')),
+      ...(await population.readCounterTotals(partitions, 'rv:')),
+    ]);
   const latestView = async (): Promise<RetentionView | null> => {
     const encoded = await population.latestAppliedView(partitions);
     return encoded === null ? null : (JSON.parse(encoded) as RetentionView | null);
@@ -80,6 +87,30 @@ export function registerRetentionMetrics(
         byTier.set(tier, (byTier.get(tier) ?? 0) + minor);
       }
       for (const [tier, minor] of byTier) this.set({ tier }, minor);
+    },
+  });
+  new Gauge({
+    name: 'vs_retention_rate',
+    help: 'Share of the customers who bought in a period (by their value tier then) who bought again in the next one; the newest complete cohort',
+    labelNames: ['tier'],
+    registers: [registry],
+    async collect() {
+      const rates = ratesFrom(await retentionCounterTotals());
+      this.reset();
+      for (const [tier, { rate }] of rates.byTier) this.set({ tier }, rate);
+    },
+  });
+  new Gauge({
+    name: 'vs_repeat_revenue_share',
+    help: 'Share of revenue from repeat purchase days (not a customer’s first): the newest complete period, and all time',
+    labelNames: ['window'],
+    registers: [registry],
+    async collect() {
+      const rates = ratesFrom(await retentionCounterTotals());
+      this.reset();
+      if (rates.repeatRevenueShare !== null) this.set({ window: 'period' }, rates.repeatRevenueShare);
+      if (rates.repeatRevenueShareAllTime !== null)
+        this.set({ window: 'all' }, rates.repeatRevenueShareAllTime);
     },
   });
   const treatments = new Counter({

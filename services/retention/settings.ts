@@ -30,6 +30,8 @@ export interface RetentionSettings {
   }>;
   /** Surveys scoring at most this are detractors (NPS: 0–6). */
   readonly detractorMaxScore: number;
+  /** Length of the periods of the retention rate and the repeat revenue share. */
+  readonly ratePeriodMs: number;
   /** CLV: periods in the horizon, their length in days, discount rate per period, margin share. */
   readonly clv: Readonly<{
     periods: number;
@@ -55,6 +57,7 @@ export const defaultRetentionSettings: RetentionSettings = Object.freeze({
     offerDeclined: 0.5,
   }),
   detractorMaxScore: 6,
+  ratePeriodMs: 30 * DAY_MS,
   clv: Object.freeze({ periods: 12, periodDays: 30, discountRatePerPeriod: 0.008, margin: 0.3 }),
 });
 
@@ -89,6 +92,8 @@ export function checkRetentionSettings(s: RetentionSettings): RetentionSettings 
     fail('allowedLatenessMs', 'must be non-negative');
   if (!/^[A-Z]{3}$/.test(s.currency)) fail('currency', 'must be an ISO 4217 code such as EUR');
   if (!Object.values(s.interactionRisk).every(isShare)) fail('interactionRisk', 'must be shares in [0, 1]');
+  if (!Number.isSafeInteger(s.ratePeriodMs) || s.ratePeriodMs < DAY_MS)
+    fail('ratePeriodMs', 'must be at least a day');
   if (!Number.isInteger(s.detractorMaxScore) || s.detractorMaxScore < 0 || s.detractorMaxScore > 10)
     fail('detractorMaxScore', 'must be a survey score 0-10');
   const { periods, periodDays, discountRatePerPeriod, margin } = s.clv;

@@ -3,6 +3,7 @@
 import { emptyLadderEvidence } from './ladder/ladder-evidence.js';
 import type { LadderState } from './ladder-step.js';
 import type { PurchaseDay } from './purchase-days.js';
+import type { ActivePeriod } from './retention-rate.js';
 
 /** The treatment of the last at-risk episode, kept to measure the offers' uplift. */
 export interface Treatment {
@@ -27,6 +28,8 @@ export interface RetentionState {
   readonly lastTreatment: Treatment | null;
   /** Loyalty-ladder evidence and the rung last announced. */
   readonly ladder: LadderState;
+  /** The last retention-rate period the customer bought in, and its tier then. */
+  readonly activePeriod: ActivePeriod | null;
 }
 
 export const emptyRetentionState: RetentionState = Object.freeze({
@@ -37,6 +40,7 @@ export const emptyRetentionState: RetentionState = Object.freeze({
   atRisk: null,
   lastTreatment: null,
   ladder: Object.freeze({ evidence: emptyLadderEvidence, rung: null }),
+  activePeriod: null,
 });
 
 export const encodeState = (state: RetentionState): string => JSON.stringify(state);

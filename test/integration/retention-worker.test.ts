@@ -226,6 +226,10 @@ describe('retention worker on Kafka and Redis', () => {
       expect(
         metricSum(metrics, 'vs_retention_uplift_customers', (l) => l.includes('group="holdout"')),
       ).toBeGreaterThan(0);
+      expect(metricSum(metrics, 'vs_retention_rate')).toBeGreaterThan(0);
+      expect(
+        metricSum(metrics, 'vs_repeat_revenue_share', (l) => l.includes('window="all"')),
+      ).toBeGreaterThan(0);
       console.log(
         `retention: ${population.purchases.length} purchases, ${produced.size} offers and holdouts and ${ladderMoves.size} ladder moves equal to the spec; reasons ${[...reasons].join(', ')}`,
       );
