@@ -35,6 +35,22 @@ describe('retention configuration', () => {
     expect((error as ConfigError).variable).toBe(variable);
   });
 
+  it('sets the ladder rules and the risk weights from the environment', () => {
+    const config = loadRetentionConfig({
+      RETENTION_LADDER_WINDOW_DAYS: '180',
+      RETENTION_LADDER_CLIENT_MIN_PURCHASE_DAYS: '4',
+      RETENTION_RISK_COMPLAINT: '0',
+      RETENTION_SPEND_DECLINE_SHARE: '0.3',
+    });
+    expect(config.ladder).toMatchObject({
+      clientWindowDays: 180,
+      partnerWindowDays: 180,
+      clientMinPurchaseDays: 4,
+    });
+    expect(config.settings.interactionRisk.complaint).toBe(0);
+    expect(config.settings.spendDecline.share).toBe(0.3);
+  });
+
   it('rejects a policy file with a bad field, naming the field', () => {
     const policy = JSON.parse(
       readFileSync(new URL('../../deploy/retention-offer-policy.json', import.meta.url), 'utf8'),

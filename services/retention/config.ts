@@ -1,7 +1,7 @@
 import { env, envVariable, parseEnv } from '../../shared/config/env.js';
 import { parseRuntimeConfig, type RuntimeConfig } from '../../shared/config/runtime-config.js';
 import { ConfigError } from '../../shared/errors.js';
-import { defaultLadderSettings, type LadderSettings } from './ladder/ladder-settings.js';
+import { defaultLadderSettings, type LadderSettings, ladderSettings } from './ladder/ladder-settings.js';
 import { checkPolicyFitsPartitions } from './offers/offer-gates.js';
 import { loadOfferPolicy, type OfferPolicy } from './offers/offer-policy.js';
 import {
@@ -61,6 +61,66 @@ export const retentionEnvSpec = {
     env.duration(),
     days(defaults.ratePeriodMs),
   ),
+  RETENTION_RISK_COMPLAINT: envVariable(
+    'Risk a complaint adds at once (0 disables)',
+    env.number(0, 1),
+    String(defaults.interactionRisk.complaint),
+  ),
+  RETENTION_RISK_CANCELLATION_REQUEST: envVariable(
+    'Risk a cancellation request adds at once',
+    env.number(0, 1),
+    String(defaults.interactionRisk.cancellationRequest),
+  ),
+  RETENTION_RISK_DETRACTOR_SURVEY: envVariable(
+    'Risk a detractor survey adds at once',
+    env.number(0, 1),
+    String(defaults.interactionRisk.detractorSurvey),
+  ),
+  RETENTION_RISK_OFFER_DECLINED: envVariable(
+    'Risk a declined offer adds at once',
+    env.number(0, 1),
+    String(defaults.interactionRisk.offerDeclined),
+  ),
+  RETENTION_DETRACTOR_MAX_SCORE: envVariable(
+    'Surveys scoring at most this are detractors',
+    env.int(0, 10),
+    String(defaults.detractorMaxScore),
+  ),
+  RETENTION_SPEND_DECLINE_WINDOW_DAYS: envVariable(
+    'Spend of the last this many days is compared with the same span before',
+    env.int(1, 3660),
+    String(defaults.spendDecline.windowDays),
+  ),
+  RETENTION_SPEND_DECLINE_SHARE: envVariable(
+    'A steep fall: recent spend below this share of the span before',
+    env.number(0, 1),
+    String(defaults.spendDecline.share),
+  ),
+  RETENTION_RISK_SPEND_DECLINE: envVariable(
+    'Risk a steep fall in spend adds (0 disables)',
+    env.number(0, 1),
+    String(defaults.spendDecline.risk),
+  ),
+  RETENTION_LADDER_WINDOW_DAYS: envVariable(
+    'Window of every loyalty-ladder rule, days (evidence older than this no longer counts)',
+    env.int(1, 3660),
+    String(defaultLadderSettings.clientWindowDays),
+  ),
+  RETENTION_LADDER_CLIENT_MIN_PURCHASE_DAYS: envVariable(
+    'Purchase days in the window that make a client',
+    env.int(2, 1000),
+    String(defaultLadderSettings.clientMinPurchaseDays),
+  ),
+  RETENTION_LADDER_SUPPORTER_MIN_SURVEY: envVariable(
+    'Survey score (0-10) that makes a client a supporter',
+    env.int(0, 10),
+    String(defaultLadderSettings.supporterMinSurveyScore),
+  ),
+  RETENTION_LADDER_SUPPORTER_MIN_REVIEW: envVariable(
+    'Review rating (1-5) that makes a client a supporter',
+    env.int(1, 5),
+    String(defaultLadderSettings.supporterMinReviewRating),
+  ),
   RETENTION_CLV_PERIODS: envVariable(
     'CLV horizon, in periods',
     env.int(1, 1200),
@@ -101,6 +161,9 @@ const settingToVariable: Partial<Record<keyof RetentionSettings, keyof typeof re
   currency: 'RETENTION_CURRENCY',
   ratePeriodMs: 'RETENTION_RATE_PERIOD',
   clv: 'RETENTION_CLV_PERIODS',
+  interactionRisk: 'RETENTION_RISK_COMPLAINT',
+  detractorMaxScore: 'RETENTION_DETRACTOR_MAX_SCORE',
+  spendDecline: 'RETENTION_SPEND_DECLINE_SHARE',
 };
 
 export function loadRetentionConfig(
@@ -119,6 +182,18 @@ export function loadRetentionConfig(
     allowedLatenessMs: v.RETENTION_ALLOWED_LATENESS,
     currency: v.RETENTION_CURRENCY,
     ratePeriodMs: v.RETENTION_RATE_PERIOD,
+    interactionRisk: {
+      complaint: v.RETENTION_RISK_COMPLAINT,
+      cancellationRequest: v.RETENTION_RISK_CANCELLATION_REQUEST,
+      detractorSurvey: v.RETENTION_RISK_DETRACTOR_SURVEY,
+      offerDeclined: v.RETENTION_RISK_OFFER_DECLINED,
+    },
+    detractorMaxScore: v.RETENTION_DETRACTOR_MAX_SCORE,
+    spendDecline: {
+      windowDays: v.RETENTION_SPEND_DECLINE_WINDOW_DAYS,
+      share: v.RETENTION_SPEND_DECLINE_SHARE,
+      risk: v.RETENTION_RISK_SPEND_DECLINE,
+    },
     clv: {
       periods: v.RETENTION_CLV_PERIODS,
       periodDays: v.RETENTION_CLV_PERIOD_DAYS,
@@ -141,5 +216,21 @@ export function loadRetentionConfig(
     );
   }
   checkPolicyFitsPartitions(policy, runtime.TOPIC_PARTITIONS, v.RETENTION_OFFER_POLICY);
-  return Object.freeze({ runtime, settings: Object.freeze(settings), policy, ladder: defaultLadderSettings });
+  const window = v.RETENTION_LADDER_WINDOW_DAYS;
+  let ladder: LadderSettings;
+  try {
+    ladder = ladderSettings({
+      customerWindowDays: window,
+      clientWindowDays: window,
+      supporterWindowDays: window,
+      advocateWindowDays: window,
+      partnerWindowDays: window,
+      clientMinPurchaseDays: v.RETENTION_LADDER_CLIENT_MIN_PURCHASE_DAYS,
+      supporterMinSurveyScore: v.RETENTION_LADDER_SUPPORTER_MIN_SURVEY,
+      supporterMinReviewRating: v.RETENTION_LADDER_SUPPORTER_MIN_REVIEW,
+    });
+  } catch (error) {
+    throw new ConfigError('RETENTION_LADDER_*', (error as Error).message);
+  }
+  return Object.freeze({ runtime, settings: Object.freeze(settings), policy, ladder });
 }

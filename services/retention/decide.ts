@@ -25,6 +25,7 @@ import { addPurchaseDay, summaryOfDays } from './purchase-days.js';
 import { retentionCounters } from './retention-rate.js';
 import { pAliveAt, silenceDueAt } from './risk.js';
 import { DAY_MS, type RetentionSettings } from './settings.js';
+import { spendDeclineAt } from './spend-decline.js';
 import { emptyRetentionState, type RetentionState } from './state.js';
 import { type AtRisk, offerTierOf, treat, upliftField } from './treatment.js';
 
@@ -136,6 +137,27 @@ export function decidePurchase(
     rc.ladder,
   );
   const next: RetentionState = { ...bought, ladder: ladder.ladder };
+  const decline = spendDeclineAt(days, ctx.streamTime, rc.settings);
+  if (decline !== null && decline.risk >= 1 - rc.settings.riskThreshold) {
+    // Buying, but far less than before: at risk now, for its price or its competition.
+    const alive = pAliveAt(days, ctx.population, ctx.streamTime, rc.settings);
+    const riskScore = Math.max(decline.risk, alive === null ? 0 : 1 - alive.pAlive);
+    const clvMinor = clvOf(next, ctx.population, ctx.streamTime, rc.settings);
+    const atRisk = atRiskDecision(
+      next,
+      purchase.customerId,
+      { riskScore, reasons: ['spend-decline'], clvMinor },
+      ctx,
+      rc,
+    );
+    return {
+      ...atRisk,
+      outputs: [...ladder.outputs, ...atRisk.outputs],
+      timers: [...atRisk.timers, ladder.timer],
+      indexScore: 0,
+      counters: [...counters, ...(atRisk.counters ?? [])],
+    };
+  }
   return {
     state: next,
     outputs: ladder.outputs,

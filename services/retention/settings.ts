@@ -28,6 +28,11 @@ export interface RetentionSettings {
     detractorSurvey: number;
     offerDeclined: number;
   }>;
+  /**
+   * A steep fall in spend: at a purchase, the spend of the last `spendDeclineWindowDays` is
+   * below `spendDeclineShare` of the window before (which held at least one purchase).
+   */
+  readonly spendDecline: Readonly<{ windowDays: number; share: number; risk: number }>;
   /** Surveys scoring at most this are detractors (NPS: 0–6). */
   readonly detractorMaxScore: number;
   /** Length of the periods of the retention rate and the repeat revenue share. */
@@ -57,6 +62,7 @@ export const defaultRetentionSettings: RetentionSettings = Object.freeze({
     offerDeclined: 0.5,
   }),
   detractorMaxScore: 6,
+  spendDecline: Object.freeze({ windowDays: 90, share: 0.5, risk: 0.5 }),
   ratePeriodMs: 30 * DAY_MS,
   clv: Object.freeze({ periods: 12, periodDays: 30, discountRatePerPeriod: 0.008, margin: 0.3 }),
 });
@@ -94,6 +100,13 @@ export function checkRetentionSettings(s: RetentionSettings): RetentionSettings 
   if (!Object.values(s.interactionRisk).every(isShare)) fail('interactionRisk', 'must be shares in [0, 1]');
   if (!Number.isSafeInteger(s.ratePeriodMs) || s.ratePeriodMs < DAY_MS)
     fail('ratePeriodMs', 'must be at least a day');
+  if (
+    !Number.isInteger(s.spendDecline.windowDays) ||
+    s.spendDecline.windowDays < 1 ||
+    !isShare(s.spendDecline.share) ||
+    !isShare(s.spendDecline.risk)
+  )
+    fail('spendDecline', 'needs windowDays >= 1 and share and risk in [0, 1]');
   if (!Number.isInteger(s.detractorMaxScore) || s.detractorMaxScore < 0 || s.detractorMaxScore > 10)
     fail('detractorMaxScore', 'must be a survey score 0-10');
   const { periods, periodDays, discountRatePerPeriod, margin } = s.clv;
