@@ -2,17 +2,14 @@
 // profiles and value tiers (applied on arrival), per-customer purchase summaries, the silence
 // timer, and a population view of the BG/NBD and Gamma-Gamma fits.
 
-import type {
-  CustomerProfile,
-  Interaction,
-  Purchase,
-  SegmentChanged,
-} from '../../shared/contracts/generated.js';
-import { validateInteraction } from '../../shared/contracts/validate-interaction.js';
-import { validateCustomerProfile } from '../../shared/contracts/validate-profile.js';
-import { validatePurchase } from '../../shared/contracts/validate-purchase.js';
-import type { InputDefinition, WorkerDefinition } from '../../shared/runtime/worker-definition.js';
-import { topicCatalogue } from '../../shared/topics.js';
+import {
+  customerProfilesInput,
+  inputsOf,
+  interactionsInput,
+  purchasesInput,
+  segmentChangesInput,
+} from '../../shared/contracts/inputs.js';
+import type { WorkerDefinition } from '../../shared/runtime/worker-definition.js';
 import {
   decideLadderAgeing,
   decideRecord,
@@ -29,10 +26,6 @@ import { budgetFields } from './treatment.js';
 
 export const RETENTION = 'retention';
 
-function input<E extends RetentionInput>(definition: InputDefinition<E>): InputDefinition<RetentionInput> {
-  return definition as unknown as InputDefinition<RetentionInput>;
-}
-
 export function createRetentionWorker(
   rc: RetentionContext,
 ): WorkerDefinition<RetentionInput, RetentionState, RetentionView> {
@@ -40,41 +33,12 @@ export function createRetentionWorker(
   checkRetentionSettings(settings);
   return {
     name: RETENTION,
-    inputs: [
-      input<Purchase>({
-        topic: topicCatalogue.purchases.name,
-        schema: topicCatalogue.purchases.schema,
-        validate: (purchase) => validatePurchase(purchase, { valueCurrency: settings.currency }),
-        customerIdOf: (purchase) => purchase.customerId,
-        eventTimeOf: (purchase) => purchase.occurredAt,
-      }),
-      // Interactions do not move stream time: two streams on two topics arrive in any order, and
-      // one running ahead would make the other's records late. They act when they arrive.
-      input<Interaction>({
-        topic: topicCatalogue.interactions.name,
-        schema: topicCatalogue.interactions.schema,
-        kind: 'table',
-        validate: (interaction) => validateInteraction(interaction),
-        customerIdOf: (interaction) => interaction.customerId,
-        eventTimeOf: (interaction) => interaction.occurredAt,
-      }),
-      input<CustomerProfile>({
-        topic: topicCatalogue.customerProfiles.name,
-        schema: topicCatalogue.customerProfiles.schema,
-        kind: 'table',
-        validate: (profile) => validateCustomerProfile(profile),
-        customerIdOf: (profile) => profile.customerId,
-        eventTimeOf: (profile) => profile.occurredAt,
-      }),
-      input<SegmentChanged>({
-        topic: topicCatalogue.segmentChanges.name,
-        schema: topicCatalogue.segmentChanges.schema,
-        kind: 'table',
-        validate: () => null,
-        customerIdOf: (change) => change.customerId,
-        eventTimeOf: (change) => change.occurredAt,
-      }),
-    ],
+    inputs: inputsOf<RetentionInput>(
+      purchasesInput(settings.currency),
+      interactionsInput(),
+      customerProfilesInput(),
+      segmentChangesInput(),
+    ),
     allowedLatenessMs: settings.allowedLatenessMs,
     encodeState,
     decodeState,

@@ -1,0 +1,64 @@
+// Input definitions of the catalogue's customer-keyed topics, for workers to declare what they
+// read: the contract's validation, the key and the event time. Purchases are a stream (they
+// move stream time); profiles, interactions and segment changes are applied on arrival (tables).
+
+import type { InputDefinition } from '../runtime/worker-definition.js';
+import { topicCatalogue } from '../topics.js';
+import type { CustomerProfile, Interaction, Purchase, SegmentChanged } from './generated.js';
+import { validateInteraction } from './validate-interaction.js';
+import { validateCustomerProfile } from './validate-profile.js';
+import { validatePurchase } from './validate-purchase.js';
+
+const byCustomer = {
+  customerIdOf: (event: { customerId: string }) => event.customerId,
+  eventTimeOf: (event: { occurredAt: number }) => event.occurredAt,
+};
+
+/** Purchases in one currency (others are dead-lettered CURRENCY_MISMATCH). */
+export function purchasesInput(currency: string): InputDefinition<Purchase> {
+  return {
+    topic: topicCatalogue.purchases.name,
+    schema: topicCatalogue.purchases.schema,
+    validate: (purchase) => validatePurchase(purchase, { valueCurrency: currency }),
+    ...byCustomer,
+  };
+}
+
+export function customerProfilesInput(): InputDefinition<CustomerProfile> {
+  return {
+    topic: topicCatalogue.customerProfiles.name,
+    schema: topicCatalogue.customerProfiles.schema,
+    kind: 'table',
+    validate: (profile) => validateCustomerProfile(profile),
+    ...byCustomer,
+  };
+}
+
+/** Interactions act on arrival: a second stream would make either topic's records late. */
+export function interactionsInput(): InputDefinition<Interaction> {
+  return {
+    topic: topicCatalogue.interactions.name,
+    schema: topicCatalogue.interactions.schema,
+    kind: 'table',
+    validate: (interaction) => validateInteraction(interaction),
+    ...byCustomer,
+  };
+}
+
+export function segmentChangesInput(): InputDefinition<SegmentChanged> {
+  return {
+    topic: topicCatalogue.segmentChanges.name,
+    schema: topicCatalogue.segmentChanges.schema,
+    kind: 'table',
+    // Produced by our own workers against the same contract; nothing more to check.
+    validate: () => null,
+    ...byCustomer,
+  };
+}
+
+/** Several typed inputs as the one event union a worker declares. */
+export function inputsOf<E>(
+  ...inputs: ReadonlyArray<InputDefinition<never>>
+): ReadonlyArray<InputDefinition<E>> {
+  return inputs as unknown as ReadonlyArray<InputDefinition<E>>;
+}
