@@ -131,7 +131,7 @@ export function decidePurchase(
     'purchase',
     ctx.streamTime,
     days,
-    clvOf(bought, ctx.population, ctx.streamTime, rc.settings),
+    () => clvOf(bought, ctx.population, ctx.streamTime, rc.settings),
     rc.settings.currency,
     ctx,
     rc.ladder,
@@ -203,7 +203,7 @@ export function decideInteraction(
   const base = previous ?? emptyRetentionState;
   // Interactions do not move stream time; one ahead of it counts on the ladder from its own time.
   const now = Math.max(ctx.streamTime, interaction.occurredAt);
-  const clvMinor = clvOf(base, ctx.population, now, rc.settings);
+  const clv = () => clvOf(base, ctx.population, now, rc.settings);
   const ladder = ladderStep(
     base.ladder,
     addInteraction(base.ladder.evidence, interaction, rc.ladder),
@@ -211,7 +211,7 @@ export function decideInteraction(
     'interaction',
     now,
     base.days,
-    clvMinor,
+    clv,
     rc.settings.currency,
     ctx,
     rc.ladder,
@@ -227,7 +227,7 @@ export function decideInteraction(
   const atRisk = atRiskDecision(
     state,
     customerId,
-    { riskScore, reasons: [raised.reason], clvMinor },
+    { riskScore, reasons: [raised.reason], clvMinor: clv() },
     ctx,
     rc,
   );
@@ -311,7 +311,7 @@ export function decideProfile(
     'profile',
     now,
     base.days,
-    null,
+    () => null,
     rc.settings.currency,
     ctx,
     rc.ladder,
@@ -338,7 +338,7 @@ export function decideLadderAgeing(
     'ladder-aged-out',
     ctx.streamTime,
     state.days,
-    clvOf(state, ctx.population, ctx.streamTime, rc.settings),
+    () => clvOf(state, ctx.population, ctx.streamTime, rc.settings),
     rc.settings.currency,
     ctx,
     rc.ladder,

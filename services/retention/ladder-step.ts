@@ -33,7 +33,8 @@ export function ladderStep(
   cause: 'purchase' | 'interaction' | 'ladder-aged-out' | 'profile',
   now: number,
   spendDays: readonly PurchaseDay[],
-  clvMinor: number | null,
+  /** Computed only for a move: CLV is a series evaluation, not for every purchase. */
+  clvOf: () => number | null,
   currency: string,
   ctx: DecisionContext<RetentionView>,
   settings: LadderSettings,
@@ -68,7 +69,7 @@ export function ladderStep(
       thresholdsBoundary: null,
       rule: move.rule,
     },
-    clvMinor,
+    clvMinor: clvOf(),
   };
   return {
     ladder: { evidence: kept, rung: move.to },

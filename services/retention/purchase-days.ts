@@ -1,21 +1,17 @@
 // A customer's purchase days for the BG/NBD and Gamma-Gamma summaries: purchases on the same
 // calendar day merge into one transaction (the CDNOW convention the published figures use).
 
-import { DAY_MS } from './settings.js';
+import { utcDayStart } from './ladder/ladder-evidence.js';
 
 /** `[dayStartMs, spendMinor]`, sorted by day, one entry per calendar (UTC) day. */
 export type PurchaseDay = readonly [day: number, spendMinor: number];
-
-export function dayStartOf(eventTime: number): number {
-  return Math.floor(eventTime / DAY_MS) * DAY_MS;
-}
 
 export function addPurchaseDay(
   days: readonly PurchaseDay[],
   eventTime: number,
   spendMinor: number,
 ): PurchaseDay[] {
-  const day = dayStartOf(eventTime);
+  const day = utcDayStart(eventTime);
   const existing = days.find(([d]) => d === day);
   const rest = days.filter(([d]) => d !== day);
   rest.push([day, (existing?.[1] ?? 0) + spendMinor]);

@@ -8,9 +8,9 @@
 //
 // Prints one line per check (expected, got, tolerance, ok) and exits 1 if any check fails.
 
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { datasetsDir } from './datasets-dir.js';
 import {
   type BgNbdParams,
   conditionalExpectedTransactions,
@@ -87,22 +87,6 @@ function dayOf(yyyymmdd: string): number {
     throw new Error(`bad date ${JSON.stringify(yyyymmdd)}`);
   }
   return Date.UTC(y, m - 1, d) / DAY_MS;
-}
-
-function datasetsDir(): string {
-  const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-  const configured = process.env.DATASETS_DIR;
-  const dir = resolve(
-    repoRoot,
-    configured === undefined || configured === '' ? '../shared/data' : configured,
-  );
-  if (!existsSync(join(dir, 'cdnow'))) {
-    throw new Error(
-      `DATASETS_DIR: no cdnow/ folder in ${dir}. Set DATASETS_DIR to the folder holding cdnow/ ` +
-        '(default ../shared/data, resolved from the repo root).',
-    );
-  }
-  return dir;
 }
 
 function readCsv(path: string): Record<string, string>[] {

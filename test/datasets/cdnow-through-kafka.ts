@@ -12,10 +12,11 @@
 // before 2000); calendar days, and so the BG/NBD summaries, are unchanged by the shift.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { datasetsDir } from '../../services/retention/datasets-dir.js';
 import type { RetentionView } from '../../services/retention/fit-view.js';
 import { pAlive } from '../../services/retention/models/bgnbd.js';
 import type { RetentionState } from '../../services/retention/state.js';
@@ -51,17 +52,6 @@ const rows: Array<{ check: string; expected: string; got: string; ok: boolean }>
 const threeSignificant = (v: number) => Number(v.toPrecision(3));
 function check(name: string, expected: number, got: number, ok: boolean): void {
   rows.push({ check: name, expected: String(expected), got: String(Number(got.toPrecision(8))), ok });
-}
-
-function datasetsDir(): string {
-  const configured = process.env.DATASETS_DIR;
-  const dir = resolve(
-    repoRoot,
-    configured === undefined || configured === '' ? '../shared/data' : configured,
-  );
-  if (!existsSync(join(dir, 'cdnow')))
-    throw new Error(`DATASETS_DIR: no cdnow/ folder in ${dir} (default ../shared/data, from the repo root)`);
-  return dir;
 }
 
 function endpoints(): { brokers: string; redisUrl: string; started: boolean } {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from '../../../shared/errors.js';
 
-export const DAY_MS = 86_400_000;
+export { DAY_MS } from '../settings.js';
 
 /**
  * Tiers a policy covers: the value tiers of value segmentation (`top2`, `top`, `middle`,
