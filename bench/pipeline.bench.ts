@@ -77,9 +77,19 @@ const topics = [
   deadLetterTopicOf(topicCatalogue.purchases.name),
   topicCatalogue.segmentChanges.name,
 ];
-await admin.createTopics({
-  topics: topics.map((t) => ({ topic: prefix + t, numPartitions: partitions, replicationFactor: 1 })),
-});
+// A broker that has just started can answer the metadata calls of createTopics with
+// UNKNOWN_TOPIC_OR_PARTITION (seen on a cold start); the topics are created, so try again.
+for (let attempt = 1; ; attempt += 1) {
+  try {
+    await admin.createTopics({
+      topics: topics.map((t) => ({ topic: prefix + t, numPartitions: partitions, replicationFactor: 1 })),
+    });
+    break;
+  } catch (error) {
+    if (attempt >= 5 || (error as { retriable?: boolean }).retriable !== true) throw error;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
 await waitForTopicLeaders(
   admin,
   topics.map((t) => prefix + t),
