@@ -5,6 +5,7 @@ import { isRedisConnectionError } from '../redis/connection-errors.js';
 import type { PartitionProcessor, ProcessOutcome, StepGuard } from '../runtime/partition-processor.js';
 import type { RawRecord } from '../runtime/raw-record.js';
 import type { RuntimeEvents } from '../runtime/runtime-events.js';
+import { publishStep } from '../runtime/step-channel.js';
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
 import type { OutputProducer } from './output-producer.js';
 
@@ -489,6 +490,7 @@ export class WorkerConsumer {
   ): Promise<void> {
     await this.options.makeDurable();
     await this.options.producer.produce(outcome.outbox);
+    publishStep('after-produce', batch.partition);
     await processor.ackOutbox(outcome.outbox.length);
     const next =
       outcome.kind === 'blocked' && outcome.resumeOffset !== null
@@ -498,6 +500,7 @@ export class WorkerConsumer {
       await this.consumer.commitOffsets([
         { topic: batch.topic, partition: batch.partition, offset: next.toString() },
       ]);
+      publishStep('after-commit', batch.partition);
       this.setSafePosition(batch.topic, batch.partition, next);
       payload.resolveOffset((next - 1n).toString());
       this.options.events.emit('offsetsCommitted', {

@@ -7,6 +7,7 @@ import { type IntakeLimits, type PreparedRecord, prepareRecord, type ValueDecode
 import type { RuntimeEvents } from './runtime-events.js';
 import { Segment } from './segment.js';
 import type { OutboxEntry, PartitionMeta, PartitionStore, PopulationStore } from './state-store.js';
+import { publishStep } from './step-channel.js';
 import type {
   CustomerDecision,
   DecisionContext,
@@ -466,9 +467,15 @@ export class PartitionProcessor<E, S, G> {
   ): Promise<void> {
     const meta = this.requireMeta();
     const started = performance.now();
-    const version = await this.options.store.apply(
-      segment.toWrite({ epoch: this.requireEpoch(), expectedVersion: meta.version, offset, metaSets }),
-    );
+    const write = segment.toWrite({
+      epoch: this.requireEpoch(),
+      expectedVersion: meta.version,
+      offset,
+      metaSets,
+    });
+    publishStep('before-apply', this.partition);
+    const version = await this.options.store.apply(write);
+    publishStep('after-apply', this.partition);
     const offsets = new Map(meta.offsets);
     if (offset) offsets.set(offset.topic, offset.offset);
     const streamTime = metaSets.get('streamTime');
