@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 // Three tiers, as the style guide asks: pure unit tests beside the code, integration tests
-// against real Kafka and Redis, and one end-to-end test of the whole pipeline.
+// against real Kafka and Redis, and one end-to-end test of the whole pipeline; plus the
+// fault-injection suite (npm run test:faults), which runs on a Kafka and Redis of its own.
 export default defineConfig({
   test: {
     projects: [
@@ -27,6 +28,16 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           globalSetup: ['test/support/global-setup.ts'],
           testTimeout: 600_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          globalSetup: ['test/faults/fault-stack.ts'],
+          testTimeout: 300_000,
           hookTimeout: 300_000,
           fileParallelism: false,
         },

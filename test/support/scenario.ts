@@ -3,7 +3,7 @@
 // key prefix. Used by the integration tests of the shared runtime (dead letters, shutdown,
 // restarts, fencing, observability).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -273,22 +273,35 @@ export async function killWorker(worker: WorkerProcess | undefined): Promise<voi
 }
 
 /**
- * A redis-server of the test's own (AOF with appendfsync always, like the stack), in a temp dir
- * on a free port; it can be stopped and started again on the same port and data.
+ * A redis-server of the test's own, in a temp dir on a free port; it can be stopped and started
+ * again on the same port and data. Persistence: `aof-always` (AOF, appendfsync always, like the
+ * stack: every acknowledged write survives), `snapshot` (RDB every second with a change, no AOF:
+ * a crash loses the writes since the last snapshot) or `none` (a crash loses everything).
  */
+export type RedisPersistence = 'aof-always' | 'snapshot' | 'none';
+
 export interface OwnRedis {
   readonly port: number;
   readonly dir: string;
   readonly url: string;
+  readonly persistence: RedisPersistence;
   start(): Promise<void>;
   /** SHUTDOWN NOSAVE: with appendfsync always, every acknowledged write is in the AOF already. */
   stop(): Promise<void>;
+  /** Sends the server process a signal (SIGKILL: a crash; SIGSTOP/SIGCONT: unreachable, frozen). */
+  signal(signal: NodeJS.Signals): void;
   /** Stops it and deletes its data. */
   destroy(): Promise<void>;
   readonly running: boolean;
 }
 
-export async function ownRedisServer(): Promise<OwnRedis> {
+const persistenceArgs: Record<RedisPersistence, string[]> = {
+  'aof-always': ['--appendonly', 'yes', '--appendfsync', 'always', '--save', ''],
+  snapshot: ['--appendonly', 'no', '--save', '1 1'],
+  none: ['--appendonly', 'no', '--save', ''],
+};
+
+export async function ownRedisServer(persistence: RedisPersistence = 'aof-always'): Promise<OwnRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'vs-redis-'));
   const url = `redis://127.0.0.1:${port}`;
@@ -309,6 +322,7 @@ export async function ownRedisServer(): Promise<OwnRedis> {
     port,
     dir,
     url,
+    persistence,
     get running() {
       return running;
     },
@@ -323,12 +337,7 @@ export async function ownRedisServer(): Promise<OwnRedis> {
             String(port),
             '--dir',
             dir,
-            '--appendonly',
-            'yes',
-            '--appendfsync',
-            'always',
-            '--save',
-            '',
+            ...persistenceArgs[persistence],
             '--daemonize',
             'yes',
             '--pidfile',
@@ -356,6 +365,11 @@ export async function ownRedisServer(): Promise<OwnRedis> {
         intervalMs: 50,
       });
       running = false;
+    },
+    signal(signal) {
+      const pid = Number(readFileSync(join(dir, 'redis.pid'), 'utf8').trim());
+      process.kill(pid, signal);
+      if (signal === 'SIGKILL') running = false;
     },
     async destroy() {
       await own.stop().catch(() => undefined);

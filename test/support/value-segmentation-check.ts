@@ -46,7 +46,10 @@ export interface RunComparison {
   readonly oracle: OracleOutput;
   readonly outputs: number;
   readonly duplicates: number;
+  /** Dead-letter records, repeats included. */
   readonly deadLetters: number;
+  /** Input records dead-lettered (distinct original partition and offset). */
+  readonly uniqueDeadLetters: number;
 }
 
 export async function compareWithOracle(args: {
@@ -111,7 +114,13 @@ export async function compareWithOracle(args: {
   });
   for (const late of oracle.lateDeadLetters) expectedDead.add(`${late.partition}/${late.offset}`);
   expect([...deadLettered].sort()).toEqual([...expectedDead].sort());
-  return { oracle, outputs: byId.size, duplicates, deadLetters: args.deadLetters.flat().length };
+  return {
+    oracle,
+    outputs: byId.size,
+    duplicates,
+    deadLetters: args.deadLetters.flat().length,
+    uniqueDeadLetters: deadLettered.size,
+  };
 }
 
 /** Resolves when the worker's group has committed up to the end of every partition of `topic`. */

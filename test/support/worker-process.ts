@@ -33,13 +33,15 @@ export async function startWorkerProcess(
   entry: string,
   env: Record<string, string>,
   name: string,
+  options: { readonly preload?: readonly string[] } = {},
 ): Promise<WorkerProcess> {
   const metricsPort = await freePort();
   const logDir = join(repoRoot, '.cache', 'test-logs');
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `${name}-${Date.now()}-${metricsPort}.log`);
   const log = createWriteStream(logFile);
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, entry)], {
+  const preload = (options.preload ?? []).flatMap((module) => ['--import', join(repoRoot, module)]);
+  const child = spawn(process.execPath, ['--import', 'tsx', ...preload, join(repoRoot, entry)], {
     cwd: repoRoot,
     env: { ...process.env, ...env, METRICS_PORT: String(metricsPort), METRICS_HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
