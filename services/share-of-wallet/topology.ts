@@ -1,6 +1,7 @@
 // The worker's topology as plain data, logged at start so an operator sees what the process
 // will do with the settings it was given.
 
+import { PROFILE_REJECTION_REASONS } from '../../shared/contracts/validate-profile.js';
 import { PURCHASE_REJECTION_REASONS } from '../../shared/contracts/validate-purchase.js';
 import { deadLetterTopicOf, topicCatalogue } from '../../shared/topics.js';
 import type { ShareOfWalletSettings } from './settings.js';
@@ -18,7 +19,7 @@ export function describeTopology(settings: ShareOfWalletSettings) {
     worker: 'share-of-wallet',
     inputs: [
       input(topicCatalogue.purchases, 'stream', [...PURCHASE_REJECTION_REASONS, 'LATE_EVENT']),
-      input(topicCatalogue.customerProfiles, 'table', ['INVALID_FIELD']),
+      input(topicCatalogue.customerProfiles, 'table', [...PROFILE_REJECTION_REASONS]),
       input(topicCatalogue.segmentChanges, 'table', []),
     ],
     decisions: [

@@ -55,7 +55,7 @@ describe('validation of a purchase', () => {
     expect(reasonOf({ lines: [lineOf(0, 100)] })).toBe('NEGATIVE_QUANTITY');
     expect(reasonOf({ lines: [lineOf(1, -100)] })).toBe('ABSURD_AMOUNT');
     expect(reasonOf({ occurredAt: 1.5 })).toBe('INVALID_FIELD');
-    expect(reasonOf({ customerId: ' ' })).toBe('INVALID_FIELD');
+    expect(reasonOf({ customerId: ' ' })).toBe('MISSING_CUSTOMER_ID');
   });
 
   it('rejects amounts that would make sums inexact', () => {

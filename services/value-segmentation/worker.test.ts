@@ -139,6 +139,7 @@ describe('topology', () => {
             "allowedLatenessMs": 259200000,
             "deadLetters": {
               "reasons": [
+                "MISSING_CUSTOMER_ID",
                 "INVALID_FIELD",
                 "UNKNOWN_CURRENCY",
                 "CURRENCY_MISMATCH",

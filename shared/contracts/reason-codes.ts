@@ -1,14 +1,23 @@
 // Reason codes of dead-lettered input records (header `vs.dlt.reason`), documented in
 // schemas/dead-letter-headers.md. Stable strings: dashboards and alerts key on them.
+// Until issue 6, AVRO_DECODE also covered truncated Avro and trailing bytes, and INVALID_FIELD
+// an empty customerId: those now have codes of their own (TRUNCATED_AVRO, WRONG_SCHEMA,
+// MISSING_CUSTOMER_ID). An alert on "undecodable input" should sum the three Avro codes.
 
 export const ReasonCode = {
-  /** The value is not valid Avro for the topic's schema (random bytes, truncated, trailing bytes). */
+  /** The value is not Avro of the topic's schema (random bytes, corrupted bytes, no value at all). */
   AVRO_DECODE: 'AVRO_DECODE',
+  /** Avro of the topic's schema cut short: the buffer ends inside a value after a well-formed start. */
+  TRUNCATED_AVRO: 'TRUNCATED_AVRO',
+  /** Avro of another schema: a whole record of another catalogue type, bytes left after a whole record, registry framing, or a `vs.schema` header naming another schema. */
+  WRONG_SCHEMA: 'WRONG_SCHEMA',
   /** The record has no key; input topics are keyed by customerId. */
   MISSING_KEY: 'MISSING_KEY',
   /** The record key differs from the event's customerId. */
   KEY_MISMATCH: 'KEY_MISMATCH',
-  /** A field breaks the contract: empty id, time before 2000-01-01, score out of range, ... */
+  /** The event's customerId is empty or blank: the record belongs to no customer. */
+  MISSING_CUSTOMER_ID: 'MISSING_CUSTOMER_ID',
+  /** A field breaks the contract: empty eventId, over-long id, time before 2000-01-01, score out of range, ... */
   INVALID_FIELD: 'INVALID_FIELD',
   /** The currency is not an active ISO 4217 code. */
   UNKNOWN_CURRENCY: 'UNKNOWN_CURRENCY',
@@ -20,7 +29,7 @@ export const ReasonCode = {
   ABSURD_AMOUNT: 'ABSURD_AMOUNT',
   /** More than the allowed number of lines (500) in one purchase. */
   TOO_MANY_LINES: 'TOO_MANY_LINES',
-  /** Event time too far ahead of stream time (checked by the runtime). */
+  /** Event time too far ahead of the record's timestamp (checked by the runtime). */
   FUTURE_EVENT: 'FUTURE_EVENT',
   /** Event time older than stream time minus the allowed lateness (checked by the runtime). */
   LATE_EVENT: 'LATE_EVENT',

@@ -40,11 +40,15 @@ export function checkOptionalId(field: string, id: string | null): Rejection | n
   return id === null ? null : checkId(field, id);
 }
 
-/** eventId, customerId and occurredAt: the fields every event carries. */
+/** eventId, customerId and occurredAt: the fields every event carries (empty customerId: MISSING_CUSTOMER_ID). */
 export function checkEnvelope(
   event: { readonly eventId: string; readonly customerId: string; readonly occurredAt: number },
   options: CommonValidationOptions = {},
 ): Rejection | null {
+  // A record without a customer is its own case (nobody to attribute it to), checked first.
+  if (event.customerId.trim().length === 0) {
+    return reject(ReasonCode.MISSING_CUSTOMER_ID, 'customerId is empty');
+  }
   const idProblem = checkId('eventId', event.eventId) ?? checkId('customerId', event.customerId);
   if (idProblem) return idProblem;
   return checkTimestamp('occurredAt', event.occurredAt, options);

@@ -26,9 +26,15 @@ describe('validateInteraction', () => {
 
   it('INVALID_FIELD: envelope', () => {
     expect(code(base({ eventId: '' }))).toBe(ReasonCode.INVALID_FIELD);
-    expect(code(base({ customerId: '' }))).toBe(ReasonCode.INVALID_FIELD);
+    expect(code(base({ customerId: 'c'.repeat(257) }))).toBe(ReasonCode.INVALID_FIELD);
     expect(code(base({ occurredAt: Date.UTC(1999, 0, 1) }))).toBe(ReasonCode.INVALID_FIELD);
     expect(code(base({ channel: ' ' }))).toBe(ReasonCode.INVALID_FIELD);
+  });
+
+  it('MISSING_CUSTOMER_ID: empty or blank customerId (an empty referredCustomerId stays INVALID_FIELD)', () => {
+    expect(code(base({ customerId: '' }))).toBe(ReasonCode.MISSING_CUSTOMER_ID);
+    expect(code(base({ customerId: '  ' }))).toBe(ReasonCode.MISSING_CUSTOMER_ID);
+    expect(code(base({ kind: 'REFERRAL', referredCustomerId: ' ' }))).toBe(ReasonCode.INVALID_FIELD);
   });
 
   it('INVALID_FIELD: survey score outside 0-10, rating outside 1-5', () => {

@@ -8,6 +8,12 @@ import { type CommonValidationOptions, checkEnvelope, checkId, reject } from './
 
 export type InteractionValidationOptions = CommonValidationOptions;
 
+/** Every reason code validateInteraction can give, for topologies and docs. */
+export const INTERACTION_REJECTION_REASONS = [
+  ReasonCode.MISSING_CUSTOMER_ID,
+  ReasonCode.INVALID_FIELD,
+] as const;
+
 type OptionalField = 'surveyScore' | 'reviewRating' | 'referredCustomerId' | 'offerEventId';
 
 /** The optional field each kind requires; every other optional field must be null. */

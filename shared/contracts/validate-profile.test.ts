@@ -22,8 +22,16 @@ describe('validateCustomerProfile', () => {
 
   it('INVALID_FIELD: envelope', () => {
     expect(code({ ...sampleConsumerProfile(), eventId: '' })).toBe(ReasonCode.INVALID_FIELD);
-    expect(code({ ...sampleConsumerProfile(), customerId: '' })).toBe(ReasonCode.INVALID_FIELD);
+    expect(code({ ...sampleConsumerProfile(), customerId: 'c'.repeat(257) })).toBe(ReasonCode.INVALID_FIELD);
     expect(code({ ...sampleConsumerProfile(), occurredAt: 0 })).toBe(ReasonCode.INVALID_FIELD);
+  });
+
+  it('MISSING_CUSTOMER_ID: empty or blank customerId, even with other problems', () => {
+    expect(code({ ...sampleConsumerProfile(), customerId: '' })).toBe(ReasonCode.MISSING_CUSTOMER_ID);
+    expect(code({ ...sampleConsumerProfile(), customerId: ' \t' })).toBe(ReasonCode.MISSING_CUSTOMER_ID);
+    expect(code({ ...sampleConsumerProfile(), customerId: '', eventId: '' })).toBe(
+      ReasonCode.MISSING_CUSTOMER_ID,
+    );
   });
 
   it('INVALID_FIELD: sign-up after the profile was recorded, bad country', () => {

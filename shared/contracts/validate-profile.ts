@@ -14,6 +14,9 @@ export const MIN_SIGNED_UP_AT_MS = Date.UTC(1900, 0, 1);
 
 export type ProfileValidationOptions = CommonValidationOptions;
 
+/** Every reason code validateCustomerProfile can give, for topologies and docs. */
+export const PROFILE_REJECTION_REASONS = [ReasonCode.MISSING_CUSTOMER_ID, ReasonCode.INVALID_FIELD] as const;
+
 export function validateCustomerProfile(
   event: CustomerProfile,
   options: ProfileValidationOptions = {},

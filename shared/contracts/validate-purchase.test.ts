@@ -19,11 +19,24 @@ describe('validatePurchase', () => {
     expect(validatePurchase({ ...sampleReturn(), returnOfEventId: null })).toBeNull();
   });
 
-  it('INVALID_FIELD: empty or blank eventId / customerId', () => {
+  it('INVALID_FIELD: empty or blank eventId, over-long customerId', () => {
     expect(code({ ...samplePurchase(), eventId: '' })).toBe(ReasonCode.INVALID_FIELD);
-    expect(code({ ...samplePurchase(), customerId: '' })).toBe(ReasonCode.INVALID_FIELD);
-    expect(code({ ...samplePurchase(), customerId: '   ' })).toBe(ReasonCode.INVALID_FIELD);
+    expect(code({ ...samplePurchase(), eventId: ' ' })).toBe(ReasonCode.INVALID_FIELD);
     expect(code({ ...samplePurchase(), customerId: 'c'.repeat(257) })).toBe(ReasonCode.INVALID_FIELD);
+  });
+
+  it('MISSING_CUSTOMER_ID: empty or blank customerId, before any other problem', () => {
+    expect(code({ ...samplePurchase(), customerId: '' })).toBe(ReasonCode.MISSING_CUSTOMER_ID);
+    expect(code({ ...samplePurchase(), customerId: '   ' })).toBe(ReasonCode.MISSING_CUSTOMER_ID);
+    expect(code({ ...samplePurchase(), customerId: '', currency: 'ZZZ', eventId: '' })).toBe(
+      ReasonCode.MISSING_CUSTOMER_ID,
+    );
+  });
+
+  it('NEGATIVE_QUANTITY on a sale: zero or negative quantity', () => {
+    expect(samplePurchase().kind).toBe('SALE');
+    expect(code(withLine({ quantity: -3 }))).toBe(ReasonCode.NEGATIVE_QUANTITY);
+    expect(code(withLine({ quantity: 0 }))).toBe(ReasonCode.NEGATIVE_QUANTITY);
   });
 
   it('INVALID_FIELD: occurredAt before 2000-01-01 (e.g. seconds instead of milliseconds)', () => {

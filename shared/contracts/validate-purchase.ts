@@ -14,6 +14,7 @@ import {
 
 /** Every reason code validatePurchase can give, for topologies and docs. */
 export const PURCHASE_REJECTION_REASONS = [
+  ReasonCode.MISSING_CUSTOMER_ID,
   ReasonCode.INVALID_FIELD,
   ReasonCode.UNKNOWN_CURRENCY,
   ReasonCode.CURRENCY_MISMATCH,

@@ -1,4 +1,6 @@
+import { ReasonCode } from '../contracts/reason-codes.js';
 import type { RawRecord } from './raw-record.js';
+import { declaredSchemaMismatch, diagnoseUndecodable, SCHEMA_HEADER } from './undecodable.js';
 import type { InputDefinition, InputRecord } from './worker-definition.js';
 
 /** Decodes an input value; throws on undecodable bytes (message free of record content). */
@@ -19,7 +21,8 @@ export type PreparedRecord<E> =
     };
 
 /**
- * Everything that can be checked about a record without state: size, key, Avro, meaning,
+ * Everything that can be checked about a record without state: size, key, declared schema, Avro
+ * (undecodable values classified by shared/runtime/undecodable.ts), meaning,
  * and event time against the record's own timestamp (not the wall clock, so a replay
  * rejects exactly what the live run rejected). Lateness needs stream time: the processor.
  */
@@ -37,25 +40,33 @@ export function prepareRecord<E>(
   });
   const size = (record.value?.length ?? 0) + (record.key?.length ?? 0);
   if (size > limits.maxRecordBytes)
-    return reject('OVERSIZED_RECORD', `record of ${size} bytes exceeds ${limits.maxRecordBytes}`);
-  if (record.value === null || record.value.length === 0) return reject('AVRO_DECODE', 'record has no value');
+    return reject(ReasonCode.OVERSIZED_RECORD, `record of ${size} bytes exceeds ${limits.maxRecordBytes}`);
+  if (record.value === null || record.value.length === 0)
+    return reject(ReasonCode.AVRO_DECODE, 'record has no value');
   if (record.key === null || record.key.length === 0)
-    return reject('MISSING_KEY', 'record has no key (customerId expected)');
+    return reject(ReasonCode.MISSING_KEY, 'record has no key (customerId expected)');
+  // A producer that names another schema is believed, whatever the bytes would decode as.
+  const declared = declaredSchemaMismatch(record.headers[SCHEMA_HEADER], input.schema);
+  if (declared) return reject(declared.reasonCode, declared.message);
   let event: E;
   try {
     event = decode(record.value) as E;
   } catch (error) {
-    return reject('AVRO_DECODE', `not a valid ${input.schema} record: ${(error as Error).message}`);
+    const diagnosis = diagnoseUndecodable(record.value, input.schema, (error as Error).message);
+    return reject(diagnosis.reasonCode, diagnosis.message);
   }
   const rejection = input.validate(event);
   if (rejection) return reject(rejection.reasonCode, rejection.message);
   const customerId = input.customerIdOf(event);
   if (record.key.toString('utf8') !== customerId)
-    return reject('KEY_MISMATCH', 'record key differs from its customerId');
+    return reject(ReasonCode.KEY_MISMATCH, 'record key differs from its customerId');
   const eventTime = input.eventTimeOf(event);
   const recordTime = Number(record.timestamp);
   if (Number.isFinite(recordTime) && eventTime > recordTime + limits.futureToleranceMs) {
-    return reject('FUTURE_EVENT', `event time is ${eventTime - recordTime} ms after the record timestamp`);
+    return reject(
+      ReasonCode.FUTURE_EVENT,
+      `event time is ${eventTime - recordTime} ms after the record timestamp`,
+    );
   }
   return {
     kind: 'event',

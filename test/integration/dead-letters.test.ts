@@ -131,11 +131,12 @@ beforeAll(async () => {
     const set: Bad[] = [
       make('brief', 'random-bytes', ReasonCode.AVRO_DECODE, p(0), (c) => {
         for (;;) {
+          // None of 200,000 random buffers passed for Avro when measured (schemas/dead-letter-headers.md).
           const value = randomBytes(40);
           if (undecodable(value)) return { key: Buffer.from(c), value };
         }
       }),
-      make('brief', 'truncated', ReasonCode.AVRO_DECODE, p(1), (c) => {
+      make('brief', 'truncated', ReasonCode.TRUNCATED_AVRO, p(1), (c) => {
         const full = encoded(purchase(c));
         const value = Buffer.from(full.subarray(0, Math.floor(full.length / 2)));
         expect(undecodable(value)).toBe(true);
