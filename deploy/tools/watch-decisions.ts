@@ -1,10 +1,14 @@
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { codecFor } from '../../shared/avro/index.js';
+import { kafkaSecurityFromEnv } from '../../shared/config/runtime-config.js';
+import { kafkaConnectionOptions } from '../../shared/config/secure-connections.js';
+import { ConfigError } from '../../shared/errors.js';
 import { topicCatalogue } from '../../shared/topics.js';
 
 // Prints decisions as they are produced, one line each, for the demo. Customer ids are
 // shown masked: this is a console, but it should not teach anyone to print personal data.
+// A secured cluster: the workers' KAFKA_SSL* / KAFKA_SASL_* variables.
 
 const { values } = parseArgs({
   options: {
@@ -24,10 +28,19 @@ const mask = (id: string) => (id.length <= 4 ? '****' : `${id.slice(0, 3)}…${i
 const limit = Number(values.limit);
 let printed = 0;
 
+let security: ReturnType<typeof kafkaSecurityFromEnv>;
+try {
+  security = kafkaSecurityFromEnv(process.env);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`watch-decisions: configuration error: ${error.message}\n`);
+  process.exit(2);
+}
 const kafka = new Kafka({
   clientId: 'valuestream-watch',
   brokers: values.brokers!.split(','),
   logLevel: logLevel.NOTHING,
+  ...kafkaConnectionOptions(security),
 });
 const consumer = kafka.consumer({ groupId: `valuestream-watch-${process.pid}-${Date.now()}` });
 await consumer.connect();

@@ -8,8 +8,11 @@
 // Ctrl-C. `--dry-run` generates without Kafka and prints a summary (value skew, lapsers).
 // `--consumption-customers n` adds consumption-driven traffic for share of wallet: profiles (to
 // the customer-profiles topic) and purchases, merged into the stream in emission order.
-// Env: KAFKA_BROKERS (host:port,...), TOPIC_PREFIX (prepended to the topics), LOG_LEVEL.
+// Env: KAFKA_BROKERS (host:port,...), TOPIC_PREFIX (prepended to the topics), LOG_LEVEL, and the
+// workers' KAFKA_SSL* / KAFKA_SASL_* for a secured cluster.
 
+import { kafkaSecurityFromEnv } from '../../shared/config/runtime-config.js';
+import type { KafkaSecurity } from '../../shared/config/secure-connections.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import {
   type CliOptions,
@@ -27,8 +30,10 @@ import { connectPosProducer, type PosProducer } from './producer.js';
 
 async function main(): Promise<number> {
   let cli: CliOptions | 'help';
+  let security: KafkaSecurity;
   try {
     cli = parseCli(process.argv.slice(2), process.env);
+    security = kafkaSecurityFromEnv(process.env);
   } catch (err) {
     console.error(`${(err as Error).message}\n\n${HELP}`);
     return 2;
@@ -91,7 +96,12 @@ async function main(): Promise<number> {
   );
   let producer: PosProducer;
   try {
-    producer = await connectPosProducer({ brokers: cli.brokers, clientId: 'pos-simulator', logger });
+    producer = await connectPosProducer({
+      brokers: cli.brokers,
+      clientId: 'pos-simulator',
+      logger,
+      security,
+    });
   } catch (err) {
     logger.error({ err: (err as Error).message }, 'cannot connect to Kafka');
     return 1;

@@ -4,6 +4,7 @@
 // runtime's producers, so a customer's purchases land in the partition its state lives in.
 
 import { Kafka, type logCreator, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { type KafkaSecurity, kafkaConnectionOptions } from '../../shared/config/secure-connections.js';
 import { type Logger, scrubText } from '../../shared/observability/logger.js';
 
 export interface ProducedRecord {
@@ -46,6 +47,8 @@ export interface PosProducerOptions {
   readonly brokers: readonly string[];
   readonly clientId: string;
   readonly logger: Logger;
+  /** TLS and SASL (KAFKA_SSL*, KAFKA_SASL_*, as the workers read them); none: plaintext. */
+  readonly security?: KafkaSecurity;
 }
 
 export async function connectPosProducer(options: PosProducerOptions): Promise<PosProducer> {
@@ -54,7 +57,12 @@ export async function connectPosProducer(options: PosProducerOptions): Promise<P
     brokers: [...options.brokers],
     logLevel: logLevel.WARN,
     logCreator: scrubbingLogCreator(options.logger.child({ component: 'kafkajs' })),
-    retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
+    // A point-of-sale feed waits out a broker restart or failover rather than dropping sales:
+    // reconnects are retried for about five minutes.
+    retry: { retries: 40, initialRetryTime: 300, maxRetryTime: 10_000 },
+    ...(options.security === undefined
+      ? {}
+      : { connectionTimeout: 5000, ...kafkaConnectionOptions(options.security) }),
   });
   const producer: Producer = kafka.producer({
     idempotent: true,

@@ -18,6 +18,7 @@ async function main(): Promise<void> {
     url: config.runtime.REDIS_URL,
     commandTimeoutMs: 30_000,
     connectionName: 'retention-fit',
+    security: config.runtime.redisSecurity,
   });
   try {
     await redis.connect();

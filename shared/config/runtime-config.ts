@@ -1,4 +1,68 @@
 import { type EnvValues, env, envVariable, parseEnv } from './env.js';
+import {
+  type KafkaSecurity,
+  type RedisSecurity,
+  resolveKafkaSecurity,
+  resolveRedisSecurity,
+} from './secure-connections.js';
+
+/** Kafka TLS and SASL (shared/config/secure-connections.ts); also read by the CLIs that reach Kafka. */
+export const kafkaSecurityEnvSpec = {
+  KAFKA_SSL: envVariable('Connect to Kafka over TLS (certificates are always verified)', env.bool(), 'false'),
+  KAFKA_SSL_CA_FILE: envVariable(
+    "PEM file of the CA that signed the brokers' certificates (default: the system CAs); needs KAFKA_SSL=true",
+    env.text(),
+    '',
+  ),
+  KAFKA_SSL_CERT_FILE: envVariable(
+    'PEM client certificate for mutual TLS (with KAFKA_SSL_KEY_FILE)',
+    env.text(),
+    '',
+  ),
+  KAFKA_SSL_KEY_FILE: envVariable('PEM private key of KAFKA_SSL_CERT_FILE', env.text(), ''),
+  KAFKA_SASL_MECHANISM: envVariable(
+    'SASL mechanism: none, plain (only with KAFKA_SSL=true), scram-sha-256 or scram-sha-512',
+    env.oneOf(['none', 'plain', 'scram-sha-256', 'scram-sha-512'] as const),
+    'none',
+  ),
+  KAFKA_SASL_USERNAME: envVariable(
+    'SASL user name (required unless KAFKA_SASL_MECHANISM=none)',
+    env.text(),
+    '',
+  ),
+  KAFKA_SASL_PASSWORD: envVariable('SASL password (or KAFKA_SASL_PASSWORD_FILE, not both)', env.text(), ''),
+  KAFKA_SASL_PASSWORD_FILE: envVariable(
+    'File holding the SASL password (a mounted secret; one trailing newline is ignored)',
+    env.text(),
+    '',
+  ),
+} as const;
+
+/** Redis TLS material and ACL credentials (shared/config/secure-connections.ts). */
+export const redisSecurityEnvSpec = {
+  REDIS_TLS_CA_FILE: envVariable(
+    'PEM file of the CA that signed the Redis certificate (default: the system CAs); needs rediss://',
+    env.text(),
+    '',
+  ),
+  REDIS_TLS_CERT_FILE: envVariable(
+    'PEM client certificate for Redis tls-auth-clients (with REDIS_TLS_KEY_FILE)',
+    env.text(),
+    '',
+  ),
+  REDIS_TLS_KEY_FILE: envVariable('PEM private key of REDIS_TLS_CERT_FILE', env.text(), ''),
+  REDIS_USERNAME: envVariable(
+    'Redis ACL user (instead of user:password@ in REDIS_URL); see deploy/redis/README.md',
+    env.text(),
+    '',
+  ),
+  REDIS_PASSWORD: envVariable('Redis password (or REDIS_PASSWORD_FILE, not both)', env.text(), ''),
+  REDIS_PASSWORD_FILE: envVariable(
+    'File holding the Redis password (a mounted secret; one trailing newline is ignored)',
+    env.text(),
+    '',
+  ),
+} as const;
 
 /** Variables every worker reads: connections, naming, batching, liveness, observability. */
 export const runtimeEnvSpec = {
@@ -8,11 +72,13 @@ export const runtimeEnvSpec = {
     '127.0.0.1:19092',
   ),
   KAFKA_CLIENT_ID: envVariable('Kafka client id prefix', env.string(), 'valuestream'),
+  ...kafkaSecurityEnvSpec,
   REDIS_URL: envVariable(
-    'Redis URL (redis:// or rediss://, user:password@ for ACL users)',
+    'Redis URL (redis:// or rediss:// for TLS, user:password@ for ACL users)',
     env.redisUrl(),
     'redis://127.0.0.1:16379',
   ),
+  ...redisSecurityEnvSpec,
   TOPIC_PREFIX: envVariable(
     'Prefix added to every topic name (isolates environments and tests)',
     env.text(),
@@ -68,7 +134,7 @@ export const runtimeEnvSpec = {
     '10000',
   ),
   REDIS_DURABILITY: envVariable(
-    'How an applied batch is made durable before the Kafka commit: auto (WAITAOF on Redis 7.2+, else require appendfsync always), waitaof, fsync-always, none',
+    'How an applied batch is made durable before the Kafka commit: auto (WAITAOF on Redis 7.2+, else require appendfsync always), waitaof, fsync-always (checked with CONFIG GET; taken as declared for an ACL user without CONFIG), none',
     env.oneOf(['auto', 'waitaof', 'fsync-always', 'none'] as const),
     'auto',
   ),
@@ -95,8 +161,25 @@ export const runtimeEnvSpec = {
   ),
 } as const;
 
-export type RuntimeConfig = EnvValues<typeof runtimeEnvSpec>;
+export type RuntimeConfig = EnvValues<typeof runtimeEnvSpec> & {
+  /** TLS/SASL of the Kafka clients, files read (serialises without secrets). */
+  readonly kafkaSecurity: KafkaSecurity;
+  /** TLS/ACL credentials of the Redis connection, files read (serialises without secrets). */
+  readonly redisSecurity: RedisSecurity;
+};
 
 export function parseRuntimeConfig(environment: Readonly<Record<string, string | undefined>>): RuntimeConfig {
-  return parseEnv(runtimeEnvSpec, environment);
+  const values = parseEnv(runtimeEnvSpec, environment);
+  return Object.freeze({
+    ...values,
+    kafkaSecurity: resolveKafkaSecurity(values),
+    redisSecurity: resolveRedisSecurity(values),
+  });
+}
+
+/** Kafka's TLS/SASL from the environment, for the tools that do not read the whole runtime config. */
+export function kafkaSecurityFromEnv(
+  environment: Readonly<Record<string, string | undefined>>,
+): KafkaSecurity {
+  return resolveKafkaSecurity(parseEnv(kafkaSecurityEnvSpec, environment));
 }

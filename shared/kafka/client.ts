@@ -1,12 +1,13 @@
-import { Kafka, type KafkaConfig, type logCreator, logLevel } from 'kafkajs';
+import { Kafka, type logCreator, logLevel } from 'kafkajs';
+import { type KafkaSecurity, kafkaConnectionOptions } from '../config/secure-connections.js';
 import { type Logger, scrubText } from '../observability/logger.js';
 
 export interface KafkaClientOptions {
   readonly brokers: readonly string[];
   readonly clientId: string;
   readonly logger: Logger;
-  readonly ssl?: KafkaConfig['ssl'];
-  readonly sasl?: KafkaConfig['sasl'];
+  /** TLS and SASL (KAFKA_SSL*, KAFKA_SASL_*); none: plaintext. */
+  readonly security?: KafkaSecurity;
 }
 
 /**
@@ -40,7 +41,21 @@ export function createKafka(options: KafkaClientOptions): Kafka {
     logLevel: logLevel.WARN,
     logCreator: redactingLogCreator(options.logger.child({ component: 'kafkajs' })),
     retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
-    ...(options.ssl === undefined ? {} : { ssl: options.ssl }),
-    ...(options.sasl === undefined ? {} : { sasl: options.sasl }),
+    // kafkajs's 1 s default also has to cover the TLS handshake, which a busy host can exceed.
+    connectionTimeout: options.security?.ssl === undefined ? 1000 : 5000,
+    ...(options.security === undefined ? {} : kafkaConnectionOptions(options.security)),
   });
+}
+
+/**
+ * The reason code of a failed first connection: wrong credentials and certificate problems
+ * need an operator, not retries, so start-up stops with a line that says which it was.
+ */
+export function kafkaConnectFailureReason(error: unknown): string {
+  const name = (error as Error)?.name ?? '';
+  const text = `${name} ${(error as Error)?.message ?? String(error)} ${String((error as { cause?: unknown })?.cause ?? '')}`;
+  if (name === 'KafkaJSSASLAuthenticationError' || /SASL|authentication failed/i.test(text))
+    return 'KAFKA_AUTHENTICATION_FAILED';
+  if (/certificate|self[- ]signed|SSL|TLS|handshake|altnames/i.test(text)) return 'KAFKA_TLS_FAILED';
+  return 'KAFKA_UNAVAILABLE';
 }

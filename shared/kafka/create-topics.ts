@@ -2,6 +2,7 @@
 // must share one partition count (co-partitioning): an existing topic with another count is an
 // error, because repartitioning it would move customers between partitions and their state.
 import { type Admin, Kafka, logLevel } from 'kafkajs';
+import { type KafkaSecurity, kafkaConnectionOptions } from '../config/secure-connections.js';
 import { allTopicNames, topicCatalogue } from '../topics.js';
 
 export interface TopicSettings {
@@ -16,6 +17,8 @@ export interface CreateTopicsOptions extends TopicSettings {
   readonly clientId?: string;
   /** How long to wait for the created topics to have leaders everywhere (default 30 s). */
   readonly timeoutMs?: number;
+  /** TLS and SASL (KAFKA_SSL*, KAFKA_SASL_*); none: plaintext. */
+  readonly security?: KafkaSecurity;
 }
 
 export interface CreateTopicsResult {
@@ -105,6 +108,9 @@ export async function createTopics(options: CreateTopicsOptions): Promise<Create
     brokers: [...options.brokers],
     logLevel: logLevel.NOTHING,
     retry: { retries: 8 },
+    ...(options.security === undefined
+      ? {}
+      : { connectionTimeout: 5000, ...kafkaConnectionOptions(options.security) }),
   });
   const admin = kafka.admin();
   await admin.connect();

@@ -20,6 +20,16 @@ export const redactedPaths = [
   '*.password',
   'sasl',
   '*.sasl',
+  // Connection secrets, should a config or client-options object ever be logged whole
+  // (KafkaSecurity and RedisSecurity serialise without them anyway).
+  'passphrase',
+  '*.passphrase',
+  'KAFKA_SASL_PASSWORD',
+  '*.KAFKA_SASL_PASSWORD',
+  'REDIS_PASSWORD',
+  '*.REDIS_PASSWORD',
+  'REDIS_URL',
+  '*.REDIS_URL',
 ];
 
 export function createLogger(options: {
@@ -40,7 +50,7 @@ export function createLogger(options: {
   );
 }
 
-const customerIdLike = /\b(c|cust|customer)[-_]?\d{3,}\b/gi;
+const customerIdLike = /\b(c|cust|customer|sow)[-_]?\d{3,}\b/gi;
 
 /** Scrubs identifiers that look like customer ids from free text (exception messages, kafkajs logs). */
 export function scrubText(text: string): string {

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { type RedisSecurity, redisConnectionOptions } from '../config/secure-connections.js';
 import { ConfigError, RedisUnavailableError } from '../errors.js';
 import type { DurabilityMode } from './partition-store.js';
 
@@ -6,6 +7,8 @@ export interface RedisConnectionOptions {
   readonly url: string;
   readonly commandTimeoutMs: number;
   readonly connectionName: string;
+  /** TLS material and ACL credentials (REDIS_TLS_*, REDIS_USERNAME, REDIS_PASSWORD*). */
+  readonly security?: RedisSecurity;
 }
 
 /**
@@ -24,23 +27,28 @@ export function connectRedis(options: RedisConnectionOptions): Redis {
     enableReadyCheck: true,
     retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 6), 5000),
     reconnectOnError: () => false,
+    ...(options.security === undefined ? {} : redisConnectionOptions(options.security)),
   });
 }
 
-/** Decides how applied batches become durable before offsets are committed (PITFALLS 1). */
+/**
+ * Decides how applied batches become durable before offsets are committed (PITFALLS 1).
+ * `checked` is false when REDIS_DURABILITY=fsync-always was declared but the server's
+ * appendfsync could not be read (an ACL user without CONFIG, as deploy/redis/users.acl makes).
+ */
 export async function resolveDurability(
   redis: Redis,
   requested: 'auto' | DurabilityMode,
-): Promise<{ mode: DurabilityMode; redisVersion: string }> {
+): Promise<{ mode: DurabilityMode; redisVersion: string; checked: boolean }> {
   const info = String(await redis.info('server'));
   const redisVersion = /redis_version:([^\r\n]+)/.exec(info)?.[1] ?? 'unknown';
   const [major = 0, minor = 0] = redisVersion.split('.').map(Number);
   const hasWaitAof = major > 7 || (major === 7 && minor >= 2);
-  if (requested === 'none') return { mode: 'none', redisVersion };
+  if (requested === 'none') return { mode: 'none', redisVersion, checked: true };
   if (requested === 'waitaof' || (requested === 'auto' && hasWaitAof)) {
     if (!hasWaitAof)
       throw new ConfigError('REDIS_DURABILITY', `waitaof needs Redis 7.2+, server is ${redisVersion}`);
-    return { mode: 'waitaof', redisVersion };
+    return { mode: 'waitaof', redisVersion, checked: true };
   }
   let appendfsync: string | undefined;
   let appendonly: string | undefined;
@@ -49,10 +57,18 @@ export async function resolveDurability(
     const aof = (await redis.config('GET', 'appendonly')) as string[];
     appendfsync = fsync[1];
     appendonly = aof[1];
-  } catch {
+  } catch (error) {
+    const reason = (error as Error)?.message ?? String(error);
+    // CONFIG GET can also read secrets (requirepass, masterauth): restricted users lack it on purpose.
+    if (requested === 'fsync-always' && /NOPERM/i.test(reason)) {
+      return { mode: 'fsync-always', redisVersion, checked: false };
+    }
     throw new ConfigError(
       'REDIS_DURABILITY',
-      `cannot read CONFIG on Redis ${redisVersion} to check appendfsync; set REDIS_DURABILITY=fsync-always if the server runs appendonly yes + appendfsync always`,
+      `cannot read CONFIG GET appendfsync on Redis ${redisVersion} (${reason}), so ${requested} cannot check that ` +
+        'acknowledged writes survive a crash. If the server runs appendonly yes + appendfsync always, declare it ' +
+        'with REDIS_DURABILITY=fsync-always (not checked then); REDIS_DURABILITY=none accepts replaying from Kafka ' +
+        'after a Redis crash; Redis 7.2+ uses WAITAOF instead',
     );
   }
   if (appendonly !== 'yes' || appendfsync !== 'always') {
@@ -63,7 +79,7 @@ export async function resolveDurability(
         'use Redis 7.2+, or set REDIS_DURABILITY=none to accept replaying from Kafka after a Redis crash',
     );
   }
-  return { mode: 'fsync-always', redisVersion };
+  return { mode: 'fsync-always', redisVersion, checked: true };
 }
 
 /** Waits until every write so far is fsynced (WAITAOF); a no-op under appendfsync always. */

@@ -1,6 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { codecFor } from '../avro/index.js';
 import type { RuntimeConfig } from '../config/runtime-config.js';
+import { ConfigError } from '../errors.js';
 import { createKafka } from '../kafka/client.js';
 import { OutputProducer } from '../kafka/output-producer.js';
 import { WorkerConsumer } from '../kafka/worker-consumer.js';
@@ -13,6 +14,7 @@ import { RedisPartitionStore, RedisPopulationStore } from '../redis/partition-st
 import { deadLetterTopicOf, topicCatalogue } from '../topics.js';
 import { PartitionProcessor, type ProcessorInput } from './partition-processor.js';
 import { RuntimeEvents } from './runtime-events.js';
+import { logStartupFailure } from './startup-failure.js';
 import type { OutboxEntry, PopulationStore } from './state-store.js';
 import type { OutputEvent, WorkerDefinition } from './worker-definition.js';
 
@@ -55,35 +57,62 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
     url: config.REDIS_URL,
     commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
     connectionName: `${config.KAFKA_CLIENT_ID}-${definition.name}`,
+    security: config.redisSecurity,
   });
   let redisReady = false;
+  let lastRedisError: string | undefined;
   redis.on('ready', () => {
     redisReady = true;
   });
   redis.on('close', () => {
     redisReady = false;
   });
-  redis.on('error', (error) =>
-    logger.warn({ reasonCode: 'REDIS_UNAVAILABLE', err: error.message }, 'redis connection error'),
+  redis.on('error', (error) => {
+    lastRedisError = error.message;
+    logger.warn({ reasonCode: 'REDIS_UNAVAILABLE', err: error.message }, 'redis connection error');
+  });
+  // Stops start-up with one line naming the cause (credentials, certificates, ACL, config) and
+  // exit code 2 for a configuration error, 1 otherwise; in-process callers get the error.
+  const failStartup = (step: 'redis' | 'kafka', error: unknown): unknown => {
+    logStartupFailure(logger, step, error, step === 'redis' ? lastRedisError : undefined);
+    redis.disconnect();
+    if (options.handleSignals !== false) process.exit(error instanceof ConfigError ? 2 : 1);
+    return error;
+  };
+  logger.info(
+    { kafka: config.kafkaSecurity.describe(), redis: config.redisSecurity.describe() },
+    'connection security',
   );
-  await redis.connect();
-  const durability = await resolveDurability(redis, config.REDIS_DURABILITY);
   const functionReloads = new Counter({
     name: 'vs_redis_function_reloads_total',
     help: 'Times the Redis function library was missing (restart without persistence, failover, FUNCTION FLUSH) and was loaded again',
     registers: [metrics.registry],
   });
-  const functions = new FunctionCaller(redis, (library) => {
-    functionReloads.inc();
-    logger.warn(
-      { reasonCode: 'REDIS_FUNCTIONS_MISSING', library },
-      'Redis function library was missing; loaded again',
-    );
+  const { durability, functions } = await (async () => {
+    await redis.connect();
+    const durability = await resolveDurability(redis, config.REDIS_DURABILITY);
+    const functions = new FunctionCaller(redis, (library) => {
+      functionReloads.inc();
+      logger.warn(
+        { reasonCode: 'REDIS_FUNCTIONS_MISSING', library },
+        'Redis function library was missing; loaded again',
+      );
+    });
+    await functions.load();
+    return { durability, functions };
+  })().catch((error: unknown) => {
+    throw failStartup('redis', error);
   });
-  await functions.load();
   logger.info(
-    { redisVersion: durability.redisVersion, durability: durability.mode, library: functions.library.name },
-    'redis ready',
+    {
+      redisVersion: durability.redisVersion,
+      durability: durability.mode,
+      durabilityChecked: durability.checked,
+      library: functions.library.name,
+    },
+    durability.checked
+      ? 'redis ready'
+      : 'redis ready; REDIS_DURABILITY=fsync-always is trusted as declared (this user cannot read CONFIG)',
   );
 
   const population = new RedisPopulationStore(redis, config.KEY_PREFIX, definition.name);
@@ -91,9 +120,12 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
     brokers: config.KAFKA_BROKERS,
     clientId: `${config.KAFKA_CLIENT_ID}-${definition.name}`,
     logger,
+    security: config.kafkaSecurity,
   });
   const producer = new OutputProducer(kafka, events);
-  await producer.connect();
+  await producer.connect().catch((error: unknown) => {
+    throw failStartup('kafka', error);
+  });
 
   const inputs = new Map<string, ProcessorInput<E>>();
   const topics = new Map<string, string>();
