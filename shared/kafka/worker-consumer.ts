@@ -6,6 +6,7 @@ import type { PartitionProcessor, ProcessOutcome, StepGuard } from '../runtime/p
 import type { RawRecord } from '../runtime/raw-record.js';
 import type { RuntimeEvents } from '../runtime/runtime-events.js';
 import { publishStep } from '../runtime/step-channel.js';
+import { timeRedis } from '../runtime/timed-store.js';
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
 import type { OutputProducer } from './output-producer.js';
 
@@ -160,6 +161,10 @@ export class WorkerConsumer {
     await this.admin.disconnect();
   }
 
+  private makeDurable(): Promise<void> {
+    return timeRedis(this.options.events, 'durable-wait', this.options.makeDurable);
+  }
+
   private withPartitionLock<T>(partition: number, task: () => Promise<T>): Promise<T> {
     const previous = this.locks.get(partition) ?? Promise.resolve();
     const next = previous.then(task, task);
@@ -264,11 +269,7 @@ export class WorkerConsumer {
         // applied offset, produces any outbox left) and retry while we still own the partition.
         attempt += 1;
         const reasonCode = error instanceof ValuestreamError ? error.reasonCode : 'TRANSIENT';
-        this.options.events.emit('redisError', {
-          operation: 'batch',
-          reasonCode,
-          message: (error as Error).message,
-        });
+        this.options.events.emit('batchRetried', { partition: batch.partition, reasonCode });
         this.options.logger.warn(
           { partition: batch.partition, attempt, reasonCode },
           'batch failed, retrying after claim',
@@ -449,7 +450,7 @@ export class WorkerConsumer {
   ): Promise<Array<{ topic: string; offset: string }>> {
     const leftovers = await processor.claim();
     if (leftovers.length > 0) {
-      await this.options.makeDurable();
+      await this.makeDurable();
       await this.options.producer.produce(leftovers);
       await processor.ackOutbox(leftovers.length);
     }
@@ -488,7 +489,7 @@ export class WorkerConsumer {
     outcome: ProcessOutcome,
     payload: EachBatchPayload,
   ): Promise<void> {
-    await this.options.makeDurable();
+    await this.makeDurable();
     await this.options.producer.produce(outcome.outbox);
     publishStep('after-produce', batch.partition);
     await processor.ackOutbox(outcome.outbox.length);
@@ -546,7 +547,7 @@ export class WorkerConsumer {
             heartbeat: async () => undefined,
           };
           const outcome = await processor.advanceStreamTime(now - this.options.idleAdvanceMs, guard);
-          await this.options.makeDurable();
+          await this.makeDurable();
           await this.options.producer.produce(outcome.outbox);
           await processor.ackOutbox(outcome.outbox.length);
         } catch (error) {

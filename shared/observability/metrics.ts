@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { RuntimeEvents } from '../runtime/runtime-events.js';
+import { PartitionGauges } from './partition-gauges.js';
 
 // Every metric of the runtime, subscribed to its events. Labels are bounded sets (worker,
 // topic, partition number, reason code, decision kind, tier): never a customer id.
@@ -9,6 +10,7 @@ export interface RuntimeMetrics {
 }
 
 const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86_400];
+const redisBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 export function createRuntimeMetrics(worker: string, events: RuntimeEvents): RuntimeMetrics {
   const registry = new Registry();
@@ -62,10 +64,11 @@ export function createRuntimeMetrics(worker: string, events: RuntimeEvents): Run
     buckets: latencyBuckets,
     registers: [registry],
   });
-  const applySeconds = new Histogram({
-    name: 'vs_redis_apply_seconds',
-    help: 'Latency of one atomic Redis apply step',
-    buckets: latencyBuckets,
+  const redisSeconds = new Histogram({
+    name: 'vs_redis_command_seconds',
+    help: "Latency of the runtime's Redis calls, by operation (apply, read, claim, ack-outbox, durable-wait, ...)",
+    labelNames: ['operation'],
+    buckets: redisBuckets,
     registers: [registry],
   });
   const produceSeconds = new Histogram({
@@ -81,18 +84,41 @@ export function createRuntimeMetrics(worker: string, events: RuntimeEvents): Run
     buckets: latencyBuckets,
     registers: [registry],
   });
-  const lag = new Gauge({
-    name: 'vs_consumer_lag',
-    help: 'Records behind the high watermark after the last batch',
-    labelNames: ['topic', 'partition'],
-    registers: [registry],
-  });
-  const streamTime = new Gauge({
-    name: 'vs_stream_time_seconds',
-    help: 'Stream time (largest event time applied) per partition',
-    labelNames: ['partition'],
-    registers: [registry],
-  });
+  // Partition gauges of this member only: a partition that moved to another member leaves them,
+  // or its last value would stay here for good (a frozen lag on a worker that no longer owns it).
+  const partitionGauges = new PartitionGauges();
+  const lag = partitionGauges.add(
+    new Gauge({
+      name: 'vs_consumer_lag',
+      help: 'Records behind the high watermark after the last batch',
+      labelNames: ['topic', 'partition'],
+      registers: [registry],
+    }),
+  );
+  const streamTime = partitionGauges.add(
+    new Gauge({
+      name: 'vs_stream_time_seconds',
+      help: 'Stream time (largest event time applied) per partition',
+      labelNames: ['partition'],
+      registers: [registry],
+    }),
+  );
+  const outboxBacklog = partitionGauges.add(
+    new Gauge({
+      name: 'vs_outbox_backlog',
+      help: "Entries in the partition's Redis outbox not yet produced to Kafka and acknowledged",
+      labelNames: ['partition'],
+      registers: [registry],
+    }),
+  );
+  const pendingTimers = partitionGauges.add(
+    new Gauge({
+      name: 'vs_pending_timers',
+      help: 'Stream-time timers scheduled in Redis and not yet fired, per partition',
+      labelNames: ['partition'],
+      registers: [registry],
+    }),
+  );
   const timers = new Counter({
     name: 'vs_timers_fired_total',
     help: 'Stream-time timers fired, by kind',
@@ -117,7 +143,13 @@ export function createRuntimeMetrics(worker: string, events: RuntimeEvents): Run
   });
   const redisErrors = new Counter({
     name: 'vs_redis_errors_total',
-    help: 'Failed or unknown-outcome steps, retried after a claim',
+    help: 'Redis calls that failed or whose outcome is unknown, by operation and reason code',
+    labelNames: ['operation', 'reason'],
+    registers: [registry],
+  });
+  const batchRetries = new Counter({
+    name: 'vs_batch_retries_total',
+    help: 'Batches that failed with an unknown outcome (Redis or Kafka unreachable) and were retried after a claim',
     labelNames: ['reason'],
     registers: [registry],
   });
@@ -142,12 +174,11 @@ export function createRuntimeMetrics(worker: string, events: RuntimeEvents): Run
     recordsSkipped.inc({ topic: e.topic }, e.skipped);
     batchSize.observe(e.records);
     batchSeconds.observe(e.durationMs / 1000);
-    if (e.lag !== null) lag.set({ topic: e.topic, partition: String(e.partition) }, e.lag);
+    if (e.lag !== null) lag.set(e.partition, { topic: e.topic }, e.lag);
   });
   events.on('segmentApplied', (e) => {
     applied.inc(e.applied);
-    applySeconds.observe(e.durationMs / 1000);
-    if (e.streamTime !== null) streamTime.set({ partition: String(e.partition) }, e.streamTime / 1000);
+    if (e.streamTime !== null) streamTime.set(e.partition, {}, e.streamTime / 1000);
   });
   events.on('outputsProduced', (e) => {
     produceSeconds.observe(e.durationMs / 1000);
@@ -167,7 +198,12 @@ export function createRuntimeMetrics(worker: string, events: RuntimeEvents): Run
   events.on('populationWait', () => populationWaits.inc());
   events.on('populationApplied', () => populationApplied.inc());
   events.on('partitionFenced', (e) => fenced.inc({ reason: e.reasonCode }));
-  events.on('redisError', (e) => redisErrors.inc({ reason: e.reasonCode }));
+  events.on('redisError', (e) => redisErrors.inc({ operation: e.operation, reason: e.reasonCode }));
+  events.on('redisLatency', (e) => redisSeconds.observe({ operation: e.operation }, e.seconds));
+  events.on('batchRetried', (e) => batchRetries.inc({ reason: e.reasonCode }));
+  events.on('outboxBacklog', (e) => outboxBacklog.set(e.partition, {}, e.entries));
+  events.on('pendingTimers', (e) => pendingTimers.set(e.partition, {}, e.timers));
+  events.on('groupJoined', (e) => partitionGauges.keepOnly(e.partitions));
   events.on('partitionClaimed', (e) => {
     claims.inc();
     if (e.redisBehindKafka) behind.inc();

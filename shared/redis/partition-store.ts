@@ -195,6 +195,10 @@ export class RedisPartitionStore implements PartitionStore {
   makeDurable(): Promise<void> {
     return waitDurable(this.redis, this.durability, this.durabilityTimeoutMs);
   }
+
+  countTimers(): Promise<number> {
+    return this.redis.zcard(this.keys.timers);
+  }
 }
 
 export class RedisPopulationStore implements PopulationStore {

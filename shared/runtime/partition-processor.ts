@@ -8,6 +8,7 @@ import type { RuntimeEvents } from './runtime-events.js';
 import { Segment } from './segment.js';
 import type { OutboxEntry, PartitionMeta, PartitionStore, PopulationStore } from './state-store.js';
 import { publishStep } from './step-channel.js';
+import { timedPartitionStore, timedPopulationStore } from './timed-store.js';
 import type {
   CustomerDecision,
   DecisionContext,
@@ -67,8 +68,20 @@ export class PartitionProcessor<E, S, G> {
   private meta: PartitionMeta | null = null;
   private view: G | null = null;
   private readonly viewCache = new Map<number, G | null>();
+  private readonly options: ProcessorOptions<E, S, G>;
+  /** Entries in the partition's Redis outbox: known exactly from the claim, each apply and each ack. */
+  private outboxEntries = 0;
+  private timerCount: Promise<void> | null = null;
+  private timerCountStale = false;
 
-  constructor(private readonly options: ProcessorOptions<E, S, G>) {}
+  constructor(options: ProcessorOptions<E, S, G>) {
+    // Every Redis call is timed and its failures counted by operation (timed-store.ts).
+    this.options = {
+      ...options,
+      store: timedPartitionStore(options.store, options.events),
+      population: options.population && timedPopulationStore(options.population, options.events),
+    };
+  }
 
   get partition(): number {
     return this.options.store.partition;
@@ -98,6 +111,8 @@ export class PartitionProcessor<E, S, G> {
     const claimed = await this.options.store.claim();
     this.epoch = claimed.epoch;
     this.meta = claimed.meta;
+    this.reportOutbox(claimed.outbox.length);
+    this.refreshTimerCount();
     this.view = null;
     const boundary = claimed.meta.appliedBoundary;
     if (boundary !== null && this.options.worker.population) {
@@ -108,7 +123,38 @@ export class PartitionProcessor<E, S, G> {
   }
 
   async ackOutbox(produced: number): Promise<void> {
-    if (produced > 0 && this.epoch !== null) await this.options.store.ackOutbox(this.epoch, produced);
+    if (produced > 0 && this.epoch !== null) {
+      await this.options.store.ackOutbox(this.epoch, produced);
+      this.reportOutbox(this.outboxEntries - produced);
+    }
+  }
+
+  private reportOutbox(entries: number): void {
+    this.outboxEntries = Math.max(0, entries);
+    this.options.events.emit('outboxBacklog', { partition: this.partition, entries: this.outboxEntries });
+  }
+
+  /**
+   * Counts the timers in Redis after a step that changed them, off the step's path (the reply
+   * follows the apply on the one connection, so it is exact as of that step). One count in flight
+   * per partition; a step during it asks for one more, so the last count follows the last step.
+   */
+  private refreshTimerCount(): void {
+    const count = this.options.store.countTimers;
+    if (!count) return;
+    if (this.timerCount) {
+      this.timerCountStale = true;
+      return;
+    }
+    this.timerCountStale = false;
+    this.timerCount = count()
+      .then((timers) => this.options.events.emit('pendingTimers', { partition: this.partition, timers }))
+      // A failed count is already a counted Redis error; the next step counts again.
+      .catch(() => undefined)
+      .finally(() => {
+        this.timerCount = null;
+        if (this.timerCountStale) this.refreshTimerCount();
+      });
   }
 
   /** Applies a batch of records of this partition (any mix of its input topics). */
@@ -158,7 +204,13 @@ export class PartitionProcessor<E, S, G> {
       const horizon =
         target === null ? null : truncated ? read.timers[read.timers.length - 1]!.dueAt - 1 : target;
       const segment = new Segment<S>(worker.decodeState, worker.encodeState, read.states, horizon);
-      segment.counterBase = await this.readDeclaredCounters(s, target ?? s);
+      // The chunk's decisions run at stream times from s to the target, late events and table
+      // records at s even when the target is below it; before a partition's first event, at the
+      // records' own times. Each of those times may read its counters.
+      const times = chunk.flatMap((p) => (p.kind === 'event' ? [p.input.eventTime] : []));
+      const from = s ?? (times.length ? Math.min(...times) : null);
+      const to = s === null ? (times.length ? Math.max(...times) : target) : Math.max(s, target ?? s);
+      segment.counterBase = await this.readDeclaredCounters(from, to);
       for (const timer of read.timers)
         if (horizon !== null && timer.dueAt <= horizon) segment.timers.set(timer);
 
@@ -476,6 +528,8 @@ export class PartitionProcessor<E, S, G> {
     publishStep('before-apply', this.partition);
     const version = await this.options.store.apply(write);
     publishStep('after-apply', this.partition);
+    this.reportOutbox(this.outboxEntries + write.outbox.length);
+    if (write.timerSets.size > 0 || write.timerDeletes.length > 0) this.refreshTimerCount();
     const offsets = new Map(meta.offsets);
     if (offset) offsets.set(offset.topic, offset.offset);
     const streamTime = metaSets.get('streamTime');

@@ -38,8 +38,16 @@ export interface RuntimeEventMap {
   populationApplied: { partition: number; boundary: number; affected: number };
   partitionClaimed: { partition: number; leftoverOutbox: number; redisBehindKafka: boolean };
   partitionFenced: { partition: number; reasonCode: string };
+  /** A Redis command failed or its outcome is unknown (fencing and version conflicts are not errors). */
   redisError: { operation: string; reasonCode: string; message: string };
+  /** A Redis command answered (or failed) after `seconds`; operation names the runtime's call. */
   redisLatency: { operation: string; seconds: number };
+  /** A batch failed with an unknown outcome and is retried after a claim. */
+  batchRetried: { partition: number; reasonCode: string };
+  /** Entries of the partition's Redis outbox not yet produced and acknowledged. */
+  outboxBacklog: { partition: number; entries: number };
+  /** Timers of the partition scheduled in Redis and not yet fired. */
+  pendingTimers: { partition: number; timers: number };
   fetch: { at: number };
   groupJoined: { partitions: number[] };
   rebalancing: Record<string, never>;

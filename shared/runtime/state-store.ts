@@ -82,6 +82,8 @@ export interface PartitionStore {
   readIndexRanges(ranges: ReadonlyArray<readonly [number, number]>): Promise<ReadonlyMap<string, string>>;
   /** Makes every write so far durable (WAITAOF, or a no-op under appendfsync always). */
   makeDurable(): Promise<void>;
+  /** Timers scheduled and not yet fired (the pending-timers gauge); optional for test stores. */
+  countTimers?(): Promise<number>;
 }
 
 export interface PartitionProgress {
