@@ -26,7 +26,10 @@ export const workerCommands: ReadonlyArray<readonly [command: string, why: strin
   ['zrem', 'Lua (index, timers)'],
   ['zrange', 'Lua (due timers)'],
   ['zrangebyscore', 'tier threshold crossings (readIndexRanges)'],
-  ['zcard', 'the pending-timers gauge (countTimers)'],
+  [
+    'zcard',
+    'pending timers, counted inside the claim and apply functions (commands run by a function are ACL-checked too)',
+  ],
   ['rpush', 'Lua (outbox)'],
   ['lrange', 'Lua (outbox on claim)'],
   ['ltrim', 'Lua (outbox ack)'],

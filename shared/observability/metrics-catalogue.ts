@@ -37,7 +37,7 @@ const ERROR_REASON = 'error reason code (REDIS_UNAVAILABLE, REDIS_REPLY_ERROR, R
 const KIND =
   'decision kind (segment-changed, under-consumption, retention-offer, retention-holdout, ladder-move)';
 const OPERATION =
-  'the runtime call: claim, read, apply, snapshot, ack-outbox, read-counters, read-index-ranges, durable-wait, count-timers, get-view, set-view, read-snapshots, read-counter-totals, latest-view';
+  'the runtime call: claim, read, apply, snapshot, ack-outbox, read-counters, read-index-ranges, durable-wait, get-view, set-view, read-snapshots, read-counter-totals, latest-view';
 const TIER = 'value tier (top2, top, middle, bottom, lapsed)';
 
 export const METRICS: readonly CatalogueEntry[] = [

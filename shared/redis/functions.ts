@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 const luaDir = join(dirname(fileURLToPath(import.meta.url)), 'lua');
 
 export const functionFiles = {
-  claimPartition: { file: 'claim-partition-2.lua', keys: 2, readOnly: false },
+  claimPartition: { file: 'claim-partition-3.lua', keys: 3, readOnly: false },
   readPartition: { file: 'read-partition-3.lua', keys: 3, readOnly: true },
   applyBatch: { file: 'apply-batch-6.lua', keys: 6, readOnly: false },
   snapshotPopulation: { file: 'snapshot-population-3.lua', keys: 3, readOnly: false },

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { PartitionFencedError, StateVersionConflictError, ValuestreamError } from '../errors.js';
 import type {
+  AppliedStep,
   ClaimResult,
   DueTimer,
   OutboxEntry,
@@ -89,15 +90,16 @@ export class RedisPartitionStore implements PartitionStore {
   }
 
   async claim(): Promise<ClaimResult> {
-    const [epoch, metaFlat, outbox] = (await this.functions.call(
+    const [epoch, metaFlat, outbox, pendingTimers] = (await this.functions.call(
       'claimPartition',
-      [this.keys.meta, this.keys.outbox],
+      [this.keys.meta, this.keys.outbox, this.keys.timers],
       [],
-    )) as [number, string[], string[]];
+    )) as [number, string[], string[], number];
     return {
       epoch: Number(epoch),
       meta: parseMeta(metaFlat),
       outbox: outbox.map((e) => JSON.parse(e) as OutboxEntry),
+      pendingTimers: Number(pendingTimers),
     };
   }
 
@@ -124,16 +126,18 @@ export class RedisPartitionStore implements PartitionStore {
     return { meta: parseMeta(metaFlat), timers, states: stateMap };
   }
 
-  async apply(write: SegmentWrite): Promise<number> {
+  async apply(write: SegmentWrite): Promise<AppliedStep> {
     const k = this.keys;
-    const code = Number(
-      await this.functions.call(
-        'applyBatch',
-        [k.meta, k.customers, k.index, k.counters, k.timers, k.outbox],
-        applyBatchArgs(write),
-      ),
+    const reply = await this.functions.call(
+      'applyBatch',
+      [k.meta, k.customers, k.index, k.counters, k.timers, k.outbox],
+      applyBatchArgs(write),
     );
-    return mapReturnCode(this.partition, code, write.epoch);
+    if (!Array.isArray(reply)) {
+      mapReturnCode(this.partition, Number(reply), write.epoch);
+      throw new ValuestreamError('REDIS_SCRIPT_ERROR', `unexpected apply reply ${String(reply)}`);
+    }
+    return { version: Number(reply[0]), pendingTimers: Number(reply[1]) };
   }
 
   async snapshot(
@@ -194,10 +198,6 @@ export class RedisPartitionStore implements PartitionStore {
 
   makeDurable(): Promise<void> {
     return waitDurable(this.redis, this.durability, this.durabilityTimeoutMs);
-  }
-
-  countTimers(): Promise<number> {
-    return this.redis.zcard(this.keys.timers);
   }
 }
 

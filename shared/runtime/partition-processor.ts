@@ -71,8 +71,6 @@ export class PartitionProcessor<E, S, G> {
   private readonly options: ProcessorOptions<E, S, G>;
   /** Entries in the partition's Redis outbox: known exactly from the claim, each apply and each ack. */
   private outboxEntries = 0;
-  private timerCount: Promise<void> | null = null;
-  private timerCountStale = false;
 
   constructor(options: ProcessorOptions<E, S, G>) {
     // Every Redis call is timed and its failures counted by operation (timed-store.ts).
@@ -112,7 +110,7 @@ export class PartitionProcessor<E, S, G> {
     this.epoch = claimed.epoch;
     this.meta = claimed.meta;
     this.reportOutbox(claimed.outbox.length);
-    this.refreshTimerCount();
+    this.reportTimers(claimed.pendingTimers);
     this.view = null;
     const boundary = claimed.meta.appliedBoundary;
     if (boundary !== null && this.options.worker.population) {
@@ -134,27 +132,8 @@ export class PartitionProcessor<E, S, G> {
     this.options.events.emit('outboxBacklog', { partition: this.partition, entries: this.outboxEntries });
   }
 
-  /**
-   * Counts the timers in Redis after a step that changed them, off the step's path (the reply
-   * follows the apply on the one connection, so it is exact as of that step). One count in flight
-   * per partition; a step during it asks for one more, so the last count follows the last step.
-   */
-  private refreshTimerCount(): void {
-    const count = this.options.store.countTimers;
-    if (!count) return;
-    if (this.timerCount) {
-      this.timerCountStale = true;
-      return;
-    }
-    this.timerCountStale = false;
-    this.timerCount = count()
-      .then((timers) => this.options.events.emit('pendingTimers', { partition: this.partition, timers }))
-      // A failed count is already a counted Redis error; the next step counts again.
-      .catch(() => undefined)
-      .finally(() => {
-        this.timerCount = null;
-        if (this.timerCountStale) this.refreshTimerCount();
-      });
+  private reportTimers(pending: number): void {
+    this.options.events.emit('pendingTimers', { partition: this.partition, timers: pending });
   }
 
   /** Applies a batch of records of this partition (any mix of its input topics). */
@@ -526,10 +505,10 @@ export class PartitionProcessor<E, S, G> {
       metaSets,
     });
     publishStep('before-apply', this.partition);
-    const version = await this.options.store.apply(write);
+    const { version, pendingTimers } = await this.options.store.apply(write);
     publishStep('after-apply', this.partition);
     this.reportOutbox(this.outboxEntries + write.outbox.length);
-    if (write.timerSets.size > 0 || write.timerDeletes.length > 0) this.refreshTimerCount();
+    this.reportTimers(pendingTimers);
     const offsets = new Map(meta.offsets);
     if (offset) offsets.set(offset.topic, offset.offset);
     const streamTime = metaSets.get('streamTime');

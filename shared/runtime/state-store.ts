@@ -56,6 +56,8 @@ export interface ClaimResult {
   readonly epoch: number;
   readonly meta: PartitionMeta;
   readonly outbox: readonly OutboxEntry[];
+  /** Timers scheduled and not yet fired (the pending-timers gauge). */
+  readonly pendingTimers: number;
 }
 
 export interface PartitionStore {
@@ -66,8 +68,8 @@ export interface PartitionStore {
     maxTimerDue: number | null,
     timerLimit: number,
   ): Promise<PartitionRead>;
-  /** Applies atomically; resolves the new version; throws PartitionFencedError / StateVersionConflictError. */
-  apply(write: SegmentWrite): Promise<number>;
+  /** Applies atomically; throws PartitionFencedError / StateVersionConflictError. */
+  apply(write: SegmentWrite): Promise<AppliedStep>;
   snapshot(
     epoch: number,
     expectedVersion: number,
@@ -76,14 +78,18 @@ export interface PartitionStore {
     dropBefore: number,
   ): Promise<number>;
   ackOutbox(epoch: number, produced: number): Promise<void>;
-  /** Customer states of every customer whose index score lies in one of the ranges. */
   /** Current values of counter fields (0 when absent). */
   readCounters(fields: readonly string[]): Promise<ReadonlyMap<string, number>>;
+  /** Customer states of every customer whose index score lies in one of the ranges. */
   readIndexRanges(ranges: ReadonlyArray<readonly [number, number]>): Promise<ReadonlyMap<string, string>>;
   /** Makes every write so far durable (WAITAOF, or a no-op under appendfsync always). */
   makeDurable(): Promise<void>;
-  /** Timers scheduled and not yet fired (the pending-timers gauge); optional for test stores. */
-  countTimers?(): Promise<number>;
+}
+
+/** What an applied step leaves: the partition's new state version and its timers still pending. */
+export interface AppliedStep {
+  readonly version: number;
+  readonly pendingTimers: number;
 }
 
 export interface PartitionProgress {

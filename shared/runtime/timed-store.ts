@@ -18,7 +18,6 @@ export const REDIS_OPERATIONS = [
   'read-counters',
   'read-index-ranges',
   'durable-wait',
-  'count-timers',
   'get-view',
   'set-view',
   'read-snapshots',
@@ -61,7 +60,6 @@ export function redisReasonCode(error: unknown): string {
 
 export function timedPartitionStore(store: PartitionStore, events: RuntimeEvents): PartitionStore {
   const timed = <T>(operation: RedisOperation, call: () => Promise<T>) => timeRedis(events, operation, call);
-  const countTimers = store.countTimers?.bind(store);
   return {
     partition: store.partition,
     claim: () => timed('claim', () => store.claim()),
@@ -72,7 +70,6 @@ export function timedPartitionStore(store: PartitionStore, events: RuntimeEvents
     readCounters: (fields) => timed('read-counters', () => store.readCounters(fields)),
     readIndexRanges: (ranges) => timed('read-index-ranges', () => store.readIndexRanges(ranges)),
     makeDurable: () => timed('durable-wait', () => store.makeDurable()),
-    ...(countTimers ? { countTimers: () => timed('count-timers', countTimers) } : {}),
   };
 }
 

@@ -12,8 +12,9 @@
 --   state puts (id, json), state deletes (id), index puts (id, score), index deletes (id),
 --   counter deltas (field, delta), timer sets (member, due), timer deletes (member),
 --   outbox entries (json), meta sets (field, value)
--- Returns: the new version; -1 when the epoch is stale (fenced), -2 on a version conflict,
---   -3 when the offset would not move forward.
+-- Returns: { new version, timers pending after the step } (the count feeds the pending-timers
+--   gauge exactly, without another round trip); -1 when the epoch is stale (fenced), -2 on a
+--   version conflict, -3 when the offset would not move forward.
 local meta = KEYS[1]
 local stored = redis.call('HMGET', meta, 'epoch', 'version')
 if tostring(stored[1]) ~= ARGV[1] then return -1 end
@@ -55,4 +56,4 @@ n = take()
 for _ = 1, n do redis.call('HSET', meta, ARGV[i], ARGV[i + 1]); i = i + 2 end
 if ARGV[3] ~= '' then redis.call('HSET', meta, ARGV[3], ARGV[4]) end
 redis.call('HSET', meta, 'version', version + 1)
-return version + 1
+return { version + 1, redis.call('ZCARD', KEYS[5]) }
