@@ -14,6 +14,7 @@ import type { OutboxEntry } from '../../shared/runtime/state-store.js';
 import { computeValueSegmentation, type OracleRecord } from '../oracle/value-segmentation-oracle.js';
 import { testEndpoints, uniqueName } from '../support/endpoints.js';
 import { valueSegmentationProcessor } from '../support/processor-harness.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 // The partition processor on real Redis (its Lua functions, fencing and offsets), driven the
 // way Kafka would drive it but under our control: random batch sizes, partitions interleaved
@@ -34,17 +35,6 @@ function partitionOf(key: string): number {
   let h = 0;
   for (const ch of key) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
   return h % PARTITIONS;
-}
-
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 let redis: Redis;
@@ -232,7 +222,7 @@ describe('partition processor on real Redis equals the oracle', () => {
   });
 
   it('with crashes between apply and produce, and re-deliveries', async () => {
-    const stats = await runScenario(29, { crashRate: 0.08, redeliveryRate: 0.5 });
+    const stats = await runScenario(29, { crashRate: 0.1, redeliveryRate: 0.6 });
     expect(stats.crashes).toBeGreaterThan(3);
     expect(stats.redeliveries).toBeGreaterThan(3);
     expect(stats.changes).toBeGreaterThan(50);

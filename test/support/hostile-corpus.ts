@@ -14,6 +14,7 @@ import {
   sampleSegmentChanged,
 } from '../../shared/contracts/samples.js';
 import { topicCatalogue } from '../../shared/topics.js';
+import { seededRandom } from './seeded-random.js';
 
 export const HOSTILE_TOPICS = [
   topicCatalogue.purchases.name,
@@ -53,18 +54,6 @@ export interface CorpusOptions {
   /** Makes eventIds unique across corpora of one run. */
   readonly idPrefix: string;
   readonly seed: number;
-}
-
-/** mulberry32: small, seeded, good enough for test bytes. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function randomBytes(random: () => number, length: number): Buffer {
