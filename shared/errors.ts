@@ -28,6 +28,23 @@ export class PartitionFencedError extends ValuestreamError {
   }
 }
 
+/**
+ * Redis holds an older owner epoch than ours, or none: it lost writes we made (a restart without
+ * them, a failover to a replica behind), not a newer owner. Claim again: the claim finds Redis's
+ * applied offset behind Kafka's and replays from it (PITFALLS 1).
+ */
+export class PartitionStateLostError extends ValuestreamError {
+  constructor(partition: number, detail: string) {
+    super(
+      'PARTITION_STATE_LOST',
+      `partition ${partition}: Redis lost our writes (${detail}); claiming again`,
+      {
+        retriable: true,
+      },
+    );
+  }
+}
+
 /** The partition's state in Redis changed under us (version CAS failed): re-read and retry. */
 export class StateVersionConflictError extends ValuestreamError {
   constructor(partition: number) {

@@ -3,7 +3,7 @@
 // slot and the same layout runs on Redis Cluster.
 
 export interface PartitionKeys {
-  /** Hash: epoch, version, offset:<topic>, streamTime, startedAt, snapshotBoundary, appliedBoundary. */
+  /** Hash: epoch, version, offset:<topic>, streamTime, startedAt, snapshotBoundary, appliedBoundary, viewBoundary. */
   readonly meta: string;
   /** Hash: customerId -> encoded state. */
   readonly customers: string;

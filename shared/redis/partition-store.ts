@@ -1,5 +1,10 @@
 import type { Redis } from 'ioredis';
-import { PartitionFencedError, StateVersionConflictError, ValuestreamError } from '../errors.js';
+import {
+  PartitionFencedError,
+  PartitionStateLostError,
+  StateVersionConflictError,
+  ValuestreamError,
+} from '../errors.js';
 import type {
   AppliedStep,
   ClaimResult,
@@ -35,6 +40,7 @@ export function parseMeta(flat: readonly string[]): PartitionMeta {
     startedAt: num('startedAt'),
     snapshotBoundary: num('snapshotBoundary'),
     appliedBoundary: num('appliedBoundary'),
+    viewBoundary: num('viewBoundary'),
   };
 }
 
@@ -69,6 +75,8 @@ function mapReturnCode(partition: number, code: number, epoch: number): number {
   if (code === -1) throw new PartitionFencedError(partition, `epoch ${epoch} is stale`);
   if (code === -2) throw new StateVersionConflictError(partition);
   if (code === -3) throw new StateVersionConflictError(partition);
+  if (code === -4)
+    throw new PartitionStateLostError(partition, `Redis holds an older epoch than ${epoch}, or none`);
   if (code < 0) throw new ValuestreamError('REDIS_SCRIPT_ERROR', `unexpected return code ${code}`);
   return code;
 }
@@ -89,11 +97,11 @@ export class RedisPartitionStore implements PartitionStore {
     this.keys = partitionKeys(prefix, worker, partition);
   }
 
-  async claim(): Promise<ClaimResult> {
+  async claim(highestSeenEpoch = 0): Promise<ClaimResult> {
     const [epoch, metaFlat, outbox, pendingTimers] = (await this.functions.call(
       'claimPartition',
       [this.keys.meta, this.keys.outbox, this.keys.timers],
-      [],
+      [String(highestSeenEpoch)],
     )) as [number, string[], string[], number];
     return {
       epoch: Number(epoch),
@@ -166,7 +174,7 @@ export class RedisPartitionStore implements PartitionStore {
         [String(epoch), String(produced)],
       ),
     );
-    if (code < 0) throw new PartitionFencedError(this.partition, `epoch ${epoch} is stale at outbox ack`);
+    if (code < 0) mapReturnCode(this.partition, code, epoch);
   }
 
   async readCounters(fields: readonly string[]): Promise<ReadonlyMap<string, number>> {

@@ -1,4 +1,4 @@
-import { PartitionFencedError, StateVersionConflictError } from '../errors.js';
+import { PartitionFencedError, PartitionStateLostError, StateVersionConflictError } from '../errors.js';
 import { deadLetterEntry } from './dead-letter.js';
 import { causation, deterministicEventId } from './event-id.js';
 import { nextPopulationInstant, type PopulationInstant } from './instants.js';
@@ -65,6 +65,8 @@ export type ProcessOutcome =
  */
 export class PartitionProcessor<E, S, G> {
   private epoch: number | null = null;
+  /** The highest epoch this process held; kept across releases so that a new claim goes above it. */
+  private highestEpoch = 0;
   private meta: PartitionMeta | null = null;
   private view: G | null = null;
   private readonly viewCache = new Map<number, G | null>();
@@ -106,13 +108,15 @@ export class PartitionProcessor<E, S, G> {
 
   /** Claims the partition (fencing older owners); returns the outbox left by an earlier owner. */
   async claim(): Promise<OutboxEntry[]> {
-    const claimed = await this.options.store.claim();
+    const claimed = await this.options.store.claim(this.highestEpoch);
     this.epoch = claimed.epoch;
+    this.highestEpoch = Math.max(this.highestEpoch, claimed.epoch);
     this.meta = claimed.meta;
     this.reportOutbox(claimed.outbox.length);
     this.reportTimers(claimed.pendingTimers);
     this.view = null;
-    const boundary = claimed.meta.appliedBoundary;
+    // Meta written before viewBoundary existed: the applied boundary is the best guess.
+    const boundary = claimed.meta.viewBoundary ?? claimed.meta.appliedBoundary;
     if (boundary !== null && this.options.worker.population) {
       const view = await this.resolveView(boundary);
       this.view = view === 'not-ready' ? null : view;
@@ -362,6 +366,7 @@ export class PartitionProcessor<E, S, G> {
     const metaSets = new Map([
       ['appliedBoundary', String(instant.boundary)],
       ['streamTime', String(instant.time)],
+      ...(next === null ? [] : [['viewBoundary', String(instant.boundary)] as [string, string]]),
     ]);
     if (ids.length === 0) {
       const segment = new Segment<S>(
@@ -398,8 +403,9 @@ export class PartitionProcessor<E, S, G> {
       const last = i + this.options.limits.maxBatchRecords >= ids.length;
       await this.applySegment(segment, null, last ? metaSets : new Map(), guard);
     }
+    const meta = { ...this.requireMeta(), appliedBoundary: instant.boundary, streamTime: instant.time };
+    this.meta = next === null ? meta : { ...meta, viewBoundary: instant.boundary };
     if (next !== null) this.view = next;
-    this.meta = { ...this.requireMeta(), appliedBoundary: instant.boundary, streamTime: instant.time };
     this.options.events.emit('populationApplied', {
       partition: this.partition,
       boundary: instant.boundary,
@@ -536,8 +542,10 @@ export class PartitionProcessor<E, S, G> {
   }
 
   private checkRead(read: PartitionMeta): void {
-    if (read.epoch !== this.epoch)
-      throw new PartitionFencedError(this.partition, `epoch moved to ${read.epoch}`);
+    const mine = this.requireEpoch();
+    if (read.epoch === null || read.epoch < mine)
+      throw new PartitionStateLostError(this.partition, `Redis holds epoch ${read.epoch}, ours is ${mine}`);
+    if (read.epoch > mine) throw new PartitionFencedError(this.partition, `epoch moved to ${read.epoch}`);
     if (read.version !== this.requireMeta().version) throw new StateVersionConflictError(this.partition);
   }
 

@@ -10,6 +10,12 @@ export interface PartitionMeta {
   readonly startedAt: number | null;
   readonly snapshotBoundary: number | null;
   readonly appliedBoundary: number | null;
+  /**
+   * The boundary whose population view is in force: the last applied boundary whose merge gave a
+   * view. A boundary without one (a model fit with too few customers, say) leaves the view before
+   * it in force, so a new owner must reload that one, not the last applied boundary's.
+   */
+  readonly viewBoundary: number | null;
 }
 
 /** An output event or dead letter, stored in the outbox until produced. */
@@ -62,7 +68,11 @@ export interface ClaimResult {
 
 export interface PartitionStore {
   readonly partition: number;
-  claim(): Promise<ClaimResult>;
+  /**
+   * Takes the partition: raises the owner epoch above the stored one and `highestSeenEpoch`
+   * (what this claimant saw before, so epochs keep rising after Redis lost writes).
+   */
+  claim(highestSeenEpoch?: number): Promise<ClaimResult>;
   read(
     customerIds: readonly string[],
     maxTimerDue: number | null,

@@ -62,7 +62,7 @@ export function timedPartitionStore(store: PartitionStore, events: RuntimeEvents
   const timed = <T>(operation: RedisOperation, call: () => Promise<T>) => timeRedis(events, operation, call);
   return {
     partition: store.partition,
-    claim: () => timed('claim', () => store.claim()),
+    claim: (...args) => timed('claim', () => store.claim(...args)),
     read: (...args) => timed('read', () => store.read(...args)),
     apply: (write) => timed('apply', () => store.apply(write)),
     snapshot: (...args) => timed('snapshot', () => store.snapshot(...args)),

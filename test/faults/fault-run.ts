@@ -2,38 +2,48 @@ import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import type { Admin } from 'kafkajs';
 import { expect } from 'vitest';
-import { testKafka, waitFor } from '../support/kafka-test-client.js';
+import { deadLetterTopicOf } from '../../shared/topics.js';
+import { testEndpoints } from '../support/endpoints.js';
+import { createTestTopics, produceRecords, testKafka, waitFor } from '../support/kafka-test-client.js';
 import {
-  appliedOffsets,
   commitsAheadOfRedis,
   committedOffsets,
-  compareScenarioWithOracle,
-  createScenario,
   deleteKeys,
+  idFreeName,
   type OwnRedis,
   ownRedisServer,
   PARTITIONS,
   type RedisPersistence,
-  type Scenario,
-  WORKER_ENTRY,
-  waitCommittedToEnd,
-  workerEnv,
 } from '../support/scenario.js';
+import { committedToEnd } from '../support/value-segmentation-check.js';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
-import { defaultLoad, type LoadOptions, type LoadProcess, startLoad } from './load.js';
+import type { LoadOptions } from './load.js';
+import {
+  appliedOffsetsOf,
+  type RunContext,
+  type RunningLoad,
+  type TablePhase,
+  type Workload,
+} from './workload.js';
+import { valueSegmentationWorkload } from './workloads/value-segmentation.js';
 
-// One fault scenario: a value-segmentation worker group on its own topics, consumer group and
-// Redis, under load from the simulator. Workers run under a supervisor that restarts them when
-// they die (as Kubernetes would), each start taking the next failpoint of its plan. The run
-// ends when the load has been sent and the group has committed to the end; then the workers
-// stop gracefully and the topics and Redis are compared with the oracle.
+// One fault scenario: a worker group of one workload (workload.ts) on its own topics, consumer
+// group and Redis, under a continuous load on its stream input. Workers run under a supervisor
+// that restarts them when they die (as Kubernetes would), each start taking the next failpoint
+// of its plan. Table inputs are produced and applied before the load (they are applied on
+// arrival, so the load's faults are what is under test). The run ends when the load has been
+// sent and the group has committed every input to its end; then the workers stop gracefully and
+// the topics and Redis are compared with the workload's oracle.
 
 export interface FaultRunOptions {
   readonly name: string;
   readonly seed: number;
   /** The run's Redis: the suite stack's, or a redis-server of its own with this persistence. */
   readonly redis: 'stack' | RedisPersistence;
+  /** The worker under test (made when the run starts); value segmentation under the simulator's load when absent. */
+  readonly workload?: () => Workload;
   readonly workerEnv?: Record<string, string>;
+  /** Options of the value-segmentation load (simulator); only without `workload`. */
   readonly load?: Partial<Omit<LoadOptions, 'seed'>>;
   /**
    * Kafka's committed offsets may never pass Redis's applied offsets (sampled throughout). Off
@@ -85,27 +95,53 @@ export class FaultRun {
   private restarts = 0;
   private sampling = true;
   private readonly sampler: Promise<void>;
-  private load: LoadProcess | null = null;
+  private load: RunningLoad | null = null;
+  private tablesProduced: boolean;
 
   private constructor(
     readonly options: FaultRunOptions,
-    readonly scenario: Scenario,
+    readonly workload: Workload,
+    readonly context: RunContext,
     readonly ownRedis: OwnRedis | null,
     readonly redis: Redis,
     private readonly admin: Admin,
   ) {
+    this.tablesProduced = workload.before.length === 0;
     this.sampler = this.sampleCommits();
   }
 
   static async create(options: FaultRunOptions): Promise<FaultRun> {
+    const workload = options.workload?.() ?? valueSegmentationWorkload(options.seed, options.load);
     const ownRedis = options.redis === 'stack' ? null : await ownRedisServer(options.redis);
-    const scenario = await createScenario(options.name, ownRedis ? { redisUrl: ownRedis.url } : {});
+    const { kafkaBrokers, redisUrl } = testEndpoints();
+    const topicPrefix = `${idFreeName(options.name)}.`;
+    const groupPrefix = idFreeName(options.name);
+    const context: RunContext = {
+      name: options.name,
+      brokers: kafkaBrokers,
+      redisUrl: ownRedis?.url ?? redisUrl,
+      topicPrefix,
+      keyPrefix: idFreeName(options.name),
+      groupPrefix,
+      groupId: `${groupPrefix}.${workload.worker}`,
+      partitions: PARTITIONS,
+      topic: (logical) => topicPrefix + logical,
+    };
+    await createTestTopics(
+      kafkaBrokers,
+      [...workload.inputs, ...workload.inputs.map(deadLetterTopicOf), ...workload.outputs].map(context.topic),
+      PARTITIONS,
+    );
     // Commands fail fast while the run's Redis is down; the checks retry them.
-    const redis = new Redis(scenario.redisUrl, { maxRetriesPerRequest: 1 });
+    const redis = new Redis(context.redisUrl, { maxRetriesPerRequest: 1 });
     redis.on('error', () => undefined);
-    const admin = testKafka(scenario.brokers).admin();
+    const admin = testKafka(kafkaBrokers).admin();
     await admin.connect();
-    return new FaultRun(options, scenario, ownRedis, redis, admin);
+    return new FaultRun(options, workload, context, ownRedis, redis, admin);
+  }
+
+  get faultCount(): number {
+    return this.faults;
   }
 
   /** Starts a supervised worker; each (re)start takes the next failpoint of `failpoints`. */
@@ -116,7 +152,7 @@ export class FaultRun {
       failpoints: [...failpoints],
       starts: 0,
       stopping: false,
-      env: { ...WORKER_TIMING, ...this.options.workerEnv },
+      env: { ...this.workload.env(this.context), ...WORKER_TIMING, ...this.options.workerEnv },
       exits: Promise.resolve(),
     };
     this.workers.set(name, supervised);
@@ -127,12 +163,20 @@ export class FaultRun {
   private async spawn(supervised: Supervised): Promise<void> {
     const failpoint = supervised.failpoints.shift();
     supervised.starts += 1;
-    const env = workerEnv(this.scenario, {
+    const run = this.context;
+    const env = {
+      KAFKA_BROKERS: run.brokers,
+      REDIS_URL: run.redisUrl,
+      TOPIC_PREFIX: run.topicPrefix,
+      KEY_PREFIX: run.keyPrefix,
+      CONSUMER_GROUP_PREFIX: run.groupPrefix,
+      TOPIC_PARTITIONS: String(run.partitions),
+      LOG_LEVEL: 'info',
       ...supervised.env,
       ...(failpoint ? { VS_FAILPOINT: failpoint } : {}),
-    });
+    };
     const worker = await startWorkerProcess(
-      WORKER_ENTRY,
+      this.workload.entry,
       env,
       `${this.options.name}-${supervised.name}-${supervised.starts}`,
       { preload: ['test/faults/failpoint.ts'] },
@@ -173,28 +217,65 @@ export class FaultRun {
     this.workers.delete(name);
   }
 
-  /** Starts the simulator's load on the run's purchases topic. */
-  startLoad(): void {
-    this.load = startLoad(
-      this.scenario.brokers,
-      this.scenario.purchases,
-      { ...defaultLoad, ...this.options.load, seed: this.options.seed },
-      this.options.name,
+  /**
+   * Produces the workload's table phases and has them applied by a worker without faults, which
+   * then leaves: the faults of the scenario belong to the load that follows.
+   */
+  async produceTables(): Promise<void> {
+    if (this.workload.before.length > 0) {
+      await this.startWorker('tables');
+      for (const phase of this.workload.before) await this.producePhase(phase);
+      await this.stopWorker('tables');
+    }
+    this.tablesProduced = true;
+  }
+
+  private async producePhase(phase: TablePhase): Promise<void> {
+    const topic = this.context.topic(phase.topic);
+    await produceRecords(this.context.brokers, topic, phase.records);
+    await waitFor(
+      `the ${phase.name} applied`,
+      () => committedToEnd(this.admin, this.context.groupId, topic),
+      {
+        timeoutMs: 180_000,
+        intervalMs: 250,
+      },
     );
   }
 
-  /** Waits until the workers have applied at least `records` input records in all (any process). */
+  /** Starts the workload's load on its stream input. */
+  startLoad(): void {
+    if (!this.tablesProduced) throw new Error('produceTables() must come before the load');
+    this.load = this.workload.startLoad(this.context);
+  }
+
+  /** Redis's applied offset of the stream input per partition. */
+  appliedOffsets(): Promise<Array<bigint | null>> {
+    return appliedOffsetsOf(this.redis, this.context, this.workload.worker, this.workload.stream);
+  }
+
+  /** The group's committed offset of the stream input per partition. */
+  committedOffsets(): Promise<Array<bigint | null>> {
+    return committedOffsets(this.admin, this.context.groupId, this.context.topic(this.workload.stream));
+  }
+
+  /** Waits until the workers have applied at least `records` stream records in all (any process). */
   async waitApplied(records: number, timeoutMs = 90_000): Promise<void> {
     await waitFor(
       `${records} records applied in Redis`,
       async () => {
-        const applied = await appliedOffsets(this.redis, this.scenario.keyPrefix);
+        const applied = await this.appliedOffsets();
         return (
           applied.reduce((sum, offset) => sum + (offset === null ? 0 : Number(offset) + 1), 0) >= records
         );
       },
       { timeoutMs, intervalMs: 100 },
     );
+  }
+
+  /** Waits until `count` faults have happened (failpoints fired or faults injected). */
+  async waitFaults(count: number, timeoutMs = 90_000): Promise<void> {
+    await waitFor(`${count} faults`, async () => this.faults >= count, { timeoutMs, intervalMs: 100 });
   }
 
   /** Runs a fault from outside the workers (Redis, Kafka, signals) and measures the recovery from its end. */
@@ -204,16 +285,17 @@ export class FaultRun {
     this.recoveries.push(this.recoveryFrom(Date.now()));
   }
 
-  /** Time from `from` until the group has committed every record produced up to `from`. */
+  /** Time from `from` until the group has committed every stream record produced up to `from`. */
   private async recoveryFrom(from: number): Promise<number> {
-    const ends = await waitFor('topic offsets', () => this.admin.fetchTopicOffsets(this.scenario.purchases), {
+    const stream = this.context.topic(this.workload.stream);
+    const ends = await waitFor('topic offsets', () => this.admin.fetchTopicOffsets(stream), {
       timeoutMs: 120_000,
       intervalMs: 250,
     });
     await waitFor(
       'the group to commit what was produced before the fault',
       async () => {
-        const committed = await committedOffsets(this.admin, this.scenario.groupId, this.scenario.purchases);
+        const committed = await committedOffsets(this.admin, this.context.groupId, stream);
         return ends.every((end) => {
           const c = committed[end.partition];
           return (
@@ -230,9 +312,15 @@ export class FaultRun {
     if (this.options.commitsWithinRedis === false) return;
     while (this.sampling) {
       try {
-        const committed = await committedOffsets(this.admin, this.scenario.groupId, this.scenario.purchases);
-        const applied = await appliedOffsets(this.redis, this.scenario.keyPrefix);
-        this.violations.push(...commitsAheadOfRedis(committed, applied));
+        for (const input of this.workload.inputs) {
+          const committed = await committedOffsets(
+            this.admin,
+            this.context.groupId,
+            this.context.topic(input),
+          );
+          const applied = await appliedOffsetsOf(this.redis, this.context, this.workload.worker, input);
+          this.violations.push(...commitsAheadOfRedis(committed, applied).map((v) => `${input} ${v}`));
+        }
       } catch {
         // Kafka or Redis is down in this scenario: nothing to sample now.
       }
@@ -240,11 +328,22 @@ export class FaultRun {
     }
   }
 
+  private async waitInputsCommittedToEnd(): Promise<void> {
+    for (const input of this.workload.inputs)
+      await waitFor(
+        `the group to commit to the end of ${input}`,
+        () => committedToEnd(this.admin, this.context.groupId, this.context.topic(input)),
+        { timeoutMs: 180_000, intervalMs: 500 },
+      );
+  }
+
   /** Finishes the run and checks it against the oracle; returns its row of the report. */
   async finish(): Promise<ScenarioResult> {
     try {
-      if (this.load) expect(await this.load.finished, `simulator exit (log ${this.load.logFile})`).toBe(0);
-      await waitCommittedToEnd(this.scenario, 180_000);
+      if (this.load) await this.load.finished;
+      await this.waitInputsCommittedToEnd();
+      for (const phase of this.workload.after) await this.producePhase(phase);
+      await this.waitInputsCommittedToEnd();
       const recoveries = await Promise.all(this.recoveries);
       this.sampling = false;
       await this.sampler;
@@ -252,14 +351,17 @@ export class FaultRun {
       expect(this.violations).toEqual([]);
 
       // Every record was applied or dead-lettered: Redis's applied offset is at each partition's end.
-      const ends = await this.admin.fetchTopicOffsets(this.scenario.purchases);
-      const applied = await appliedOffsets(this.redis, this.scenario.keyPrefix);
-      for (const end of ends)
-        if (BigInt(end.high) > 0n)
-          expect(applied[end.partition], `partition ${end.partition}`).toBe(BigInt(end.high) - 1n);
-      const recordsIn = ends.reduce((sum, end) => sum + Number(BigInt(end.high) - BigInt(end.low)), 0);
+      let recordsIn = 0;
+      for (const input of this.workload.inputs) {
+        const ends = await this.admin.fetchTopicOffsets(this.context.topic(input));
+        const applied = await appliedOffsetsOf(this.redis, this.context, this.workload.worker, input);
+        for (const end of ends)
+          if (BigInt(end.high) > 0n)
+            expect(applied[end.partition], `${input} partition ${end.partition}`).toBe(BigInt(end.high) - 1n);
+        recordsIn += ends.reduce((sum, end) => sum + Number(BigInt(end.high) - BigInt(end.low)), 0);
+      }
 
-      const comparison = await compareScenarioWithOracle(this.scenario, this.redis);
+      const comparison = await this.workload.compare(this.context, this.redis);
       const uniqueDead = comparison.uniqueDeadLetters;
       return {
         scenario: this.options.name,
@@ -291,7 +393,7 @@ export class FaultRun {
       }
     }
     this.workers.clear();
-    if (this.load && this.load.child.exitCode === null) this.load.child.kill('SIGKILL');
+    this.load?.stop();
     await this.admin.disconnect().catch(() => undefined);
     if (this.ownRedis) {
       try {
@@ -302,7 +404,7 @@ export class FaultRun {
       this.redis.disconnect();
       await this.ownRedis.destroy();
     } else {
-      await deleteKeys(this.redis, this.scenario.keyPrefix).catch(() => undefined);
+      await deleteKeys(this.redis, this.context.keyPrefix).catch(() => undefined);
       this.redis.disconnect();
     }
   }

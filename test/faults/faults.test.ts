@@ -1,18 +1,22 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { testKafka, waitFor } from '../support/kafka-test-client.js';
-import { appliedOffsets, commitsAheadOfRedis, committedOffsets, PARTITIONS } from '../support/scenario.js';
+import { commitsAheadOfRedis, committedOffsets, PARTITIONS } from '../support/scenario.js';
+import { seededRandom } from '../support/seeded-random.js';
 import { metricSum } from '../support/worker-process.js';
 import { FaultRun, type FaultRunOptions, processState, type ScenarioResult } from './fault-run.js';
 import { readFaultStackEnv, stackCommand } from './fault-stack.js';
 import { writeReport } from './report.js';
+import { retentionWorkload } from './workloads/retention.js';
+import { shareOfWalletWorkload } from './workloads/share-of-wallet.js';
 
-// The fault-injection suite (issue 6; ../shared/PITFALLS.md says why each fault matters). Every
-// scenario runs real worker processes against a real Kafka broker and redis-server under load
-// from the simulator, injects its fault, and ends with the same checks: Redis state, the
-// segment changes (by eventId and content) and the dead letters equal the oracle's; every input
-// record is applied exactly once or dead-lettered; repeated outputs carry the same eventId and
-// content; Kafka's committed offsets never passed what Redis held (where Redis keeps what it
-// acknowledged). The table of all scenarios is printed at the end.
+// The fault-injection suite (issue 6; ../shared/PITFALLS.md says why each fault matters), for
+// every worker: value segmentation, share of wallet and retention (test/faults/workloads/). Every
+// scenario runs real worker processes against a real Kafka broker and redis-server under a
+// continuous load on the worker's stream input, injects its fault, and ends with the same
+// checks: Redis state, the outputs (by eventId and content) and the dead letters equal the
+// oracle's; every input record is applied exactly once or dead-lettered; repeated outputs carry
+// the same eventId and content; Kafka's committed offsets never passed what Redis held (where
+// Redis keeps what it acknowledged). The table of all scenarios is printed at the end.
 
 const results: ScenarioResult[] = [];
 const failed: string[] = [];
@@ -60,7 +64,10 @@ describe('fault injection', () => {
       for (let kill = 0; kill < 3; kill++) {
         await run.waitApplied(1000 + kill * 1500);
         await sleep(Math.floor(random() * 1500));
-        await run.inject(async () => run.worker('a').kill('SIGKILL'));
+        // The supervisor counts the death as a fault and measures the recovery from it.
+        const victim = run.worker('a');
+        victim.kill('SIGKILL');
+        await victim.exited;
         await waitFor(
           'the supervisor to restart the worker',
           async () => run.worker('a').child.exitCode === null && (await run.worker('a').ready()),
@@ -132,13 +139,13 @@ describe('fault injection', () => {
       await run.startWorker('a');
       run.startLoad();
       await run.waitApplied(2500);
-      const before = await appliedOffsets(run.redis, run.scenario.keyPrefix);
+      const before = await run.appliedOffsets();
       await run.inject(async () => {
         run.ownRedis!.signal('SIGKILL');
         await sleep(1500);
         await run.ownRedis!.start();
       });
-      const after = await appliedOffsets(run.redis, run.scenario.keyPrefix);
+      const after = await run.appliedOffsets();
       const lost = before.filter((offset, p) => offset !== null && (after[p] ?? -1n) < offset).length;
       await run.waitApplied(5000);
       // The writes after the last snapshot are gone; the worker noticed on its next claim.
@@ -204,16 +211,20 @@ describe('fault injection', () => {
       const worker = await run.startWorker('a');
       run.startLoad();
       await run.waitApplied(2500);
-      const admin = testKafka(run.scenario.brokers).admin();
+      const admin = testKafka(run.context.brokers).admin();
       await admin.connect();
       try {
         await run.inject(async () => {
-          const appliedAtFreeze = await appliedOffsets(run.redis, run.scenario.keyPrefix);
+          const appliedAtFreeze = await run.appliedOffsets();
           run.ownRedis!.signal('SIGSTOP');
           const frozenAt = Date.now();
           let samples = 0;
           while (Date.now() - frozenAt < 30_000) {
-            const committed = await committedOffsets(admin, run.scenario.groupId, run.scenario.purchases);
+            const committed = await committedOffsets(
+              admin,
+              run.context.groupId,
+              run.context.topic('purchases'),
+            );
             expect(commitsAheadOfRedis(committed, appliedAtFreeze)).toEqual([]);
             expect(worker.child.exitCode).toBeNull();
             samples += 1;
@@ -250,18 +261,64 @@ describe('fault injection', () => {
   );
 });
 
+// Share of wallet and retention: their table inputs (profiles, value tiers) applied first, then
+// the purchase stream as a paced load while the worker is killed at each step boundary in turn.
+const killAtEachBoundary = boundaries.map((boundary) => `${boundary}@12:SIGKILL`);
+
+describe('fault injection: share of wallet', () => {
+  scenario(
+    'share of wallet: SIGKILL once at each boundary in turn, restarted each time',
+    { name: 'sow-kill-each-boundary', seed: 201, redis: 'stack', workload: () => shareOfWalletWorkload(201) },
+    async (run) => {
+      await run.produceTables();
+      await run.startWorker('a', killAtEachBoundary);
+      run.startLoad();
+      await run.waitFaults(killAtEachBoundary.length);
+    },
+  );
+
+  scenario(
+    'share of wallet: a second worker joins and the first leaves under load (rebalances)',
+    { name: 'sow-rebalances', seed: 211, redis: 'stack', workload: () => shareOfWalletWorkload(211) },
+    async (run) => {
+      await run.produceTables();
+      await run.startWorker('a');
+      run.startLoad();
+      await run.waitApplied(1000);
+      await run.inject(async () => void (await run.startWorker('b')));
+      await run.waitApplied(2500);
+      await run.inject(() => run.stopWorker('a'));
+    },
+  );
+});
+
+describe('fault injection: retention', () => {
+  scenario(
+    'retention: SIGKILL once at each boundary in turn, restarted each time',
+    { name: 'retention-kill-each-boundary', seed: 7, redis: 'stack', workload: () => retentionWorkload(7) },
+    async (run) => {
+      await run.produceTables();
+      await run.startWorker('a', killAtEachBoundary);
+      run.startLoad();
+      await run.waitFaults(killAtEachBoundary.length);
+    },
+  );
+
+  scenario(
+    'retention: a second worker joins and the first leaves under load (rebalances)',
+    { name: 'retention-rebalances', seed: 17, redis: 'stack', workload: () => retentionWorkload(17) },
+    async (run) => {
+      await run.produceTables();
+      await run.startWorker('a');
+      run.startLoad();
+      await run.waitApplied(700);
+      await run.inject(async () => void (await run.startWorker('b')));
+      await run.waitApplied(1600);
+      await run.inject(() => run.stopWorker('a'));
+    },
+  );
+});
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** mulberry32: a small seeded PRNG, so a failing run's kill moments can be replayed. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }

@@ -6,7 +6,7 @@ import {
   createValueSegmentationWorker,
   VALUE_SEGMENTATION,
 } from '../../services/value-segmentation/worker.js';
-import { PartitionFencedError } from '../../shared/errors.js';
+import { PartitionFencedError, PartitionStateLostError } from '../../shared/errors.js';
 import { FunctionCaller } from '../../shared/redis/function-caller.js';
 import { partitionKeys } from '../../shared/redis/keys.js';
 import { RedisPartitionStore } from '../../shared/redis/partition-store.js';
@@ -277,6 +277,22 @@ describe('restart and fencing', () => {
     const owner = processor(newStore());
     await owner.claim();
     expect(owner.appliedOffset('purchases')).toBe(BigInt(records[19]!.offset));
+    await owner.process(records.slice(0, 45), guard);
+    expect(owner.appliedOffset('purchases')).toBe(BigInt(records[44]!.offset));
+
+    // Redis loses the partition (a restart without its writes, a failover to a replica behind):
+    // the stored epoch is gone, which is not a newer owner. The owner's next step says so
+    // (PartitionStateLostError, retriable), and its new claim goes above its old epoch, so an
+    // older owner stays fenced; it then replays from Redis's applied offset (none: the start).
+    const epochBefore = Number(await redis.hget(partitionKeys(keyPrefix, worker.name, 0).meta, 'epoch'));
+    await redis.del(...keys);
+    await expect(owner.process(records.slice(45), guard)).rejects.toBeInstanceOf(PartitionStateLostError);
+    owner.release();
+    await owner.claim();
+    expect(Number(await redis.hget(partitionKeys(keyPrefix, worker.name, 0).meta, 'epoch'))).toBeGreaterThan(
+      epochBefore,
+    );
+    expect(owner.appliedOffset('purchases')).toBeNull();
     await owner.process(records, guard);
     expect(owner.appliedOffset('purchases')).toBe(BigInt(records[records.length - 1]!.offset));
   });

@@ -13,11 +13,14 @@
 --   counter deltas (field, delta), timer sets (member, due), timer deletes (member),
 --   outbox entries (json), meta sets (field, value)
 -- Returns: { new version, timers pending after the step } (the count feeds the pending-timers
---   gauge exactly, without another round trip); -1 when the epoch is stale (fenced), -2 on a
---   version conflict, -3 when the offset would not move forward.
+--   gauge exactly, without another round trip); -1 when a newer owner holds the partition
+--   (fenced), -2 on a version conflict, -3 when the offset would not move forward, -4 when Redis
+--   holds an older epoch or none (it lost our writes: claim again and replay).
 local meta = KEYS[1]
 local stored = redis.call('HMGET', meta, 'epoch', 'version')
-if tostring(stored[1]) ~= ARGV[1] then return -1 end
+local held = tonumber(stored[1] or '0')
+if held > tonumber(ARGV[1]) then return -1 end
+if held < tonumber(ARGV[1]) then return -4 end
 local version = tonumber(stored[2] or '0')
 if version ~= tonumber(ARGV[2]) then return -2 end
 if ARGV[3] ~= '' then

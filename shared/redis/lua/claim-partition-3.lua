@@ -1,10 +1,15 @@
--- Claims a partition for a new owner: bumps the owner epoch so that writes from any earlier
--- owner (a zombie that lost the partition in a rebalance) are rejected from now on.
+-- Claims a partition for a new owner: raises the owner epoch so that writes from any earlier
+-- owner (a zombie that lost the partition in a rebalance) are rejected from now on. The new epoch
+-- is above both the stored one and the highest this claimant has seen, so epochs keep rising
+-- even after Redis lost the partition's writes (then the stored epoch is older, or gone).
 -- KEYS[1] meta hash of the partition
 -- KEYS[2] outbox list of the partition
 -- KEYS[3] timers sorted set of the partition
+-- ARGV[1] highest epoch the claimant has seen for the partition (0 if none)
 -- Returns: { epoch, meta as a flat array (HGETALL), outbox entries (LRANGE 0 -1), timers pending }
-local epoch = redis.call('HINCRBY', KEYS[1], 'epoch', 1)
+local held = tonumber(redis.call('HGET', KEYS[1], 'epoch') or '0')
+local epoch = math.max(held, tonumber(ARGV[1] or '0')) + 1
+redis.call('HSET', KEYS[1], 'epoch', epoch)
 return {
   epoch,
   redis.call('HGETALL', KEYS[1]),

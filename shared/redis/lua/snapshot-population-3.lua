@@ -3,9 +3,12 @@
 -- KEYS[1] meta hash   KEYS[2] counters hash   KEYS[3] snapshots hash (boundary -> json)
 -- ARGV[1] owner epoch   ARGV[2] meta version read   ARGV[3] boundary
 -- ARGV[4] counter field prefix to copy   ARGV[5] drop snapshots older than this boundary
--- Returns: the new version; -1 stale epoch; -2 version conflict.
+-- Returns: the new version; -1 a newer owner (fenced); -2 version conflict; -4 Redis lost our
+-- writes (older epoch or none).
 local stored = redis.call('HMGET', KEYS[1], 'epoch', 'version')
-if tostring(stored[1]) ~= ARGV[1] then return -1 end
+local held = tonumber(stored[1] or '0')
+if held > tonumber(ARGV[1]) then return -1 end
+if held < tonumber(ARGV[1]) then return -4 end
 local version = tonumber(stored[2] or '0')
 if version ~= tonumber(ARGV[2]) then return -2 end
 
