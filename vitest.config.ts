@@ -9,7 +9,12 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['shared/**/*.test.ts', 'services/**/*.test.ts', 'test/oracle/**/*.test.ts', 'deploy/**/*.test.ts'],
+          include: [
+            'shared/**/*.test.ts',
+            'services/**/*.test.ts',
+            'test/oracle/**/*.test.ts',
+            'deploy/**/*.test.ts',
+          ],
         },
       },
       {
