@@ -45,6 +45,9 @@ export default defineConfig({
           testTimeout: 300_000,
           hookTimeout: 300_000,
           fileParallelism: false,
+          // Scenarios mostly wait (session timeouts, paced load, outages): three at a time keep
+          // two cores busy without starving the brokers' and workers' heartbeats.
+          maxConcurrency: 3,
         },
       },
     ],

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Runs the whole pipeline with demo traffic on the stack started by deploy/stack.sh:
-# the value-segmentation and share-of-wallet workers, the point-of-sale simulator (120 days of
+# the value-segmentation, share-of-wallet and retention workers, the point-of-sale simulator (120 days of
 # history, then live traffic; households and businesses with profiles, some of whom buy only
 # part of their needs here) and a console that prints decisions as they are produced. Ctrl-C stops the
 # workers; `./valuestream down` stops Kafka and Redis.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-if [[ -f .stack/env ]]; then set -a; source .stack/env; set +a; fi
+# The stack's endpoints, unless the caller points the demo at a Kafka and Redis of its own.
+if [[ (-z ${KAFKA_BROKERS:-} || -z ${REDIS_URL:-}) && -f .stack/env ]]; then
+  set -a
+  source .stack/env
+  set +a
+fi
 : "${KAFKA_BROKERS:?KAFKA_BROKERS not set and .stack/env missing: run ./valuestream stack up}"
 : "${REDIS_URL:?REDIS_URL not set and .stack/env missing: run ./valuestream stack up}"
 LOGS="$ROOT/.stack/logs"
@@ -74,4 +79,13 @@ cat <<INFO
 INFO
 node --import tsx deploy/tools/watch-decisions.ts &
 pids+=($!)
+# DEMO_SECONDS=n: run for n seconds, then stop everything (the EXIT trap) and exit 0 — for a
+# smoke check of the demo (test/e2e/demo.test.ts).
+if [[ -n ${DEMO_SECONDS:-} ]]; then
+  # In the background: bash runs a trap (Ctrl-C, SIGTERM) only once its foreground command ends.
+  sleep "$DEMO_SECONDS" &
+  pids+=($!)
+  wait "${pids[-1]}"
+  exit 0
+fi
 wait "${pids[-1]}"
