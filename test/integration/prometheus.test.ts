@@ -299,9 +299,32 @@ describe('metrics in a real Prometheus', () => {
 
     phase('redis outage');
     // Fault 4: another owner claims partition 0 (a zombie's view of a rebalance): the worker's
-    // next step there is fenced.
+    // next step there is fenced. First the worker must hold partition 0 again after the outage
+    // (it claims again on its next batch there): a claim of its own after ours would win instead.
     const claimant = new Redis(own.url);
     claimant.on('error', () => undefined);
+    const partition0Meta = partitionKeys(vs.keyPrefix, VALUE_SEGMENTATION, 0).meta;
+    await produceRecords(
+      kafkaBrokers,
+      vs.topic(purchases.name),
+      stream.slice(half + 400, half + 450).map((r) => ({ key: r.key, value: r.value, partition: 0 })),
+    );
+    const endOfPartition0 = await (async () => {
+      const admin = testKafka(kafkaBrokers).admin();
+      await admin.connect();
+      try {
+        const offsets = await admin.fetchTopicOffsets(vs.topic(purchases.name));
+        return BigInt(offsets.find((o) => o.partition === 0)!.high) - 1n;
+      } finally {
+        await admin.disconnect();
+      }
+    })();
+    await waitFor(
+      'the worker to apply partition 0 again after the outage',
+      async () =>
+        BigInt((await claimant.hget(partition0Meta, `offset:${purchases.name}`)) ?? '-1') >= endOfPartition0,
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
     const functions = new FunctionCaller(claimant);
     await functions.load();
     await new RedisPartitionStore(
@@ -314,7 +337,7 @@ describe('metrics in a real Prometheus', () => {
       5000,
     ).claim();
     const toPartition0 = stream
-      .slice(half + 400, half + 600)
+      .slice(half + 450, half + 600)
       .map((r) => ({ key: r.key, value: r.value, partition: 0 }));
     await produceRecords(kafkaBrokers, vs.topic(purchases.name), toPartition0);
     await waitProm('a fenced step', 'vs_partitions_fenced_total');
