@@ -15,6 +15,22 @@ export interface RuntimeEventMap {
     durationMs: number;
     streamTime: number | null;
   };
+  /**
+   * Records Kafka handed to the runtime for a partition (every fetch, re-fetches included):
+   * `vs_records_consumed_total`. Read amplification = fetched ÷ records in the topic.
+   */
+  recordsFetched: { topic: string; partition: number; records: number };
+  /** The end of a partition's log (high watermark) as the last fetch saw it; topic is logical. */
+  partitionEndOffset: { topic: string; partition: number; endOffset: string };
+  /**
+   * Redis's applied offset of a partition (the highest offset applied or dead-lettered), after a
+   * claim and after every applied step that moved it; topic is logical. Lag = end offset − this − 1.
+   */
+  appliedOffset: { topic: string; partition: number; offset: string };
+  /** This process no longer owns the partition (rebalance, stop): drop its per-partition series. */
+  partitionReleased: { partition: number };
+  /** A partition waiting for a population view was woken (the view can be merged now). */
+  populationWake: { partition: number; boundary: number };
   batchCompleted: {
     topic: string;
     partition: number;
