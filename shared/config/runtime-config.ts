@@ -117,7 +117,7 @@ export const runtimeEnvSpec = {
     '86400000',
   ),
   IDLE_ADVANCE_MS: envVariable(
-    "After this idle time a partition's stream time follows the wall clock (0 = off, for replays)",
+    'After this idle time a partition whose every record is applied follows the wall clock in stream time (0 = off, for replays)',
     env.int(0, 7 * 86_400_000),
     '0',
   ),
@@ -139,9 +139,14 @@ export const runtimeEnvSpec = {
     'auto',
   ),
   BARRIER_RETRY_MS: envVariable(
-    'Pause before retrying a partition waiting for a population view',
+    'A partition waiting for a population view is woken by a signal when the view can be merged; without one (a lost pub/sub message, an ACL user without pub/sub) it re-checks Redis after this long',
     env.int(10, 60_000),
-    '200',
+    '1000',
+  ),
+  COMMIT_INTERVAL_MS: envVariable(
+    'Kafka offsets of a partition with records still buffered are committed at most this often (Redis holds the applied offset; a partition that drained commits at once)',
+    env.int(0, 60_000),
+    '1000',
   ),
   METRICS_PORT: envVariable(
     'Port of /metrics, /healthz and /readyz (0 = any free port)',

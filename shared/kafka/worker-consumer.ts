@@ -2,13 +2,16 @@ import type { Admin, Batch, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { PartitionFencedError, StateVersionConflictError, ValuestreamError } from '../errors.js';
 import { type Logger, scrubText } from '../observability/logger.js';
 import { isRedisConnectionError } from '../redis/connection-errors.js';
+import type { PopulationSignal, PopulationSignals } from '../redis/population-signals.js';
 import type { PartitionProcessor, ProcessOutcome, StepGuard } from '../runtime/partition-processor.js';
 import type { RawRecord } from '../runtime/raw-record.js';
+import type { PreparedRecord } from '../runtime/record-intake.js';
 import type { RuntimeEvents } from '../runtime/runtime-events.js';
 import { publishStep } from '../runtime/step-channel.js';
 import { timeRedis } from '../runtime/timed-store.js';
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
 import type { OutputProducer } from './output-producer.js';
+import { PartitionTask, pickFurthestBehind } from './partition-task.js';
 
 export interface WorkerConsumerOptions {
   readonly kafka: Kafka;
@@ -19,11 +22,18 @@ export interface WorkerConsumerOptions {
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
   readonly maxBytesPerPartition: number;
+  /** Records handed to the processor per step (it applies them in segments of MAX_BATCH_RECORDS). */
+  readonly maxStepRecords: number;
+  /** Re-check of a partition waiting for a view when no signal woke it (a lost pub/sub message). */
   readonly barrierRetryMs: number;
+  /** Kafka commits of a busy partition at most this often; a partition that drained commits at once. */
+  readonly commitIntervalMs: number;
   readonly idleAdvanceMs: number;
   readonly processorFor: (partition: number) => PartitionProcessor<unknown, unknown, unknown>;
   readonly makeDurable: () => Promise<void>;
   readonly producer: OutputProducer;
+  /** Wakes waiting partitions across processes; null: re-checks only. */
+  readonly signals: PopulationSignals | null;
   readonly events: RuntimeEvents;
   readonly logger: Logger;
   readonly wallClock: () => number;
@@ -36,31 +46,44 @@ class StopProcessing extends Error {}
 /** More crashes than this within the window end the process (kafkajs restarting forever). */
 const MAX_CRASHES_IN_WINDOW = 5;
 const CRASH_WINDOW_MS = 5 * 60_000;
+/** How long an end offset read with the admin client is trusted for a caught-up check. */
+const END_OFFSET_TTL_MS = 500;
 
 /**
- * Runs the worker's consumer group with kafkajs eachBatch: no auto-resolve, no auto-commit
- * (PITFALLS 4); per batch: claim if newly assigned, apply, make durable, produce, commit.
- * Redis's applied offset is the authority on where to resume (PITFALLS 1).
+ * Runs the worker's consumer group. Fetching and applying are decoupled, the way Kafka Streams
+ * separates poll() from its tasks: kafkajs's eachBatch only appends records to the partition's
+ * task (pausing the partition in Kafka when its buffer is full); one step loop serves the
+ * partition furthest behind in stream time, applies (claim if newly assigned, apply, make
+ * durable, produce) and commits. A partition that must wait for a population view keeps what
+ * it fetched and is woken when the view can be merged: a snapshot in this process, a signal
+ * from another process, or, failing both, a slow re-check. Redis's applied offset is the
+ * authority on where to resume (PITFALLS 1); commits follow it, never lead it.
  */
 export class WorkerConsumer {
   private readonly consumer: Consumer;
   private readonly admin: Admin;
   private generation = 0;
-  private readonly claimedInGeneration = new Map<number, number>();
+  private readonly tasks = new Map<number, PartitionTask>();
   private readonly locks = new Map<number, Promise<void>>();
-  private readonly lastActivity = new Map<number, number>();
-  /** Per topic/partition, an offset below which every record is applied in Redis (this generation). */
-  private readonly safePositions = new Map<string, { generation: number; offset: bigint }>();
-  private readonly seekedBack = new Map<string, { generation: number; offset: bigint }>();
-  private readonly fencedInGeneration = new Map<number, number>();
   private crashes: number[] = [];
-  private assigned: number[] = [];
-  private idleTimer: NodeJS.Timeout | null = null;
+  private assigned = new Set<number>();
+  private timers: NodeJS.Timeout[] = [];
   private stopping = false;
+  private wakeUp: (() => void) | null = null;
+  private pumpDone: Promise<void> = Promise.resolve();
+  private readonly endOffsetCache = new Map<
+    string,
+    { at: number; offsets: Map<number, { low: bigint; high: bigint }> }
+  >();
+  private readonly announcedWaits = new Set<string>();
+  private readonly highWaterBytes: number;
+  private readonly lowWaterBytes: number;
   joined = false;
   lastFetchAt = 0;
 
   constructor(private readonly options: WorkerConsumerOptions) {
+    this.highWaterBytes = 2 * options.maxBytesPerPartition;
+    this.lowWaterBytes = options.maxBytesPerPartition;
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
       // Co-partitioning: partition p of every input goes to one member (the state of p is one).
@@ -68,9 +91,7 @@ export class WorkerConsumer {
       sessionTimeout: options.sessionTimeoutMs,
       heartbeatInterval: options.heartbeatIntervalMs,
       maxBytesPerPartition: options.maxBytesPerPartition,
-      // kafkajs waits for the fetch in flight before it stops or fetches a resumed partition: a
-      // long poll of 5 s (its default) delays a graceful stop and the retry of a partition paused
-      // at the population barrier by that much when the other partitions are idle.
+      // kafkajs waits for the fetch in flight before it stops or fetches a resumed partition.
       maxWaitTimeInMs: 1000,
       allowAutoTopicCreation: false,
       retry: { retries: 10 },
@@ -81,10 +102,27 @@ export class WorkerConsumer {
       this.generation += 1;
       this.joined = true;
       const partitions = Object.values(e.payload.memberAssignment).flat() as number[];
-      this.assigned = [...new Set(partitions)].sort((a, b) => a - b);
-      for (const p of this.assigned) this.lastActivity.set(p, options.wallClock());
-      options.events.emit('groupJoined', { partitions: this.assigned });
+      const assigned = new Set(partitions);
+      for (const [partition, task] of this.tasks) {
+        // kafkajs fetches every partition again from its committed offset after a rejoin.
+        task.clear();
+        task.generation = this.generation;
+        task.pausedInKafka = false;
+        if (!assigned.has(partition)) {
+          this.options.processorFor(partition).release();
+          task.claimedInGeneration = null;
+          this.tasks.delete(partition);
+          options.events.emit('partitionReleased', { partition });
+        }
+      }
+      this.assigned = assigned;
+      for (const p of assigned) {
+        const task = this.taskFor(p);
+        task.lastActivityAt = options.wallClock();
+      }
+      options.events.emit('groupJoined', { partitions: [...assigned].sort((a, b) => a - b) });
       void this.claimAssignment(this.generation, e.payload.memberAssignment as Record<string, number[]>);
+      this.wake();
     });
     this.consumer.on(events.REBALANCING, () => {
       this.joined = false;
@@ -120,7 +158,6 @@ export class WorkerConsumer {
       this.crashes = this.crashes.filter((at) => now - at < CRASH_WINDOW_MS);
       this.crashes.push(now);
       const giveUp = !e.payload.restart || this.crashes.length > MAX_CRASHES_IN_WINDOW;
-      // The message of an error thrown while processing could quote record content: scrub it.
       options.logger[giveUp ? 'error' : 'warn'](
         {
           err: scrubText(errorMessage(e.payload.error)),
@@ -135,6 +172,17 @@ export class WorkerConsumer {
 
   async start(): Promise<void> {
     await this.admin.connect();
+    if (this.options.signals) {
+      const subscribed = await this.options.signals.subscribe((signal) => this.onSignal(signal));
+      if (!subscribed)
+        this.options.logger.warn(
+          { reasonCode: 'POPULATION_SIGNALS_UNAVAILABLE' },
+          'cannot subscribe to population signals; waiting partitions re-check Redis instead',
+        );
+    }
+    this.options.events.on('populationSnapshot', (e) =>
+      this.onSignal({ kind: 'snapshot', partition: e.partition, boundary: e.boundary }),
+    );
     await this.consumer.connect();
     await this.consumer.subscribe({
       topics: [...this.options.topics.keys()],
@@ -144,21 +192,46 @@ export class WorkerConsumer {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 1,
-      eachBatch: (payload) => this.withPartitionLock(payload.batch.partition, () => this.onBatch(payload)),
+      eachBatch: (payload) => this.intake(payload),
     });
+    this.pumpDone = this.pump();
+    const recheckEvery = Math.max(50, Math.min(this.options.barrierRetryMs, 5000));
+    this.timers.push(setInterval(() => this.recheckWaits(), recheckEvery));
     if (this.options.idleAdvanceMs > 0) {
       const every = Math.max(250, Math.min(this.options.idleAdvanceMs / 2, 5000));
-      this.idleTimer = setInterval(() => void this.advanceIdlePartitions(), every);
+      this.timers.push(setInterval(() => void this.advanceIdlePartitions(), every));
     }
   }
 
-  /** Finishes the batch in flight (kafkajs waits for it), then leaves the group and disconnects. */
+  /** Finishes the step in flight, commits what Redis holds, then leaves the group and disconnects. */
   async stop(): Promise<void> {
     this.stopping = true;
-    if (this.idleTimer) clearInterval(this.idleTimer);
-    await this.consumer.disconnect();
+    for (const timer of this.timers) clearInterval(timer);
+    this.wake();
+    await this.pumpDone;
     await Promise.allSettled([...this.locks.values()]);
+    await this.commitAll().catch((error: unknown) =>
+      this.options.logger.warn({ err: scrubText(errorMessage(error)) }, 'final commit failed'),
+    );
+    await this.consumer.disconnect();
+    await this.options.signals?.close();
     await this.admin.disconnect();
+  }
+
+  private taskFor(partition: number): PartitionTask {
+    let task = this.tasks.get(partition);
+    if (!task) {
+      task = new PartitionTask(partition);
+      task.generation = this.generation;
+      this.tasks.set(partition, task);
+    }
+    return task;
+  }
+
+  private wake(): void {
+    const wakeUp = this.wakeUp;
+    this.wakeUp = null;
+    wakeUp?.();
   }
 
   private makeDurable(): Promise<void> {
@@ -176,109 +249,244 @@ export class WorkerConsumer {
     return next;
   }
 
-  private async onBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, isRunning, isStale, heartbeat } = payload;
-    if (batch.isEmpty()) return;
-    const started = performance.now();
+  /** eachBatch: hand the records to the partition's task; kafkajs fetches on at once. */
+  private async intake(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    if (batch.isEmpty() || this.stopping || !payload.isRunning() || payload.isStale()) return;
     const logical = this.options.topics.get(batch.topic)!;
-    const processor = this.options.processorFor(batch.partition);
-    const guard: StepGuard = {
-      check: () => {
-        if (!isRunning() || isStale()) throw new StopProcessing('consumer stopping or partition revoked');
-      },
-      heartbeat: () => heartbeat(),
-    };
-    let attempt = 0;
-    for (;;) {
-      try {
-        guard.check();
-        if (this.fencedInGeneration.get(batch.partition) === this.generation) {
-          // Not ours in this generation: do not fetch it in a loop; look again later.
-          const resume = payload.pause();
-          setTimeout(resume, this.options.sessionTimeoutMs).unref();
-          return;
-        }
-        if (this.claimedInGeneration.get(batch.partition) !== this.generation || !processor.isClaimed) {
-          const first = BigInt(batch.firstOffset() ?? '0');
-          const seeks = await this.claim(processor, batch.partition, [
-            { topic: batch.topic, position: first },
-          ]);
-          this.claimedInGeneration.set(batch.partition, this.generation);
-          if (seeks.length > 0) {
-            for (const seek of seeks)
-              this.consumer.seek({ topic: seek.topic, partition: batch.partition, offset: seek.offset });
-            return;
-          }
-        }
-        if (this.startsAfterSafePosition(batch, processor, logical)) return;
-        const records = batch.messages.map((m) => toRawRecord(batch, logical, m));
-        const skipped = this.countSkipped(processor, logical, records);
-        const outcome = await processor.process(records, guard);
-        await this.finish(processor, batch, outcome, payload);
-        this.lastActivity.set(batch.partition, this.options.wallClock());
-        this.options.events.emit('batchCompleted', {
-          topic: logical,
-          partition: batch.partition,
-          records: records.length,
-          skipped,
-          durationMs: performance.now() - started,
-          lag: safeLag(batch),
-        });
-        return;
-      } catch (error) {
-        if (error instanceof StopProcessing) {
-          // Steps applied before the stop may have left outputs in the Redis outbox that were
-          // not produced; a later batch in this generation would acknowledge (trim) them as its
-          // own. Claim again before the next batch: the claim produces them first.
-          processor.release();
-          this.claimedInGeneration.delete(batch.partition);
-          return;
-        }
-        if (error instanceof PartitionFencedError || error instanceof StateVersionConflictError) {
-          // Another owner holds the partition: never commit for it; claim again only if Kafka
-          // gives it back to us in a later generation.
-          this.options.events.emit('partitionFenced', {
-            partition: batch.partition,
-            reasonCode: error.reasonCode,
-          });
-          this.options.logger.warn(
-            { partition: batch.partition, reasonCode: error.reasonCode },
-            error.message,
-          );
-          processor.release();
-          this.claimedInGeneration.delete(batch.partition);
-          if (error instanceof StateVersionConflictError && attempt < 3) {
-            attempt += 1;
-            continue;
-          }
-          // Claiming again in this generation would fence the other owner in turn, back and
-          // forth until the group rebalances; wait for the next generation instead.
-          this.fencedInGeneration.set(batch.partition, this.generation);
-          return;
-        }
-        const retriable = error instanceof ValuestreamError ? error.retriable : isTransient(error);
-        if (!retriable) {
-          // kafkajs's own errors (a rebalance under way, an unknown member) are kafkajs's to
-          // handle: it rejoins the group. Anything else is a bug, not an outage: retrying the
-          // same batch cannot help, and kafkajs would retry it for minutes before crashing.
-          // Exit now; the supervisor restarts us (PITFALLS 7).
-          if (!isKafkaJsError(error)) this.options.onFatal(error as Error);
-          throw error;
-        }
-        // Outcome unknown (Redis or Kafka unreachable): do not commit; claim again (re-reads the
-        // applied offset, produces any outbox left) and retry while we still own the partition.
-        attempt += 1;
-        const reasonCode = error instanceof ValuestreamError ? error.reasonCode : 'TRANSIENT';
-        this.options.events.emit('batchRetried', { partition: batch.partition, reasonCode });
+    const task = this.taskFor(batch.partition);
+    if (task.generation !== this.generation) {
+      task.clear();
+      task.generation = this.generation;
+    }
+    if (task.fencedInGeneration === this.generation) {
+      // Not ours in this generation: do not fetch it in a loop; look again later.
+      this.pauseInKafka(task);
+      setTimeout(() => this.resumeInKafka(task), this.options.sessionTimeoutMs).unref();
+      return;
+    }
+    this.options.events.emit('recordsFetched', {
+      topic: logical,
+      partition: batch.partition,
+      records: batch.messages.length,
+    });
+    this.options.events.emit('partitionEndOffset', {
+      topic: logical,
+      partition: batch.partition,
+      endOffset: batch.highWatermark,
+    });
+    task.endOffsets.set(batch.topic, BigInt(batch.highWatermark));
+    const first = BigInt(batch.firstOffset() ?? '0');
+    const expected = task.expected.get(batch.topic);
+    if (expected !== undefined && first > expected) {
+      // A batch starting after the next expected offset would skip records for good (a batch
+      // fetched before a seek that kafkajs does not mark stale, say): seek back once; if Kafka
+      // then still starts later, the offsets between hold no records (markers, compaction).
+      if (task.seekedBack.get(batch.topic) !== expected) {
+        task.seekedBack.set(batch.topic, expected);
         this.options.logger.warn(
-          { partition: batch.partition, attempt, reasonCode },
-          'batch failed, retrying after claim',
+          {
+            partition: batch.partition,
+            topic: logical,
+            batchStart: first.toString(),
+            resumeAt: expected.toString(),
+          },
+          'batch starts after the next expected offset: seeking back so that no record is skipped',
         );
-        processor.release();
-        this.claimedInGeneration.delete(batch.partition);
-        await sleepWithHeartbeat(Math.min(200 * 2 ** Math.min(attempt, 5), 5000), heartbeat);
+        this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: expected.toString() });
+        return;
       }
     }
+    const records = batch.messages
+      .filter((m) => expected === undefined || BigInt(m.offset) >= expected)
+      .map((m) => toRawRecord(batch, logical, m));
+    task.append(records);
+    task.expected.set(batch.topic, BigInt(batch.lastOffset()) + 1n);
+    payload.resolveOffset(batch.lastOffset());
+    if (task.bufferedBytes >= this.highWaterBytes) this.pauseInKafka(task);
+    this.wake();
+  }
+
+  private pauseInKafka(task: PartitionTask): void {
+    if (task.pausedInKafka) return;
+    task.pausedInKafka = true;
+    this.consumer.pause(
+      [...this.options.topics.keys()].map((topic) => ({ topic, partitions: [task.partition] })),
+    );
+  }
+
+  private resumeInKafka(task: PartitionTask): void {
+    if (!task.pausedInKafka || this.stopping) return;
+    task.pausedInKafka = false;
+    this.consumer.resume(
+      [...this.options.topics.keys()].map((topic) => ({ topic, partitions: [task.partition] })),
+    );
+  }
+
+  /** The step loop: one partition step at a time, the partition furthest behind first. */
+  private async pump(): Promise<void> {
+    while (!this.stopping) {
+      const now = this.options.wallClock();
+      const candidates = [...this.tasks.values()].filter(
+        (t) => this.assigned.has(t.partition) && t.runnable(this.generation, now),
+      );
+      const task = pickFurthestBehind(candidates, (t) => this.options.processorFor(t.partition).streamTime);
+      if (!task) {
+        await this.sleepUntilWoken(now);
+        continue;
+      }
+      await this.withPartitionLock(task.partition, () => this.step(task)).catch((error: unknown) => {
+        this.options.logger.error({ err: scrubText(errorMessage(error)) }, 'step loop error');
+      });
+      // Let kafkajs's fetches and heartbeats in between steps.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private sleepUntilWoken(now: number): Promise<void> {
+    let nextRetry = Number.POSITIVE_INFINITY;
+    for (const task of this.tasks.values())
+      if (task.retryAt > now) nextRetry = Math.min(nextRetry, task.retryAt);
+    const ms = Math.max(1, Math.min(1000, nextRetry - now));
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.wakeUp = null;
+        resolve();
+      }, ms);
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private async step(task: PartitionTask): Promise<void> {
+    const generation = this.generation;
+    if (!this.assigned.has(task.partition) || !task.runnable(generation, this.options.wallClock())) return;
+    const started = performance.now();
+    const processor = this.options.processorFor(task.partition);
+    const guard: StepGuard = {
+      check: () => {
+        if (this.stopping || generation !== this.generation || !this.assigned.has(task.partition))
+          throw new StopProcessing('consumer stopping or partition revoked');
+      },
+      heartbeat: async () => undefined,
+    };
+    let fetched = 0;
+    let skipped = 0;
+    try {
+      guard.check();
+      if (!(await this.ensureClaimed(task, processor, generation))) return;
+      if (task.leftover.length === 0 && task.hasRecords) {
+        const raw = task.take(this.options.maxStepRecords);
+        fetched = raw.length;
+        task.leftover = processor.prepare(raw);
+        skipped = raw.length - task.leftover.length;
+      }
+      let outcome: ProcessOutcome = { kind: 'done', outbox: [] };
+      let advanced: number | null = null;
+      if (task.leftover.length > 0) {
+        outcome = await processor.processPrepared(task.leftover, guard);
+      } else if (task.advanceTo !== null) {
+        advanced = task.advanceTo;
+        outcome = await processor.advanceStreamTime(advanced, guard);
+        if (processor.streamTime !== null && processor.streamTime >= advanced) task.advanceTo = null;
+        if (processor.startedAt === advanced)
+          this.announce({ kind: 'snapshot', partition: task.partition, boundary: advanced });
+      }
+      task.leftover = outcome.kind === 'blocked' ? (outcome.remaining as PreparedRecord<unknown>[]) : [];
+      await this.finish(task, processor, outcome);
+      task.attempt = 0;
+      task.lastActivityAt = this.options.wallClock();
+      if (outcome.kind === 'blocked') this.onBlocked(task, processor, outcome);
+      if (
+        task.pausedInKafka &&
+        task.bufferedBytes < this.lowWaterBytes &&
+        task.fencedInGeneration !== generation
+      )
+        this.resumeInKafka(task);
+      this.options.events.emit('batchCompleted', {
+        topic: [...this.options.topics.values()][0]!,
+        partition: task.partition,
+        records: fetched,
+        skipped,
+        durationMs: performance.now() - started,
+        lag: null,
+      });
+    } catch (error) {
+      this.onStepError(task, processor, generation, error);
+    }
+  }
+
+  private onStepError(
+    task: PartitionTask,
+    processor: PartitionProcessor<unknown, unknown, unknown>,
+    generation: number,
+    error: unknown,
+  ): void {
+    processor.release();
+    task.claimedInGeneration = null;
+    if (error instanceof StopProcessing) return;
+    if (error instanceof PartitionFencedError || error instanceof StateVersionConflictError) {
+      // Another owner holds the partition: never commit for it; claim again only if Kafka
+      // gives it back to us in a later generation.
+      this.options.events.emit('partitionFenced', {
+        partition: task.partition,
+        reasonCode: error.reasonCode,
+      });
+      this.options.logger.warn({ partition: task.partition, reasonCode: error.reasonCode }, error.message);
+      if (error instanceof StateVersionConflictError && task.attempt < 3) {
+        task.attempt += 1;
+        return;
+      }
+      // Claiming again in this generation would fence the other owner in turn, back and
+      // forth until the group rebalances; wait for the next generation instead.
+      task.fencedInGeneration = generation;
+      task.clear();
+      this.pauseInKafka(task);
+      setTimeout(() => this.resumeInKafka(task), this.options.sessionTimeoutMs).unref();
+      return;
+    }
+    const retriable =
+      error instanceof ValuestreamError ? error.retriable : isTransient(error) || isKafkaJsError(error);
+    if (!retriable) {
+      // A bug, not an outage: retrying the same step cannot help. Exit; the supervisor
+      // restarts us (PITFALLS 7).
+      this.options.onFatal(error as Error);
+      return;
+    }
+    // Outcome unknown (Redis or Kafka unreachable): do not commit; claim again (re-reads the
+    // applied offset, produces any outbox left) and retry the records kept in the task.
+    task.attempt += 1;
+    const reasonCode = error instanceof ValuestreamError ? error.reasonCode : 'TRANSIENT';
+    this.options.events.emit('batchRetried', { partition: task.partition, reasonCode });
+    this.options.logger.warn(
+      { partition: task.partition, attempt: task.attempt, reasonCode, err: scrubText(errorMessage(error)) },
+      'step failed, retrying after claim',
+    );
+    task.retryAt = this.options.wallClock() + Math.min(200 * 2 ** Math.min(task.attempt, 5), 5000);
+  }
+
+  /** Claims the partition if this generation has not; false when it had to seek (buffer dropped). */
+  private async ensureClaimed(
+    task: PartitionTask,
+    processor: PartitionProcessor<unknown, unknown, unknown>,
+    generation: number,
+  ): Promise<boolean> {
+    if (task.claimedInGeneration === generation && processor.isClaimed) return true;
+    const positions = [...this.options.topics.keys()]
+      .map((topic) => ({ topic, position: task.firstOffset(topic) }))
+      .filter((p): p is { topic: string; position: bigint } => p.position !== null);
+    const seeks = await this.claim(processor, task.partition, positions);
+    if (generation !== this.generation) throw new StopProcessing('generation moved on during the claim');
+    task.claimedInGeneration = generation;
+    if (seeks.length === 0) return true;
+    task.clear();
+    for (const seek of seeks) {
+      this.consumer.seek({ topic: seek.topic, partition: task.partition, offset: seek.offset });
+      task.expected.set(seek.topic, BigInt(seek.offset));
+    }
+    return false;
   }
 
   /**
@@ -286,9 +494,8 @@ export class WorkerConsumer {
    * offset with the group's committed offset (PITFALLS 1): when Redis is behind (lost writes, lost
    * state), seeks back to Redis's offset + 1. Doing it here, not only at the first batch, matters
    * when no new record arrives: the records Redis lost would never be fetched again, and an
-   * earlier owner's outbox would never be produced. A batch fetched before the seek is stale and
-   * skipped (kafkajs's isStale). Partitions without a committed offset are left to the first
-   * batch, as are partitions whose claim fails here (Redis unreachable) once the generation moves on.
+   * earlier owner's outbox would never be produced. Partitions without a committed offset are
+   * left to the first step, as are partitions whose claim fails here once the generation moves on.
    */
   private async claimAssignment(generation: number, assignment: Record<string, number[]>): Promise<void> {
     const topics = Object.keys(assignment).filter((t) => this.options.topics.has(t));
@@ -321,12 +528,14 @@ export class WorkerConsumer {
         const positions = topics
           .filter((t) => assignment[t]?.includes(partition))
           .map((t) => ({ topic: t, position: committed.get(t)?.get(partition) ?? null }));
-        // No committed offset: kafkajs starts where fromBeginning says; the first batch decides.
+        const task = this.taskFor(partition);
+        for (const p of positions) if (p.position !== null) task.committed.set(p.topic, p.position);
+        // No committed offset: kafkajs starts where fromBeginning says; the first step decides.
         if (positions.some((p) => p.position === null)) continue;
         const ok = await this.withPartitionLock(partition, async () => {
           if (!current()) return true;
           const processor = this.options.processorFor(partition);
-          if (this.claimedInGeneration.get(partition) === generation && processor.isClaimed) return true;
+          if (task.claimedInGeneration === generation && processor.isClaimed) return true;
           try {
             const seeks = await this.claim(
               processor,
@@ -334,13 +543,16 @@ export class WorkerConsumer {
               positions as Array<{ topic: string; position: bigint }>,
             );
             if (!current()) return true;
-            this.claimedInGeneration.set(partition, generation);
-            for (const seek of seeks)
+            task.claimedInGeneration = generation;
+            if (seeks.length > 0) task.clear();
+            for (const seek of seeks) {
               this.consumer.seek({ topic: seek.topic, partition, offset: seek.offset });
+              task.expected.set(seek.topic, BigInt(seek.offset));
+            }
             return true;
           } catch (error) {
             processor.release();
-            this.claimedInGeneration.delete(partition);
+            task.claimedInGeneration = null;
             const reasonCode = error instanceof ValuestreamError ? error.reasonCode : 'TRANSIENT';
             this.options.logger.warn(
               { partition, reasonCode, attempt },
@@ -356,45 +568,6 @@ export class WorkerConsumer {
   }
 
   /**
-   * A batch that starts after the position from which everything is known to be applied would
-   * skip records for good (they would be at or below the applied offset once it is processed):
-   * a batch fetched before a seek, say, that kafkajs does not mark stale. Seek back to the safe
-   * position once; if Kafka then still starts later, the offsets between hold no records
-   * (transaction markers, compaction) and the batch is taken.
-   */
-  private startsAfterSafePosition(
-    batch: Batch,
-    processor: PartitionProcessor<unknown, unknown, unknown>,
-    logical: string,
-  ): boolean {
-    const key = `${batch.topic}:${batch.partition}`;
-    const safe = this.safePositions.get(key);
-    if (!safe || safe.generation !== this.generation) return false;
-    const first = BigInt(batch.firstOffset() ?? '0');
-    const applied = processor.appliedOffset(logical);
-    const contiguous = first <= safe.offset || (applied !== null && first <= applied + 1n);
-    if (contiguous) return false;
-    const seeked = this.seekedBack.get(key);
-    if (seeked && seeked.generation === this.generation && seeked.offset === safe.offset) return false;
-    this.seekedBack.set(key, { generation: this.generation, offset: safe.offset });
-    this.options.logger.warn(
-      {
-        partition: batch.partition,
-        topic: logical,
-        batchStart: first.toString(),
-        resumeAt: safe.offset.toString(),
-      },
-      'batch starts after the last applied position: seeking back so that no record is skipped',
-    );
-    this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: safe.offset.toString() });
-    return true;
-  }
-
-  private setSafePosition(topic: string, partition: number, offset: bigint): void {
-    this.safePositions.set(`${topic}:${partition}`, { generation: this.generation, offset });
-  }
-
-  /**
    * Commits past a fetched range that held no record to process (aborted records, transaction
    * markers), when every record before it is applied in Redis: then nothing is skipped.
    */
@@ -407,36 +580,34 @@ export class WorkerConsumer {
   ): Promise<void> {
     if (this.stopping || generation !== this.generation) return;
     const processor = this.options.processorFor(partition);
-    if (this.claimedInGeneration.get(partition) !== generation || !processor.isClaimed) {
+    const task = this.taskFor(partition);
+    if (task.claimedInGeneration !== generation || !processor.isClaimed) {
       const seeks = await this.claim(processor, partition, [{ topic, position: first }]);
-      this.claimedInGeneration.set(partition, generation);
+      task.claimedInGeneration = generation;
       if (seeks.length > 0) {
-        for (const seek of seeks) this.consumer.seek({ topic: seek.topic, partition, offset: seek.offset });
+        task.clear();
+        for (const seek of seeks) {
+          this.consumer.seek({ topic: seek.topic, partition, offset: seek.offset });
+          task.expected.set(seek.topic, BigInt(seek.offset));
+        }
         return;
       }
     }
     const applied = processor.appliedOffset(this.options.topics.get(topic)!);
-    const safe = this.safePositions.get(`${topic}:${partition}`);
+    const expected = task.expected.get(topic);
     let nothingSkipped =
       (applied !== null && applied + 1n >= first) ||
-      (safe !== undefined && safe.generation === generation && first <= safe.offset);
+      (expected !== undefined && first <= expected && !task.hasRecordsOf(topic));
     if (!nothingSkipped && applied === null) {
       const offsets = await this.admin.fetchTopicOffsets(topic);
       nothingSkipped = first <= BigInt(offsets.find((o) => o.partition === partition)?.low ?? '0');
     }
     if (!nothingSkipped || this.stopping || generation !== this.generation) return;
-    const next = (last + 1n).toString();
-    await this.consumer.commitOffsets([{ topic, partition, offset: next }]);
-    this.setSafePosition(topic, partition, last + 1n);
-    this.options.events.emit('offsetsCommitted', { topic, partition, offset: next });
-    this.options.events.emit('batchCompleted', {
-      topic: this.options.topics.get(topic)!,
-      partition,
-      records: 0,
-      skipped: 0,
-      durationMs: 0,
-      lag: 0,
-    });
+    const next = last + 1n;
+    await this.consumer.commitOffsets([{ topic, partition, offset: next.toString() }]);
+    task.committed.set(topic, next);
+    if (expected === undefined || expected < next) task.expected.set(topic, next);
+    this.options.events.emit('offsetsCommitted', { topic, partition, offset: next.toString() });
   }
 
   /**
@@ -466,7 +637,6 @@ export class WorkerConsumer {
         const low = BigInt(offsets.find((o) => o.partition === partition)?.low ?? '0');
         if (position > low) resumeAt = low.toString();
       }
-      this.setSafePosition(topic, partition, resumeAt === null ? position : BigInt(resumeAt));
       if (resumeAt !== null) {
         seeks.push({ topic, offset: resumeAt });
         this.options.logger.warn(
@@ -475,6 +645,7 @@ export class WorkerConsumer {
         );
       }
     }
+    this.reportApplied(processor, partition);
     this.options.events.emit('partitionClaimed', {
       partition,
       leftoverOutbox: leftovers.length,
@@ -483,84 +654,218 @@ export class WorkerConsumer {
     return seeks;
   }
 
+  private reportApplied(processor: PartitionProcessor<unknown, unknown, unknown>, partition: number): void {
+    for (const logical of this.options.topics.values()) {
+      const applied = processor.appliedOffset(logical);
+      if (applied !== null)
+        this.options.events.emit('appliedOffset', { topic: logical, partition, offset: applied.toString() });
+    }
+  }
+
+  /** Make durable, produce, acknowledge the outbox; commit when due (or when the partition drained). */
   private async finish(
+    task: PartitionTask,
     processor: PartitionProcessor<unknown, unknown, unknown>,
-    batch: Batch,
     outcome: ProcessOutcome,
-    payload: EachBatchPayload,
   ): Promise<void> {
-    await this.makeDurable();
-    await this.options.producer.produce(outcome.outbox);
-    publishStep('after-produce', batch.partition);
+    let durable = false;
+    if (outcome.outbox.length > 0) {
+      await this.makeDurable();
+      durable = true;
+      await this.options.producer.produce(outcome.outbox);
+    }
+    publishStep('after-produce', task.partition);
     await processor.ackOutbox(outcome.outbox.length);
-    const next =
-      outcome.kind === 'blocked' && outcome.resumeOffset !== null
-        ? BigInt(outcome.resumeOffset)
-        : BigInt(batch.lastOffset()) + 1n;
-    if (next > BigInt(batch.firstOffset() ?? '0')) {
-      await this.consumer.commitOffsets([
-        { topic: batch.topic, partition: batch.partition, offset: next.toString() },
-      ]);
-      publishStep('after-commit', batch.partition);
-      this.setSafePosition(batch.topic, batch.partition, next);
-      payload.resolveOffset((next - 1n).toString());
-      this.options.events.emit('offsetsCommitted', {
-        topic: batch.topic,
-        partition: batch.partition,
-        offset: next.toString(),
-      });
-    }
-    if (outcome.kind === 'blocked') {
-      // Pause, not block: the partitions whose snapshots we wait for may be ours too.
-      const resume = payload.pause();
-      this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: next.toString() });
-      setTimeout(resume, this.options.barrierRetryMs).unref();
-    }
+    this.reportApplied(processor, task.partition);
+    const due =
+      !task.hasRecords || this.options.wallClock() - task.lastCommitAt >= this.options.commitIntervalMs;
+    if (due) await this.commit(task, processor, durable);
   }
 
-  private countSkipped(
+  /** Commits Redis's applied offsets + 1 where they moved past the committed ones. */
+  private async commit(
+    task: PartitionTask,
     processor: PartitionProcessor<unknown, unknown, unknown>,
-    logical: string,
-    records: RawRecord[],
-  ): number {
-    const applied = processor.appliedOffset(logical);
-    if (applied === null) return 0;
-    return records.filter((r) => BigInt(r.offset) <= applied).length;
+    durable: boolean,
+  ): Promise<void> {
+    const offsets: Array<{ topic: string; partition: number; offset: string }> = [];
+    for (const [topic, logical] of this.options.topics) {
+      const applied = processor.appliedOffset(logical);
+      if (applied === null) continue;
+      const next = applied + 1n;
+      const committed = task.committed.get(topic);
+      if (committed === undefined || next > committed)
+        offsets.push({ topic, partition: task.partition, offset: next.toString() });
+    }
+    task.lastCommitAt = this.options.wallClock();
+    if (offsets.length === 0) return;
+    // A commit must never lead what Redis holds durably (a Redis restart would lose the rest).
+    if (!durable) await this.makeDurable();
+    await this.consumer.commitOffsets(offsets);
+    publishStep('after-commit', task.partition);
+    for (const o of offsets) {
+      task.committed.set(o.topic, BigInt(o.offset));
+      this.options.events.emit('offsetsCommitted', o);
+    }
   }
 
-  /** Idle partitions: stream time follows the wall clock, so timers and refreshes still fire. */
+  /** At stop: commit every claimed partition's applied offsets. */
+  private async commitAll(): Promise<void> {
+    for (const task of this.tasks.values()) {
+      const processor = this.options.processorFor(task.partition);
+      if (task.claimedInGeneration !== this.generation || !processor.isClaimed) continue;
+      await this.commit(task, processor, false);
+    }
+  }
+
+  /**
+   * A partition waits for view(boundary). The partitions missing a snapshot of it are woken by
+   * their snapshots; one of ours that has nothing left to apply (its end offset proves it) moves
+   * to the waiting partition's stream time with no record, so an empty or quiet partition never
+   * stops the population; other processes are told, and do the same for theirs.
+   */
+  private onBlocked(
+    task: PartitionTask,
+    processor: PartitionProcessor<unknown, unknown, unknown>,
+    outcome: Extract<ProcessOutcome, { kind: 'blocked' }>,
+  ): void {
+    const streamTime = processor.streamTime ?? outcome.boundary;
+    task.waitingFor = {
+      boundary: outcome.boundary,
+      missing: new Set(outcome.missing),
+      since: this.options.wallClock(),
+    };
+    this.helpMissing(outcome.boundary, streamTime, outcome.missing, true);
+  }
+
+  private helpMissing(
+    boundary: number,
+    streamTime: number,
+    missing: readonly number[],
+    announce: boolean,
+  ): void {
+    let remote = false;
+    for (const partition of missing) {
+      if (this.assigned.has(partition)) void this.advanceIfCaughtUp(partition, streamTime);
+      else remote = true;
+    }
+    const key = `${boundary}`;
+    if (announce && remote && !this.announcedWaits.has(key)) {
+      this.announcedWaits.add(key);
+      if (this.announcedWaits.size > 1000)
+        this.announcedWaits.delete(this.announcedWaits.values().next().value!);
+      this.announce({ kind: 'wait', boundary, streamTime, missing });
+    }
+  }
+
+  private announce(signal: PopulationSignal): void {
+    void this.options.signals
+      ?.publish(signal)
+      .catch((error: unknown) =>
+        this.options.logger.debug(
+          { err: scrubText(errorMessage(error)) },
+          'cannot publish a population signal',
+        ),
+      );
+  }
+
+  private onSignal(signal: PopulationSignal): void {
+    if (this.stopping) return;
+    if (signal.kind === 'wait') {
+      this.helpMissing(signal.boundary, signal.streamTime, signal.missing, false);
+      return;
+    }
+    let woke = false;
+    for (const task of this.tasks.values()) {
+      const waiting = task.waitingFor;
+      if (!waiting || waiting.boundary > signal.boundary) continue;
+      waiting.missing.delete(signal.partition);
+      if (waiting.missing.size === 0) {
+        task.waitingFor = null;
+        this.options.events.emit('populationWake', { partition: task.partition, boundary: waiting.boundary });
+        woke = true;
+      }
+    }
+    if (woke) this.wake();
+  }
+
+  /** Waiting partitions that no signal woke try again now and then (a lost message, a restart). */
+  private recheckWaits(): void {
+    const now = this.options.wallClock();
+    let woke = false;
+    for (const task of this.tasks.values()) {
+      const waiting = task.waitingFor;
+      if (!waiting || now - waiting.since < this.options.barrierRetryMs) continue;
+      task.waitingFor = null;
+      this.announcedWaits.delete(`${waiting.boundary}`);
+      woke = true;
+    }
+    if (woke) this.wake();
+  }
+
+  private async advanceIfCaughtUp(partition: number, target: number): Promise<void> {
+    const task = this.taskFor(partition);
+    if (task.hasRecords || task.waitingFor !== null) return;
+    const generation = this.generation;
+    const processor = this.options.processorFor(partition);
+    await this.withPartitionLock(partition, async () => {
+      if (this.stopping || generation !== this.generation || task.hasRecords) return;
+      if (!(await this.ensureClaimed(task, processor, generation))) return;
+      if (processor.streamTime !== null && processor.streamTime >= target) return;
+      if (!(await this.caughtUp(task, processor))) return;
+      task.advanceTo = Math.max(task.advanceTo ?? Number.NEGATIVE_INFINITY, target);
+      this.wake();
+    }).catch((error: unknown) => {
+      processor.release();
+      task.claimedInGeneration = null;
+      this.options.logger.warn(
+        { partition, err: scrubText(errorMessage(error)) },
+        'cannot check whether the partition is caught up',
+      );
+    });
+  }
+
+  /** Every record in the partition's topics is applied (or there is none): its end offset proves it. */
+  private async caughtUp(
+    task: PartitionTask,
+    processor: PartitionProcessor<unknown, unknown, unknown>,
+  ): Promise<boolean> {
+    if (task.hasRecords) return false;
+    for (const [topic, logical] of this.options.topics) {
+      const ends = await this.endOffsets(topic);
+      const end = ends.get(task.partition);
+      if (!end) return false;
+      const applied = processor.appliedOffset(logical);
+      const next = applied === null ? end.low : applied + 1n;
+      if (next < end.high) return false;
+    }
+    return true;
+  }
+
+  private async endOffsets(topic: string): Promise<Map<number, { low: bigint; high: bigint }>> {
+    const now = this.options.wallClock();
+    const cached = this.endOffsetCache.get(topic);
+    if (cached && now - cached.at < END_OFFSET_TTL_MS) return cached.offsets;
+    const offsets = new Map<number, { low: bigint; high: bigint }>();
+    for (const o of await this.admin.fetchTopicOffsets(topic))
+      offsets.set(o.partition, { low: BigInt(o.low), high: BigInt(o.high) });
+    this.endOffsetCache.set(topic, { at: now, offsets });
+    return offsets;
+  }
+
+  /**
+   * Idle partitions: stream time follows the wall clock, so timers and refreshes still fire; but
+   * only a partition whose every record is applied, so history still in the topic never turns
+   * into late events.
+   */
   private async advanceIdlePartitions(): Promise<void> {
     if (!this.joined || this.stopping) return;
     const now = this.options.wallClock();
     for (const partition of this.assigned) {
-      const last = this.lastActivity.get(partition) ?? now;
-      if (now - last < this.options.idleAdvanceMs) continue;
-      const processor = this.options.processorFor(partition);
-      if (!processor.isClaimed || this.claimedInGeneration.get(partition) !== this.generation) continue;
-      await this.withPartitionLock(partition, async () => {
-        if (!processor.isClaimed || this.claimedInGeneration.get(partition) !== this.generation) return;
-        try {
-          const guard: StepGuard = {
-            check: () => {
-              if (this.stopping || !this.joined) throw new StopProcessing('stopping');
-            },
-            heartbeat: async () => undefined,
-          };
-          const outcome = await processor.advanceStreamTime(now - this.options.idleAdvanceMs, guard);
-          await this.makeDurable();
-          await this.options.producer.produce(outcome.outbox);
-          await processor.ackOutbox(outcome.outbox.length);
-        } catch (error) {
-          // Claim again before the next step (it produces any outbox left behind).
-          processor.release();
-          this.claimedInGeneration.delete(partition);
-          if (error instanceof StopProcessing) return;
-          this.options.logger.warn(
-            { partition, err: scrubText(errorMessage(error)) },
-            'idle advance failed; partition will be claimed again',
-          );
-        }
-      });
+      const task = this.taskFor(partition);
+      if (now - task.lastActivityAt < this.options.idleAdvanceMs) continue;
+      if (task.hasRecords || task.waitingFor !== null) continue;
+      await this.advanceIfCaughtUp(partition, now - this.options.idleAdvanceMs);
     }
   }
 }
@@ -582,14 +887,6 @@ function toRawRecord(batch: Batch, logical: string, message: Batch['messages'][n
   };
 }
 
-function safeLag(batch: Batch): number | null {
-  try {
-    return Number(batch.offsetLag());
-  } catch {
-    return null;
-  }
-}
-
 function isKafkaJsError(error: unknown): boolean {
   return (
     typeof (error as { name?: unknown })?.name === 'string' && (error as Error).name.startsWith('KafkaJS')
@@ -604,14 +901,6 @@ function isTransient(error: unknown): boolean {
     e?.name === 'KafkaJSNumberOfRetriesExceeded' ||
     e?.name === 'KafkaJSConnectionError'
   );
-}
-
-async function sleepWithHeartbeat(ms: number, heartbeat: () => Promise<void>): Promise<void> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    await new Promise((resolve) => setTimeout(resolve, Math.min(500, until - Date.now())));
-    await heartbeat().catch(() => undefined);
-  }
 }
 
 function errorMessage(error: unknown): string {

@@ -37,6 +37,15 @@ export function populationViewKey(prefix: string, worker: string, boundary: numb
   return `${prefix}:${worker}:population:${boundary}`;
 }
 
+/**
+ * Pub/sub channel on which partitions announce population snapshots ("<partition> <boundary>")
+ * and waits ("wait <boundary> <streamTime> <missing partitions...>"), so that a partition waiting
+ * for a view is woken, in any process, as soon as the view can be merged.
+ */
+export function populationChannel(prefix: string, worker: string): string {
+  return `${prefix}:${worker}:population-events`;
+}
+
 export function timerMember(kind: string, customerId: string): string {
   return `${kind}|${customerId}`;
 }

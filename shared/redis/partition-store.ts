@@ -19,7 +19,13 @@ import type {
 } from '../runtime/state-store.js';
 import { waitDurable } from './connection.js';
 import type { FunctionCaller } from './function-caller.js';
-import { type PartitionKeys, parseTimerMember, partitionKeys, populationViewKey } from './keys.js';
+import {
+  type PartitionKeys,
+  parseTimerMember,
+  partitionKeys,
+  populationChannel,
+  populationViewKey,
+} from './keys.js';
 
 export function parseMeta(flat: readonly string[]): PartitionMeta {
   const fields = new Map<string, string>();
@@ -95,7 +101,10 @@ export class RedisPartitionStore implements PartitionStore {
     private readonly durabilityTimeoutMs: number,
   ) {
     this.keys = partitionKeys(prefix, worker, partition);
+    this.channel = populationChannel(prefix, worker);
   }
+
+  private readonly channel: string;
 
   async claim(highestSeenEpoch = 0): Promise<ClaimResult> {
     const [epoch, metaFlat, outbox, pendingTimers] = (await this.functions.call(
@@ -160,7 +169,15 @@ export class RedisPartitionStore implements PartitionStore {
       await this.functions.call(
         'snapshotPopulation',
         [k.meta, k.counters, k.snapshots],
-        [String(epoch), String(expectedVersion), String(boundary), prefix, String(dropBefore)],
+        [
+          String(epoch),
+          String(expectedVersion),
+          String(boundary),
+          prefix,
+          String(dropBefore),
+          this.channel,
+          String(this.partition),
+        ],
       ),
     );
     return mapReturnCode(this.partition, code, epoch);
@@ -226,16 +243,26 @@ export class RedisPopulationStore implements PopulationStore {
 
   async readSnapshots(boundary: number, partitions: readonly number[]): Promise<PartitionProgress[]> {
     // One command per key, all in flight together: a cross-slot pipeline would fail on Cluster.
+    // The start of a partition matters only where its snapshot is missing.
+    const snapshots = await Promise.all(
+      partitions.map((p) =>
+        this.redis.hget(partitionKeys(this.prefix, this.worker, p).snapshots, String(boundary)),
+      ),
+    );
     return Promise.all(
-      partitions.map(async (partition) => {
-        const keys = partitionKeys(this.prefix, this.worker, partition);
-        const [snapshot, [startedAt, streamTime]] = await Promise.all([
-          this.redis.hget(keys.snapshots, String(boundary)),
-          this.redis.hmget(keys.meta, 'startedAt', 'streamTime'),
-        ]);
+      partitions.map(async (partition, i) => {
+        const snapshot = snapshots[i] ?? null;
+        const [startedAt, streamTime] =
+          snapshot === null
+            ? await this.redis.hmget(
+                partitionKeys(this.prefix, this.worker, partition).meta,
+                'startedAt',
+                'streamTime',
+              )
+            : [null, null];
         return {
           partition,
-          snapshot: snapshot ?? null,
+          snapshot,
           startedAt: startedAt === null || startedAt === undefined ? null : Number(startedAt),
           streamTime: streamTime === null || streamTime === undefined ? null : Number(streamTime),
         };

@@ -54,7 +54,20 @@ export type ProcessOutcome =
       readonly outbox: OutboxEntry[];
       readonly resumeOffset: string | null;
       readonly boundary: number;
+      /** The prepared records not processed yet, in order: keep them and run them once woken. */
+      readonly remaining: PreparedRecord<unknown>[];
+      /** Partitions whose snapshot of `boundary` is missing: wake when they have one. */
+      readonly missing: readonly number[];
     };
+
+interface NotReady {
+  readonly notReady: true;
+  readonly missing: readonly number[];
+}
+
+function isNotReady(view: unknown): view is NotReady {
+  return typeof view === 'object' && view !== null && (view as { notReady?: unknown }).notReady === true;
+}
 
 /**
  * Applies the records of one partition to Redis in atomic steps, in stream-time order, exactly
@@ -100,6 +113,10 @@ export class PartitionProcessor<E, S, G> {
     return this.meta?.streamTime ?? null;
   }
 
+  get startedAt(): number | null {
+    return this.meta?.startedAt ?? null;
+  }
+
   /** Forget ownership; the next step claims again (after a rebalance or an unknown outcome). */
   release(): void {
     this.epoch = null;
@@ -119,7 +136,7 @@ export class PartitionProcessor<E, S, G> {
     const boundary = claimed.meta.viewBoundary ?? claimed.meta.appliedBoundary;
     if (boundary !== null && this.options.worker.population) {
       const view = await this.resolveView(boundary);
-      this.view = view === 'not-ready' ? null : view;
+      this.view = isNotReady(view) ? null : view;
     }
     return [...claimed.outbox];
   }
@@ -142,6 +159,14 @@ export class PartitionProcessor<E, S, G> {
 
   /** Applies a batch of records of this partition (any mix of its input topics). */
   async process(records: readonly RawRecord[], guard: StepGuard): Promise<ProcessOutcome> {
+    return this.processPrepared(this.prepare(records), guard);
+  }
+
+  /**
+   * Decodes and validates records once, leaving out those at or below the applied offset
+   * (re-deliveries). A record is decoded once however long it waits for a population view.
+   */
+  prepare(records: readonly RawRecord[]): PreparedRecord<E>[] {
     const meta = this.requireMeta();
     const prepared: PreparedRecord<E>[] = [];
     for (const record of records) {
@@ -151,13 +176,46 @@ export class PartitionProcessor<E, S, G> {
       if (!input) throw new Error(`no input definition for topic ${record.topic}`);
       prepared.push(prepareRecord(record, input.definition, input.decode, this.options.limits));
     }
-    return this.run(prepared, null, guard);
+    return prepared;
   }
 
-  /** Advances an idle partition's stream time (wall clock following), firing what comes due. */
+  /** Applies prepared records (from prepare(), or the remainder of a blocked outcome). */
+  async processPrepared(prepared: readonly PreparedRecord<E>[], guard: StepGuard): Promise<ProcessOutcome> {
+    const meta = this.requireMeta();
+    const fresh = prepared.filter((p) => {
+      const applied = meta.offsets.get(p.record.logicalTopic);
+      return applied === undefined || BigInt(p.record.offset) > applied;
+    });
+    return this.run(fresh, null, guard);
+  }
+
+  /**
+   * Advances a partition with nothing left to apply (its records all applied, as its end offset
+   * proves) to stream time `target`, firing what comes due. A partition that never had a record
+   * starts there, with an empty state: its snapshots of earlier boundaries are empty.
+   */
   async advanceStreamTime(target: number, guard: StepGuard): Promise<ProcessOutcome> {
     const s = this.requireMeta().streamTime;
-    if (s === null || target <= s) return { kind: 'done', outbox: [] };
+    if (s !== null && target <= s) return { kind: 'done', outbox: [] };
+    if (s === null) {
+      const segment = new Segment<S>(
+        this.options.worker.decodeState,
+        this.options.worker.encodeState,
+        new Map(),
+        null,
+      );
+      const start = String(target);
+      await this.applySegment(
+        segment,
+        null,
+        new Map([
+          ['streamTime', start],
+          ['startedAt', start],
+        ]),
+        guard,
+      );
+      return { kind: 'done', outbox: [] };
+    }
     return this.run([], target, guard);
   }
 
@@ -285,12 +343,14 @@ export class PartitionProcessor<E, S, G> {
       index += consumed;
       if (instant) {
         const outcome = await this.runInstant(instant, guard, outbox);
-        if (outcome === 'blocked') {
+        if (outcome !== 'ok') {
           return {
             kind: 'blocked',
             outbox,
             resumeOffset: index < prepared.length ? prepared[index]!.record.offset : null,
             boundary: instant.boundary,
+            remaining: prepared.slice(index) as PreparedRecord<unknown>[],
+            missing: outcome.missing,
           };
         }
         s = instant.time;
@@ -336,7 +396,7 @@ export class PartitionProcessor<E, S, G> {
     instant: PopulationInstant,
     guard: StepGuard,
     outbox: OutboxEntry[],
-  ): Promise<'ok' | 'blocked'> {
+  ): Promise<'ok' | { readonly missing: readonly number[] }> {
     const population = this.options.worker.population!;
     const epoch = this.requireEpoch();
     await guard.heartbeat();
@@ -350,12 +410,20 @@ export class PartitionProcessor<E, S, G> {
         dropBefore,
       );
       this.meta = { ...this.requireMeta(), version, snapshotBoundary: instant.boundary };
+      this.options.events.emit('populationSnapshot', {
+        partition: this.partition,
+        boundary: instant.boundary,
+      });
       return 'ok';
     }
     const next = await this.resolveView(instant.boundary);
-    if (next === 'not-ready') {
-      this.options.events.emit('populationWait', { partition: this.partition, boundary: instant.boundary });
-      return 'blocked';
+    if (isNotReady(next)) {
+      this.options.events.emit('populationWait', {
+        partition: this.partition,
+        boundary: instant.boundary,
+        missing: next.missing,
+      });
+      return { missing: next.missing };
     }
     const previous = this.view;
     const affected =
@@ -415,7 +483,7 @@ export class PartitionProcessor<E, S, G> {
   }
 
   /** View of a boundary: cached, stored, or merged now from every partition's snapshot. */
-  private async resolveView(boundary: number): Promise<G | null | 'not-ready'> {
+  private async resolveView(boundary: number): Promise<G | null | NotReady> {
     if (this.viewCache.has(boundary)) return this.viewCache.get(boundary)!;
     const population = this.options.worker.population!;
     const store = this.options.population!;
@@ -423,10 +491,10 @@ export class PartitionProcessor<E, S, G> {
     if (encoded === null) {
       const partitions = Array.from({ length: this.options.partitionCount }, (_, p) => p);
       const progress = await store.readSnapshots(boundary, partitions);
-      const ready = progress.every(
-        (p) => p.snapshot !== null || (p.startedAt !== null && p.startedAt >= boundary),
-      );
-      if (!ready) return 'not-ready';
+      const missing = progress
+        .filter((p) => !(p.snapshot !== null || (p.startedAt !== null && p.startedAt >= boundary)))
+        .map((p) => p.partition);
+      if (missing.length > 0) return { notReady: true, missing };
       const snapshots = progress.map((p) =>
         p.snapshot === null ? {} : (JSON.parse(p.snapshot) as Record<string, number>),
       );

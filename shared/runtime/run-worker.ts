@@ -10,7 +10,9 @@ import { createLogger, type Logger, scrubText } from '../observability/logger.js
 import { createRuntimeMetrics } from '../observability/metrics.js';
 import { connectRedis, resolveDurability, waitDurable } from '../redis/connection.js';
 import { FunctionCaller } from '../redis/function-caller.js';
+import { populationChannel } from '../redis/keys.js';
 import { RedisPartitionStore, RedisPopulationStore } from '../redis/partition-store.js';
+import { PopulationSignals } from '../redis/population-signals.js';
 import { deadLetterTopicOf, topicCatalogue } from '../topics.js';
 import { PartitionProcessor, type ProcessorInput } from './partition-processor.js';
 import { RuntimeEvents } from './runtime-events.js';
@@ -208,7 +210,17 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
     sessionTimeoutMs: config.SESSION_TIMEOUT_MS,
     heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS,
     maxBytesPerPartition: config.MAX_BYTES_PER_PARTITION,
+    maxStepRecords: config.MAX_BATCH_RECORDS,
     barrierRetryMs: config.BARRIER_RETRY_MS,
+    commitIntervalMs: config.COMMIT_INTERVAL_MS,
+    signals: definition.population
+      ? new PopulationSignals(redis, populationChannel(config.KEY_PREFIX, definition.name), (error) =>
+          logger.warn(
+            { reasonCode: 'POPULATION_SIGNALS', err: error.message },
+            'population signal connection error',
+          ),
+        )
+      : null,
     idleAdvanceMs: config.IDLE_ADVANCE_MS,
     processorFor: processorFor as never,
     makeDurable: () => waitDurable(redis, durability.mode, config.REDIS_COMMAND_TIMEOUT_MS),

@@ -50,7 +50,10 @@ export interface RuntimeEventMap {
   };
   deadLettered: { topic: string; reasonCode: string };
   timerFired: { partition: number; kind: string };
-  populationWait: { partition: number; boundary: number };
+  /** A partition needs view(boundary) and some partitions have no snapshot of it yet. */
+  populationWait: { partition: number; boundary: number; missing: readonly number[] };
+  /** A partition wrote its snapshot of a boundary (a waiting partition may be able to go on). */
+  populationSnapshot: { partition: number; boundary: number };
   populationApplied: { partition: number; boundary: number; affected: number };
   partitionClaimed: { partition: number; leftoverOutbox: number; redisBehindKafka: boolean };
   partitionFenced: { partition: number; reasonCode: string };

@@ -3,6 +3,8 @@
 -- KEYS[1] meta hash   KEYS[2] counters hash   KEYS[3] snapshots hash (boundary -> json)
 -- ARGV[1] owner epoch   ARGV[2] meta version read   ARGV[3] boundary
 -- ARGV[4] counter field prefix to copy   ARGV[5] drop snapshots older than this boundary
+-- ARGV[6] pub/sub channel told "<partition> <boundary>" so that partitions waiting for this
+--   boundary's view in any process wake at once ('' = none); ARGV[7] the partition number
 -- Returns: the new version; -1 a newer owner (fenced); -2 version conflict; -4 Redis lost our
 -- writes (older epoch or none).
 local stored = redis.call('HMGET', KEYS[1], 'epoch', 'version')
@@ -26,4 +28,5 @@ for j = 1, #retained do
   if tonumber(retained[j]) < tonumber(ARGV[5]) then redis.call('HDEL', KEYS[3], retained[j]) end
 end
 redis.call('HSET', KEYS[1], 'snapshotBoundary', ARGV[3], 'version', version + 1)
+if ARGV[6] and ARGV[6] ~= '' then redis.call('PUBLISH', ARGV[6], ARGV[7] .. ' ' .. ARGV[3]) end
 return version + 1

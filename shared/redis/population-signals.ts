@@ -1,0 +1,88 @@
+import type { Redis } from 'ioredis';
+
+/** "<partition> <boundary>": the partition has its snapshot of `boundary` (or started after it). */
+export interface SnapshotSignal {
+  readonly kind: 'snapshot';
+  readonly partition: number;
+  readonly boundary: number;
+}
+
+/** A partition waits for view(boundary) at `streamTime`; `missing` have no snapshot of it yet. */
+export interface WaitSignal {
+  readonly kind: 'wait';
+  readonly boundary: number;
+  readonly streamTime: number;
+  readonly missing: readonly number[];
+}
+
+export type PopulationSignal = SnapshotSignal | WaitSignal;
+
+export function encodeSignal(signal: PopulationSignal): string {
+  return signal.kind === 'snapshot'
+    ? `${signal.partition} ${signal.boundary}`
+    : `wait ${signal.boundary} ${signal.streamTime} ${signal.missing.join(' ')}`.trimEnd();
+}
+
+/** Null for anything that is not a signal (the channel is ours, but never trust a message). */
+export function parseSignal(message: string): PopulationSignal | null {
+  const parts = message.trim().split(/\s+/);
+  const numbers = (from: number) => parts.slice(from).map(Number);
+  if (parts[0] === 'wait') {
+    const [boundary, streamTime, ...missing] = numbers(1);
+    if (boundary === undefined || streamTime === undefined) return null;
+    if (![boundary, streamTime, ...missing].every(Number.isSafeInteger)) return null;
+    return { kind: 'wait', boundary, streamTime, missing };
+  }
+  const [partition, boundary] = numbers(0);
+  if (parts.length !== 2 || !Number.isSafeInteger(partition) || !Number.isSafeInteger(boundary)) return null;
+  return { kind: 'snapshot', partition: partition!, boundary: boundary! };
+}
+
+/**
+ * Wakes partitions that wait for a population view, in every process of the worker, the moment
+ * the view can be merged: the snapshot function publishes "<partition> <boundary>" on the
+ * worker's channel in the same atomic step that writes the snapshot. A subscriber connection of
+ * its own (a subscribed connection can run nothing else). Messages are a shortcut, not the truth:
+ * a waiting partition still re-checks Redis now and then, so a message lost while the connection
+ * was down delays a view, never stops it.
+ */
+export class PopulationSignals {
+  private subscriber: Redis | null = null;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly channel: string,
+    private readonly onError: (error: Error) => void,
+  ) {}
+
+  async subscribe(handler: (signal: PopulationSignal) => void): Promise<boolean> {
+    const subscriber = this.redis.duplicate({ lazyConnect: true, connectionName: undefined });
+    subscriber.on('error', (error: Error) => this.onError(error));
+    subscriber.on('message', (channel: string, message: string) => {
+      if (channel !== this.channel) return;
+      const signal = parseSignal(message);
+      if (signal) handler(signal);
+    });
+    try {
+      await subscriber.connect();
+      await subscriber.subscribe(this.channel);
+      this.subscriber = subscriber;
+      return true;
+    } catch (error) {
+      // An ACL user without pub/sub rights, say: views still form, by re-checking Redis.
+      this.onError(error as Error);
+      subscriber.disconnect();
+      return false;
+    }
+  }
+
+  async publish(signal: PopulationSignal): Promise<void> {
+    await this.redis.publish(this.channel, encodeSignal(signal));
+  }
+
+  async close(): Promise<void> {
+    const subscriber = this.subscriber;
+    this.subscriber = null;
+    if (subscriber) await subscriber.quit().catch(() => subscriber.disconnect());
+  }
+}
