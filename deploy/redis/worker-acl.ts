@@ -36,10 +36,20 @@ export const workerCommands: ReadonlyArray<readonly [command: string, why: strin
   ['llen', 'Lua (outbox ack)'],
   ['get', 'population view'],
   ['set', 'population view (SET ... PX ... NX)'],
+  [
+    'publish',
+    'population signals: the snapshot function (ACL-checked too) and a waiting partition announce on the worker’s channel',
+  ],
+  ['subscribe', 'population signals: wakes a partition waiting for a view the moment it can be merged'],
 ];
 
 /** Only on Redis 7.2+ (an unknown command in an ACL file stops Redis 7.0 from starting). */
 export const waitAofCommand = ['waitaof', 'REDIS_DURABILITY=waitaof (auto on Redis 7.2+)'] as const;
+
+/** The pub/sub channel of one worker's population signals (shared/redis/keys.ts populationChannel). */
+export function workerChannelPattern(keyPrefix: string, worker: string): string {
+  return `${escapeGlob(keyPrefix)}:${escapeGlob(worker)}:population-events`;
+}
 
 /** Escapes the glob characters of a key prefix so it matches only itself. */
 export function escapeGlob(text: string): string {
@@ -78,6 +88,7 @@ export function workerAclLine(options: WorkerAclOptions): string {
   const commands = [...workerCommands, ...(options.waitAof ? [waitAofCommand] : [])].map(([c]) => `+${c}`);
   const access = options.readOnly ? '%R~' : '~';
   const keys = options.workers.flatMap((w) => workerKeyPatterns(options.keyPrefix, w)).map((p) => access + p);
+  const channels = options.workers.map((w) => `&${workerChannelPattern(options.keyPrefix, w)}`);
   return [
     'user',
     options.username,
@@ -88,6 +99,7 @@ export function workerAclLine(options: WorkerAclOptions): string {
     '-@all',
     ...commands,
     ...keys,
+    ...channels,
   ].join(' ');
 }
 

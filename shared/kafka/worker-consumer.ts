@@ -608,6 +608,11 @@ export class WorkerConsumer {
     task.committed.set(topic, next);
     if (expected === undefined || expected < next) task.expected.set(topic, next);
     this.options.events.emit('offsetsCommitted', { topic, partition, offset: next.toString() });
+    this.options.events.emit('appliedOffset', {
+      topic: this.options.topics.get(topic)!,
+      partition,
+      offset: last.toString(),
+    });
   }
 
   /**
@@ -654,12 +659,35 @@ export class WorkerConsumer {
     return seeks;
   }
 
-  private reportApplied(processor: PartitionProcessor<unknown, unknown, unknown>, partition: number): void {
-    for (const logical of this.options.topics.values()) {
+  /**
+   * The next offset from which nothing is applied yet, per cluster topic: Redis's applied offset
+   * + 1, or past the aborted records and transaction markers that ended the last batch fetched
+   * when every record of it is applied (kafkajs counts them in the batch).
+   */
+  private appliedThrough(
+    task: PartitionTask,
+    processor: PartitionProcessor<unknown, unknown, unknown>,
+  ): Map<string, bigint> {
+    const through = new Map<string, bigint>();
+    for (const [topic, logical] of this.options.topics) {
       const applied = processor.appliedOffset(logical);
-      if (applied !== null)
-        this.options.events.emit('appliedOffset', { topic: logical, partition, offset: applied.toString() });
+      if (applied === null) continue;
+      let next = applied + 1n;
+      const expected = task.expected.get(topic);
+      if (expected !== undefined && expected > next && !task.hasRecordsOf(topic)) next = expected;
+      through.set(topic, next);
     }
+    return through;
+  }
+
+  private reportApplied(processor: PartitionProcessor<unknown, unknown, unknown>, partition: number): void {
+    const task = this.taskFor(partition);
+    for (const [topic, next] of this.appliedThrough(task, processor))
+      this.options.events.emit('appliedOffset', {
+        topic: this.options.topics.get(topic)!,
+        partition,
+        offset: (next - 1n).toString(),
+      });
   }
 
   /** Make durable, produce, acknowledge the outbox; commit when due (or when the partition drained). */
@@ -689,10 +717,7 @@ export class WorkerConsumer {
     durable: boolean,
   ): Promise<void> {
     const offsets: Array<{ topic: string; partition: number; offset: string }> = [];
-    for (const [topic, logical] of this.options.topics) {
-      const applied = processor.appliedOffset(logical);
-      if (applied === null) continue;
-      const next = applied + 1n;
+    for (const [topic, next] of this.appliedThrough(task, processor)) {
       const committed = task.committed.get(topic);
       if (committed === undefined || next > committed)
         offsets.push({ topic, partition: task.partition, offset: next.toString() });

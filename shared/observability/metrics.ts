@@ -90,7 +90,7 @@ export function createRuntimeMetrics(worker: string, events: RuntimeEvents): Run
   const lag = partitionGauges.add(
     new Gauge({
       name: 'vs_consumer_lag',
-      help: 'Records behind the high watermark after the last batch',
+      help: "Records not yet applied to state: the partition's end offset minus Redis's applied offset + 1",
       labelNames: ['topic', 'partition'],
       registers: [registry],
     }),
@@ -169,12 +169,29 @@ export function createRuntimeMetrics(worker: string, events: RuntimeEvents): Run
     registers: [registry],
   });
 
+  events.on('recordsFetched', (e) => recordsIn.inc({ topic: e.topic }, e.records));
+  // Lag is what Redis has not applied yet, not what kafkajs has not fetched yet.
+  const endOffsets = new Map<string, bigint>();
+  const appliedOffsets = new Map<string, bigint>();
+  const updateLag = (topic: string, partition: number) => {
+    const key = `${topic}:${partition}`;
+    const end = endOffsets.get(key);
+    if (end === undefined) return;
+    const next = (appliedOffsets.get(key) ?? -1n) + 1n;
+    lag.set(partition, { topic }, Number(end > next ? end - next : 0n));
+  };
+  events.on('partitionEndOffset', (e) => {
+    endOffsets.set(`${e.topic}:${e.partition}`, BigInt(e.endOffset));
+    updateLag(e.topic, e.partition);
+  });
+  events.on('appliedOffset', (e) => {
+    appliedOffsets.set(`${e.topic}:${e.partition}`, BigInt(e.offset));
+    updateLag(e.topic, e.partition);
+  });
   events.on('batchCompleted', (e) => {
-    recordsIn.inc({ topic: e.topic }, e.records);
     recordsSkipped.inc({ topic: e.topic }, e.skipped);
     batchSize.observe(e.records);
     batchSeconds.observe(e.durationMs / 1000);
-    if (e.lag !== null) lag.set(e.partition, { topic: e.topic }, e.lag);
   });
   events.on('segmentApplied', (e) => {
     applied.inc(e.applied);

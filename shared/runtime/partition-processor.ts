@@ -37,6 +37,11 @@ export interface ProcessorOptions<E, S, G> {
   readonly limits: IntakeLimits & { readonly maxBatchRecords: number; readonly timerLoadLimit: number };
   readonly events: RuntimeEvents;
   readonly wallClock: () => number;
+  /**
+   * Views by boundary, shared by the processors of one process: a view is the same in every
+   * partition, so the partitions of a process merge or read it once.
+   */
+  readonly viewCache?: Map<number, unknown>;
 }
 
 /** Lets the processor stop between steps when the consumer stops or the partition moves. */
@@ -82,13 +87,14 @@ export class PartitionProcessor<E, S, G> {
   private highestEpoch = 0;
   private meta: PartitionMeta | null = null;
   private view: G | null = null;
-  private readonly viewCache = new Map<number, G | null>();
+  private readonly viewCache: Map<number, G | null>;
   private readonly options: ProcessorOptions<E, S, G>;
   /** Entries in the partition's Redis outbox: known exactly from the claim, each apply and each ack. */
   private outboxEntries = 0;
 
   constructor(options: ProcessorOptions<E, S, G>) {
     // Every Redis call is timed and its failures counted by operation (timed-store.ts).
+    this.viewCache = (options.viewCache as Map<number, G | null> | undefined) ?? new Map();
     this.options = {
       ...options,
       store: timedPartitionStore(options.store, options.events),
@@ -505,7 +511,7 @@ export class PartitionProcessor<E, S, G> {
     }
     const view = JSON.parse(encoded) as G | null;
     this.viewCache.set(boundary, view);
-    if (this.viewCache.size > 64) this.viewCache.delete(this.viewCache.keys().next().value!);
+    if (this.viewCache.size > 256) this.viewCache.delete(this.viewCache.keys().next().value!);
     return view;
   }
 

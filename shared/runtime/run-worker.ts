@@ -164,6 +164,7 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
   };
 
   const processors = new Map<number, PartitionProcessor<E, S, G>>();
+  const viewCache = new Map<number, unknown>();
   const processorFor = (partition: number) => {
     let processor = processors.get(partition);
     if (!processor) {
@@ -192,6 +193,7 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
         },
         events,
         wallClock: () => Date.now(),
+        viewCache,
       });
       processors.set(partition, processor);
     }

@@ -23,8 +23,10 @@ export interface RuntimeEventMap {
   /** The end of a partition's log (high watermark) as the last fetch saw it; topic is logical. */
   partitionEndOffset: { topic: string; partition: number; endOffset: string };
   /**
-   * Redis's applied offset of a partition (the highest offset applied or dead-lettered), after a
-   * claim and after every applied step that moved it; topic is logical. Lag = end offset − this − 1.
+   * The offset through which a partition is applied (Redis's applied offset: the highest offset
+   * applied or dead-lettered; or past the transaction markers and aborted records that ended the
+   * last batch once all of it is applied), after a claim and every step; topic is logical.
+   * Lag = end offset − this − 1.
    */
   appliedOffset: { topic: string; partition: number; offset: string };
   /** This process no longer owns the partition (rebalance, stop): drop its per-partition series. */

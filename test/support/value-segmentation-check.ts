@@ -11,7 +11,7 @@ import {
   type OracleOutput,
   type OracleRecord,
 } from '../oracle/value-segmentation-oracle.js';
-import type { TopicRecord } from './kafka-test-client.js';
+import { type TopicRecord, testKafka } from './kafka-test-client.js';
 
 // Checks a value-segmentation run against the oracle: the input topic as Kafka holds it (the
 // order the worker saw), the output topic, and the final state in Redis.
@@ -136,4 +136,34 @@ export async function committedToEnd(
     const c = committed?.partitions.find((p) => p.partition === end.partition);
     return c !== undefined && BigInt(c.offset) >= BigInt(end.high);
   });
+}
+
+/**
+ * Resolves when Redis's applied offsets (what the worker applied, not what it fetched or
+ * committed) reach the end of every partition of `topic` for `worker` (value segmentation by default).
+ */
+export async function appliedToEnd(
+  redis: Redis,
+  keyPrefix: string,
+  topic: string,
+  kafkaBrokers: string,
+  worker = 'value-segmentation',
+  logicalTopic = 'purchases',
+): Promise<boolean> {
+  const admin = testKafka(kafkaBrokers).admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    for (const end of ends) {
+      if (end.high === end.low) continue;
+      const applied = await redis.hget(
+        partitionKeys(keyPrefix, worker, end.partition).meta,
+        `offset:${logicalTopic}`,
+      );
+      if (applied === null || BigInt(applied) + 1n < BigInt(end.high)) return false;
+    }
+    return true;
+  } finally {
+    await admin.disconnect();
+  }
 }
