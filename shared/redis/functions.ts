@@ -13,7 +13,7 @@ const luaDir = join(dirname(fileURLToPath(import.meta.url)), 'lua');
 export const functionFiles = {
   claimPartition: { file: 'claim-partition-3.lua', keys: 3, readOnly: false },
   readPartition: { file: 'read-partition-3.lua', keys: 3, readOnly: true },
-  applyBatch: { file: 'apply-batch-6.lua', keys: 6, readOnly: false },
+  applyBatch: { file: 'apply-batch-7.lua', keys: 7, readOnly: false },
   snapshotPopulation: { file: 'snapshot-population-3.lua', keys: 3, readOnly: false },
   ackOutbox: { file: 'ack-outbox-2.lua', keys: 2, readOnly: false },
 } as const;

@@ -44,6 +44,8 @@ describe('apply-batch arguments', () => {
       '1',
       'streamTime',
       '50',
+      // No snapshot in this step.
+      '0',
     ]);
   });
 

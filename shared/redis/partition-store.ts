@@ -50,8 +50,8 @@ export function parseMeta(flat: readonly string[]): PartitionMeta {
   };
 }
 
-/** Builds the flat ARGV of apply-batch-6.lua (pure, unit-tested). */
-export function applyBatchArgs(write: SegmentWrite): string[] {
+/** Builds the flat ARGV of apply-batch-7.lua (pure, unit-tested). */
+export function applyBatchArgs(write: SegmentWrite, channel = '', partition = 0): string[] {
   const args: string[] = [
     String(write.epoch),
     String(write.expectedVersion),
@@ -74,6 +74,12 @@ export function applyBatchArgs(write: SegmentWrite): string[] {
   list(write.timerDeletes);
   list(write.outbox.map((entry) => JSON.stringify(entry)));
   pairs(write.metaSets);
+  if (write.snapshot) {
+    const { boundary, prefix, dropBefore } = write.snapshot;
+    args.push('1', String(boundary), prefix, String(dropBefore), channel, String(partition));
+  } else {
+    args.push('0');
+  }
   return args;
 }
 
@@ -147,8 +153,8 @@ export class RedisPartitionStore implements PartitionStore {
     const k = this.keys;
     const reply = await this.functions.call(
       'applyBatch',
-      [k.meta, k.customers, k.index, k.counters, k.timers, k.outbox],
-      applyBatchArgs(write),
+      [k.meta, k.customers, k.index, k.counters, k.timers, k.outbox, k.snapshots],
+      applyBatchArgs(write, this.channel, this.partition),
     );
     if (!Array.isArray(reply)) {
       mapReturnCode(this.partition, Number(reply), write.epoch);

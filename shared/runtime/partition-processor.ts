@@ -6,7 +6,13 @@ import type { RawRecord } from './raw-record.js';
 import { type IntakeLimits, type PreparedRecord, prepareRecord, type ValueDecoder } from './record-intake.js';
 import type { RuntimeEvents } from './runtime-events.js';
 import { Segment } from './segment.js';
-import type { OutboxEntry, PartitionMeta, PartitionStore, PopulationStore } from './state-store.js';
+import type {
+  OutboxEntry,
+  PartitionMeta,
+  PartitionStore,
+  PopulationStore,
+  SegmentWrite,
+} from './state-store.js';
 import { publishStep } from './step-channel.js';
 import { timedPartitionStore, timedPopulationStore } from './timed-store.js';
 import type {
@@ -342,12 +348,21 @@ export class PartitionProcessor<E, S, G> {
       const metaSets = new Map<string, string>();
       if (s !== null) metaSets.set('streamTime', String(s));
       if (startedAt !== null) metaSets.set('startedAt', String(startedAt));
-      outbox.push(...segment.outbox);
-      if (consumed > 0 || segment.changes > 0 || s !== this.meta!.streamTime) {
-        await this.applySegment(segment, lastOffset, metaSets, guard);
+      for (const entry of segment.outbox) outbox.push(entry);
+      // A step ending at a snapshot instant writes the snapshot in the same atomic step.
+      const snapshot = instant?.kind === 'snapshot' ? this.snapshotSpec(instant.boundary) : undefined;
+      if (snapshot || consumed > 0 || segment.changes > 0 || s !== this.meta!.streamTime) {
+        await this.applySegment(segment, lastOffset, metaSets, guard, snapshot);
       }
       index += consumed;
-      if (instant) {
+      if (instant && snapshot) {
+        this.meta = { ...this.requireMeta(), snapshotBoundary: instant.boundary };
+        this.options.events.emit('populationSnapshot', {
+          partition: this.partition,
+          boundary: instant.boundary,
+        });
+        s = instant.time;
+      } else if (instant) {
         const outcome = await this.runInstant(instant, guard, outbox);
         if (outcome !== 'ok') {
           return {
@@ -473,7 +488,7 @@ export class PartitionProcessor<E, S, G> {
         );
         this.mergeDecision(segment, customerId, population.onPopulationChange(state, customerId, ctx));
       }
-      outbox.push(...segment.outbox);
+      for (const entry of segment.outbox) outbox.push(entry);
       const last = i + this.options.limits.maxBatchRecords >= ids.length;
       await this.applySegment(segment, null, last ? metaSets : new Map(), guard);
     }
@@ -570,11 +585,21 @@ export class PartitionProcessor<E, S, G> {
     );
   }
 
+  private snapshotSpec(boundary: number): NonNullable<SegmentWrite['snapshot']> {
+    const population = this.options.worker.population!;
+    return {
+      boundary,
+      prefix: population.snapshotCounterPrefix,
+      dropBefore: boundary - 60 * population.periodMs,
+    };
+  }
+
   private async applySegment(
     segment: Segment<S>,
     offset: { topic: string; offset: bigint } | null,
     metaSets: ReadonlyMap<string, string>,
     guard: StepGuard,
+    snapshot?: SegmentWrite['snapshot'],
   ): Promise<void> {
     const meta = this.requireMeta();
     const started = performance.now();
@@ -583,6 +608,7 @@ export class PartitionProcessor<E, S, G> {
       expectedVersion: meta.version,
       offset,
       metaSets,
+      ...(snapshot ? { snapshot } : {}),
     });
     publishStep('before-apply', this.partition);
     const { version, pendingTimers } = await this.options.store.apply(write);

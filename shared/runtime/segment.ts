@@ -112,6 +112,7 @@ export class Segment<S> {
     expectedVersion: number;
     offset: SegmentWrite['offset'];
     metaSets: ReadonlyMap<string, string>;
+    snapshot?: SegmentWrite['snapshot'];
   }): SegmentWrite {
     const counters = new Map<string, number>();
     for (const [field, delta] of this.counters) if (delta !== 0) counters.set(field, delta);

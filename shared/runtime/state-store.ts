@@ -56,6 +56,8 @@ export interface SegmentWrite {
   readonly timerDeletes: readonly string[];
   readonly outbox: readonly OutboxEntry[];
   readonly metaSets: ReadonlyMap<string, string>;
+  /** The step ends at a population snapshot instant: snapshot the counters in the same atomic step. */
+  readonly snapshot?: { readonly boundary: number; readonly prefix: string; readonly dropBefore: number };
 }
 
 export interface ClaimResult {

@@ -5,13 +5,18 @@
 -- KEYS[1] meta hash (epoch, version, offset:<topic>, streamTime, startedAt, ...)
 -- KEYS[2] customers hash      KEYS[3] population index sorted set
 -- KEYS[4] counters hash       KEYS[5] timers sorted set        KEYS[6] outbox list
+-- KEYS[7] snapshots hash (boundary -> json of the population counters)
 -- ARGV[1] owner epoch held by the caller
 -- ARGV[2] meta version the caller read (CAS against concurrent steps)
 -- ARGV[3] offset field ('' when no record is applied), ARGV[4] new offset
 -- ARGV[5] sections, each a count followed by its items:
 --   state puts (id, json), state deletes (id), index puts (id, score), index deletes (id),
 --   counter deltas (field, delta), timer sets (member, due), timer deletes (member),
---   outbox entries (json), meta sets (field, value)
+--   outbox entries (json), meta sets (field, value), then a snapshot section: 0, or 1 followed
+--   by boundary, counter field prefix, drop-snapshots-before boundary, pub/sub channel ('' =
+--   none) and partition: the step ends exactly at a population snapshot instant, whose snapshot
+--   of the counters (after this step's changes) is written in the same atomic step and announced
+--   on the channel, so that waiting partitions in any process wake at once
 -- Returns: { new version, timers pending after the step } (the count feeds the pending-timers
 --   gauge exactly, without another round trip); -1 when a newer owner holds the partition
 --   (fenced), -2 on a version conflict, -3 when the offset would not move forward, -4 when Redis
@@ -58,5 +63,23 @@ for _ = 1, n do redis.call('RPUSH', KEYS[6], ARGV[i]); i = i + 1 end
 n = take()
 for _ = 1, n do redis.call('HSET', meta, ARGV[i], ARGV[i + 1]); i = i + 2 end
 if ARGV[3] ~= '' then redis.call('HSET', meta, ARGV[3], ARGV[4]) end
+n = take()
+if n == 1 then
+  local boundary, prefix, dropBefore, channel, partition = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+  local fields = redis.call('HGETALL', KEYS[4])
+  local parts = {}
+  for j = 1, #fields, 2 do
+    if string.sub(fields[j], 1, #prefix) == prefix then
+      parts[#parts + 1] = cjson.encode(fields[j]) .. ':' .. fields[j + 1]
+    end
+  end
+  redis.call('HSET', KEYS[7], boundary, '{' .. table.concat(parts, ',') .. '}')
+  local retained = redis.call('HKEYS', KEYS[7])
+  for j = 1, #retained do
+    if tonumber(retained[j]) < tonumber(dropBefore) then redis.call('HDEL', KEYS[7], retained[j]) end
+  end
+  redis.call('HSET', meta, 'snapshotBoundary', boundary)
+  if channel ~= '' then redis.call('PUBLISH', channel, partition .. ' ' .. boundary) end
+end
 redis.call('HSET', meta, 'version', version + 1)
 return { version + 1, redis.call('ZCARD', KEYS[5]) }
