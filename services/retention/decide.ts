@@ -21,13 +21,26 @@ import type { LadderSettings } from './ladder/ladder-settings.js';
 import { ladderStep } from './ladder-step.js';
 import { customerLifetimeValue } from './models/clv.js';
 import type { OfferPolicy } from './offers/offer-policy.js';
-import { addPurchaseDay, summaryOfDays } from './purchase-days.js';
+import { addPurchaseDay, foldDays, retainedDaysMs, summaryOfDays } from './purchase-days.js';
 import { retentionCounters } from './retention-rate.js';
 import { pAliveAt, silenceDueAt } from './risk.js';
 import { DAY_MS, type RetentionSettings } from './settings.js';
 import { spendDeclineAt } from './spend-decline.js';
 import { emptyRetentionState, type RetentionState } from './state.js';
 import { type AtRisk, offerTierOf, treat, upliftField } from './treatment.js';
+
+/** The customer's purchase summary (listed and folded days); null before the first purchase. */
+export const purchaseSummary = (state: RetentionState) => summaryOfDays(state.days, state.earlier);
+
+/**
+ * The state with the purchase days no decision at or after stream time `streamTime` reads folded
+ * into `earlier` (purchase-days.ts: `retainedDaysMs`). Only at decisions made at the partition's
+ * stream time (purchases, timers, refits), never at a table record's own time.
+ */
+export function foldOldDays(state: RetentionState, streamTime: number, rc: RetentionContext): RetentionState {
+  const folded = foldDays(state.days, state.earlier, streamTime - retainedDaysMs(rc.settings, rc.ladder));
+  return folded.days === state.days ? state : { ...state, ...folded };
+}
 
 export type RetentionInput = Purchase | Interaction | CustomerProfile | SegmentChanged;
 export const SILENCE_TIMER = 'silence';
@@ -43,7 +56,10 @@ type Ctx = DecisionContext<RetentionView>;
 
 const silenceTimer = (state: RetentionState, ctx: Ctx, rc: RetentionContext) => ({
   kind: SILENCE_TIMER,
-  dueAt: state.atRisk === null ? silenceDueAt(state.days, ctx.population, ctx.streamTime, rc.settings) : null,
+  dueAt:
+    state.atRisk === null
+      ? silenceDueAt(purchaseSummary(state), ctx.population, ctx.streamTime, rc.settings)
+      : null,
 });
 
 /** CLV in minor units from the fitted models, or null before the first fit with spend. */
@@ -53,7 +69,7 @@ export function clvOf(
   now: number,
   settings: RetentionSettings,
 ): number | null {
-  const summary = summaryOfDays(state.days);
+  const summary = purchaseSummary(state);
   if (view === null || view.gammaGamma === null || summary === null) return null;
   const model = modelSummary(summary, summary.lastDay, settings);
   const T = Math.max(model.tx, (now - summary.firstDay) / (settings.timeUnitDays * DAY_MS));
@@ -95,10 +111,16 @@ export function decidePurchase(
 ): CustomerDecision<RetentionState> {
   const state = previous ?? emptyRetentionState;
   if (purchase.kind !== 'SALE') return { state: previous, outputs: [], timers: [] };
-  const days = addPurchaseDay(state.days, purchase.occurredAt, saleSpendMinor(purchase));
+  const before = purchaseSummary(state);
+  const { days, earlier } = foldDays(
+    addPurchaseDay(state.days, purchase.occurredAt, saleSpendMinor(purchase)),
+    state.earlier,
+    ctx.streamTime - retainedDaysMs(rc.settings, rc.ladder),
+  );
+  const after = summaryOfDays(days, earlier)!;
   const counters: CounterDelta[] = [
-    ...modelCounterFields(summaryOfDays(state.days)).map((field) => ({ field, delta: -1 })),
-    ...modelCounterFields(summaryOfDays(days)).map((field) => ({ field, delta: 1 })),
+    ...modelCounterFields(before).map((field) => ({ field, delta: -1 })),
+    ...modelCounterFields(after).map((field) => ({ field, delta: 1 })),
   ];
   let lastTreatment = state.lastTreatment;
   // A purchase before the treatment expires counts as retained, for offers and holdouts alike.
@@ -112,8 +134,7 @@ export function decidePurchase(
     lastTreatment = { ...lastTreatment, retained: true };
   }
   const spend = saleSpendMinor(purchase);
-  const firstDay = days[0]![0];
-  const repeatDay = Math.floor(purchase.occurredAt / DAY_MS) * DAY_MS !== firstDay;
+  const repeatDay = Math.floor(purchase.occurredAt / DAY_MS) * DAY_MS !== after.firstDay;
   const rate = retentionCounters(
     state.activePeriod,
     purchase.occurredAt,
@@ -123,7 +144,14 @@ export function decidePurchase(
     repeatDay,
   );
   counters.push(...rate.counters);
-  const bought: RetentionState = { ...state, days, atRisk: null, lastTreatment, activePeriod: rate.active };
+  const bought: RetentionState = {
+    ...state,
+    days,
+    earlier,
+    atRisk: null,
+    lastTreatment,
+    activePeriod: rate.active,
+  };
   const ladder = ladderStep(
     state.ladder,
     addLadderPurchaseDay(state.ladder.evidence, purchase.occurredAt),
@@ -140,7 +168,7 @@ export function decidePurchase(
   const decline = spendDeclineAt(days, ctx.streamTime, rc.settings);
   if (decline !== null && decline.risk >= 1 - rc.settings.riskThreshold) {
     // Buying, but far less than before: at risk now, for its price or its competition.
-    const alive = pAliveAt(days, ctx.population, ctx.streamTime, rc.settings);
+    const alive = pAliveAt(after, ctx.population, ctx.streamTime, rc.settings);
     const riskScore = Math.max(decline.risk, alive === null ? 0 : 1 - alive.pAlive);
     const clvMinor = clvOf(next, ctx.population, ctx.streamTime, rc.settings);
     const atRisk = atRiskDecision(
@@ -220,7 +248,7 @@ export function decideInteraction(
   const placed: CustomerDecision<RetentionState> = { state, outputs: ladder.outputs, timers: [ladder.timer] };
   const raised = interactionRisk(interaction, rc.settings);
   if (raised === null) return placed;
-  const alive = pAliveAt(state.days, ctx.population, ctx.streamTime, rc.settings);
+  const alive = pAliveAt(purchaseSummary(state), ctx.population, ctx.streamTime, rc.settings);
   const riskScore = Math.max(raised.risk, alive === null ? 0 : 1 - alive.pAlive);
   // Interactions raise risk directly: at or above 1 − threshold the customer is at risk now.
   if (riskScore < 1 - rc.settings.riskThreshold) return placed;
@@ -251,7 +279,7 @@ function atRiskDecision(
     outputs: treated.outputs,
     // At risk: no silence timer until the next purchase closes the episode.
     timers: [{ kind: SILENCE_TIMER, dueAt: null }],
-    indexScore: state.days.length > 0 ? 0 : undefined,
+    indexScore: purchaseSummary(state) !== null ? 0 : undefined,
     counters: treated.counters,
     observations: treated.observations,
   };
@@ -259,13 +287,14 @@ function atRiskDecision(
 
 /** The silence timer fired: no purchase since P(alive) was predicted to fall below the threshold. */
 export function decideSilence(
-  state: RetentionState | null,
+  stored: RetentionState | null,
   customerId: string,
   ctx: Ctx,
   rc: RetentionContext,
 ): CustomerDecision<RetentionState> {
-  if (state === null || state.atRisk !== null) return { state, outputs: [], timers: [] };
-  const alive = pAliveAt(state.days, ctx.population, ctx.streamTime, rc.settings);
+  if (stored === null || stored.atRisk !== null) return { state: stored, outputs: [], timers: [] };
+  const state = foldOldDays(stored, ctx.streamTime, rc);
+  const alive = pAliveAt(purchaseSummary(state), ctx.population, ctx.streamTime, rc.settings);
   if (alive === null) return { state, outputs: [], timers: [] };
   const reasons = ['silence'];
   return atRiskDecision(
@@ -281,12 +310,17 @@ export function decideSilence(
   );
 }
 
-/** A refit changes every customer's timing: re-time the silence timer. */
+/**
+ * A refit changes every customer's timing: re-time the silence timer. Every customer with a
+ * purchase is re-decided at every refit, so here the days of a customer who stopped buying are
+ * folded too, and a silent customer's state shrinks to its fixed fields.
+ */
 export function decideRefit(
-  state: RetentionState,
+  stored: RetentionState,
   ctx: Ctx,
   rc: RetentionContext,
 ): CustomerDecision<RetentionState> {
+  const state = foldOldDays(stored, ctx.streamTime, rc);
   return { state, outputs: [], timers: [silenceTimer(state, ctx, rc)] };
 }
 
@@ -325,12 +359,13 @@ export function decideProfile(
 
 /** The ladder timer: evidence left its window, the rung may fall. */
 export function decideLadderAgeing(
-  state: RetentionState | null,
+  stored: RetentionState | null,
   customerId: string,
   ctx: Ctx,
   rc: RetentionContext,
 ): CustomerDecision<RetentionState> {
-  if (state === null) return { state, outputs: [], timers: [] };
+  if (stored === null) return { state: stored, outputs: [], timers: [] };
+  const state = foldOldDays(stored, ctx.streamTime, rc);
   const ladder = ladderStep(
     state.ladder,
     state.ladder.evidence,
@@ -351,8 +386,10 @@ export function decideSegmentChange(
   change: SegmentChanged,
 ): CustomerDecision<RetentionState> {
   if (change.dimension !== 'value-tier') return { state: previous, outputs: [], timers: [] };
+  // Kept as the offer policy reads it (offerTierOf): a closed set, so a tier name of any length
+  // does not grow the state.
   return {
-    state: { ...(previous ?? emptyRetentionState), valueTier: change.toSegment },
+    state: { ...(previous ?? emptyRetentionState), valueTier: offerTierOf(change.toSegment) },
     outputs: [],
     timers: [],
   };

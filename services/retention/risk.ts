@@ -3,17 +3,16 @@
 import type { RetentionView } from './fit-view.js';
 import { modelSummary } from './fit-view.js';
 import { riskPAlive, riskTimer } from './models/risk-timing.js';
-import { type PurchaseDay, summaryOfDays } from './purchase-days.js';
+import type { DaySummary } from './purchase-days.js';
 import { DAY_MS, type RetentionSettings } from './settings.js';
 
 /** P(alive) at stream time `now` under the view's BG/NBD fit; null before the first fit or purchase. */
 export function pAliveAt(
-  days: readonly PurchaseDay[],
+  summary: DaySummary | null,
   view: RetentionView | null,
   now: number,
   settings: RetentionSettings,
 ): { pAlive: number; basis: string } | null {
-  const summary = summaryOfDays(days);
   if (view === null || summary === null) return null;
   const unit = settings.timeUnitDays * DAY_MS;
   const model = {
@@ -29,12 +28,11 @@ export function pAliveAt(
  * (the closed form solved for T; the one-time-buyer fallback for x = 0), never before `after`.
  */
 export function silenceDueAt(
-  days: readonly PurchaseDay[],
+  summary: DaySummary | null,
   view: RetentionView | null,
   after: number,
   settings: RetentionSettings,
 ): number | null {
-  const summary = summaryOfDays(days);
   if (view === null || summary === null) return null;
   const model = modelSummary(summary, summary.lastDay, settings);
   const threshold = model.x > 0 ? settings.riskThreshold : settings.oneTimeBuyerRiskThreshold;

@@ -1,9 +1,31 @@
-// A customer's retention state and its codec.
+// A customer's retention state, its codec, and the bound on its size.
+//
+// The state is bounded by windows of stream time, never by the length of the history:
+// - purchase days: one entry per calendar day of the last `retainedDaysMs` (default 365 days:
+//   the ladder's client window; 2 × the spend-decline window and the lateness are shorter);
+//   older days are folded into `earlier` (four numbers), which is all BG/NBD and Gamma-Gamma
+//   need of them (x, first and last day, repeat spend);
+// - loyalty-ladder evidence: purchase days of the longest purchase window (default 365), and the
+//   times of promoter surveys / positive reviews, referrals and partnership agreements inside
+//   their windows (pruned by `pruneEvidence` whenever the ladder is placed);
+// - everything else is a fixed set of fields whose strings come from closed sets (offer tiers,
+//   rungs, risk reasons).
+// `maxEncodedStateBytes` gives the bound; with the default settings it is 22,593 bytes, plus 17
+// bytes per promoter survey, positive review, referral or partnership agreement inside its
+// window (the one part that grows with a customer's interaction rate rather than with time).
+//
+// A customer's state is never deleted: see README "Retention" (deleting a silent customer and its
+// counters would drop exactly the customers that show dropout from the fitted population, and
+// lose the consent and tier tables). A customer silent for longer than every window keeps the
+// fixed fields and `earlier` only: a few hundred bytes (at most 693).
 
 import { emptyLadderEvidence } from './ladder/ladder-evidence.js';
+import type { LadderSettings } from './ladder/ladder-settings.js';
 import type { LadderState } from './ladder-step.js';
-import type { PurchaseDay } from './purchase-days.js';
+import { OFFER_TIERS } from './offers/offer-policy.js';
+import { type EarlierDays, type PurchaseDay, retainedDaysMs } from './purchase-days.js';
 import type { ActivePeriod } from './retention-rate.js';
+import { DAY_MS, type RetentionSettings } from './settings.js';
 
 /** The treatment of the last at-risk episode, kept to measure the offers' uplift. */
 export interface Treatment {
@@ -16,11 +38,17 @@ export interface Treatment {
 }
 
 export interface RetentionState {
-  /** One entry per calendar day with a sale: the BG/NBD and Gamma-Gamma summaries. */
+  /**
+   * One entry per calendar day with a sale, of the retained window (`retainedDaysMs` before
+   * stream time) only; with `earlier`, the BG/NBD and Gamma-Gamma summaries.
+   */
   readonly days: readonly PurchaseDay[];
+  /** The purchase days folded out of `days` (older than the retained window); null: none. */
+  readonly earlier: EarlierDays | null;
   /** Marketing consent of the latest profile (by event time); null: no profile yet (no consent). */
   readonly consent: boolean | null;
   readonly consentAt: number | null;
+  /** The value tier as the offer policy knows it (an offer tier; 'unknown' for any other name). */
   readonly valueTier: string | null;
   /** The open at-risk episode: since when and why; a purchase closes it. */
   readonly atRisk: { readonly since: number; readonly reasons: readonly string[] } | null;
@@ -34,6 +62,7 @@ export interface RetentionState {
 
 export const emptyRetentionState: RetentionState = Object.freeze({
   days: [],
+  earlier: null,
   consent: null,
   consentAt: null,
   valueTier: null,
@@ -44,4 +73,57 @@ export const emptyRetentionState: RetentionState = Object.freeze({
 });
 
 export const encodeState = (state: RetentionState): string => JSON.stringify(state);
-export const decodeState = (encoded: string): RetentionState => JSON.parse(encoded) as RetentionState;
+
+/** States written before purchase days were folded have no `earlier`: all their days are listed. */
+export const decodeState = (encoded: string): RetentionState => {
+  const state = JSON.parse(encoded) as RetentionState;
+  return state.earlier === undefined ? { ...state, earlier: null } : state;
+};
+
+/** Longest JSON text of a number: -Number.MAX_VALUE is "-1.7976931348623157e+308" (24). */
+const NUMBER_BYTES = 24;
+/** Times are validated safe integers from 2000 on (shared/contracts): at most 16 digits. */
+const TIME_BYTES = 16;
+/** A listed purchase day `[day,spend],`: a time, a spend (a non-negative number: at most 23). */
+const PURCHASE_DAY_BYTES = 1 + TIME_BYTES + 1 + (NUMBER_BYTES - 1) + 1 + 1;
+/** A time in a ladder list, and its comma. */
+const EVIDENCE_TIME_BYTES = TIME_BYTES + 1;
+/** Every risk reason a decision gives (decide.ts), all at once in the worst case. */
+const RISK_REASONS = ['silence', 'dissatisfaction', 'cancellation-request', 'price', 'spend-decline'];
+const longest = (names: readonly string[]) => names.reduce((a, b) => (b.length > a.length ? b : a));
+
+/**
+ * The fixed fields at their longest: every number as long as a JSON number gets, the longest
+ * name of each closed set, every list empty.
+ */
+function fixedFieldsBytes(): number {
+  const n = -Number.MAX_VALUE;
+  const tier = longest(OFFER_TIERS);
+  const widest: RetentionState = {
+    days: [],
+    earlier: { days: n, firstDay: n, lastDay: n, repeatSpendMinor: n },
+    consent: false,
+    consentAt: n,
+    valueTier: tier,
+    atRisk: { since: n, reasons: RISK_REASONS },
+    lastTreatment: { at: n, kind: 'holdout', tier, expiresAt: n, retained: false },
+    ladder: { evidence: emptyLadderEvidence, rung: 'supporter' },
+    activePeriod: { period: n, tier },
+  };
+  return Buffer.byteLength(encodeState(widest), 'utf8');
+}
+
+/**
+ * The most bytes a customer's encoded state takes, not counting the ladder's interaction
+ * evidence (promoter surveys, positive reviews, referrals, partnership agreements), which adds
+ * `EVIDENCE_TIME_BYTES` (17) per fact inside its window. Listed purchase days: at most one per
+ * calendar day of the retained window; ladder purchase days: one per day of the longest purchase
+ * window (its evidence is pruned whenever it is placed).
+ */
+export function maxEncodedStateBytes(settings: RetentionSettings, ladder: LadderSettings): number {
+  const listedDays = Math.ceil(retainedDaysMs(settings, ladder) / DAY_MS);
+  const ladderDays = Math.max(ladder.customerWindowDays, ladder.clientWindowDays);
+  return fixedFieldsBytes() + listedDays * PURCHASE_DAY_BYTES + ladderDays * EVIDENCE_TIME_BYTES;
+}
+
+export const INTERACTION_EVIDENCE_BYTES = EVIDENCE_TIME_BYTES;

@@ -5,7 +5,9 @@ import { buildFunctionLibrary, type FunctionLibrary, type FunctionName, function
 /**
  * Calls the library's functions with FCALL. The library is loaded once at start-up; when
  * Redis answers that a function is missing (restart without persistence, FUNCTION FLUSH,
- * failover to a replica without it), it is loaded again and the call repeated once.
+ * failover to a replica without it), it is loaded again and the call repeated once. The same
+ * happens on a Redis that holds only an older version of the library (its names carry another
+ * hash): the new version is loaded next to it, never calling the old one's functions.
  */
 export class FunctionCaller {
   readonly library: FunctionLibrary;
@@ -16,8 +18,10 @@ export class FunctionCaller {
     private readonly redis: Redis,
     /** Told each time the library had to be loaded again (for a metric and a log line). */
     private readonly onReload: (library: string) => void = () => undefined,
+    /** The library of this code base (tests pass another version). */
+    library: FunctionLibrary = buildFunctionLibrary(),
   ) {
-    this.library = buildFunctionLibrary();
+    this.library = library;
   }
 
   async load(): Promise<void> {
@@ -28,8 +32,10 @@ export class FunctionCaller {
     if (keys.length !== functionFiles[name].keys) {
       throw new Error(`${name} takes ${functionFiles[name].keys} keys, got ${keys.length}`);
     }
-    const fcall = () =>
-      this.redis.call('FCALL', this.library.functionNames[name], String(keys.length), ...keys, ...args);
+    // One array, never spread into the call: V8 throws a RangeError (maximum call stack size)
+    // at about 125,000 spread arguments, and a large segment carries more.
+    const command = [this.library.functionNames[name], String(keys.length)].concat(keys, args);
+    const fcall = () => this.redis.call('FCALL', command);
     try {
       return await fcall();
     } catch (error) {

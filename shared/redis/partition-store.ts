@@ -27,6 +27,9 @@ import {
   populationViewKey,
 } from './keys.js';
 
+/** Most fields per HMGET sent from here (any number is read, in chunks). */
+const HMGET_CHUNK = 1000;
+
 export function parseMeta(flat: readonly string[]): PartitionMeta {
   const fields = new Map<string, string>();
   for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i]!, flat[i + 1]!);
@@ -63,7 +66,9 @@ export function applyBatchArgs(write: SegmentWrite, channel = '', partition = 0)
     for (const [k, v] of m) args.push(k, String(v));
   };
   const list = (l: readonly string[]) => {
-    args.push(String(l.length), ...l);
+    // A loop, not push(...l): spreading ~125,000 values into a call overflows V8's stack.
+    args.push(String(l.length));
+    for (const item of l) args.push(item);
   };
   pairs(write.statePuts);
   list(write.stateDeletes);
@@ -134,7 +139,7 @@ export class RedisPartitionStore implements PartitionStore {
     const [metaFlat, timersFlat, ids, states] = (await this.functions.call(
       'readPartition',
       [this.keys.meta, this.keys.customers, this.keys.timers],
-      [maxTimerDue === null ? '' : String(maxTimerDue), String(timerLimit), ...customerIds],
+      [maxTimerDue === null ? '' : String(maxTimerDue), String(timerLimit)].concat(customerIds),
     )) as [string[], string[], string[], Array<string | null>];
     const timers: DueTimer[] = [];
     for (let i = 0; i + 1 < timersFlat.length; i += 2) {
@@ -201,8 +206,25 @@ export class RedisPartitionStore implements PartitionStore {
   }
 
   async readCounters(fields: readonly string[]): Promise<ReadonlyMap<string, number>> {
-    const values = fields.length === 0 ? [] : await this.redis.hmget(this.keys.counters, ...fields);
+    const values = await this.hmgetChunked(this.keys.counters, fields);
     return new Map(fields.map((field, i) => [field, Number(values[i] ?? 0)]));
+  }
+
+  /**
+   * HMGET of any number of fields: chunks of HMGET_CHUNK, all in flight together (one key, so one
+   * slot, also on Cluster), each passed as an array (a spread of ~125,000 values overflows V8's
+   * stack). The values in the order of `fields`.
+   */
+  private async hmgetChunked(key: string, fields: readonly string[]): Promise<Array<string | null>> {
+    const chunks: Array<Promise<Array<string | null>>> = [];
+    for (let i = 0; i < fields.length; i += HMGET_CHUNK) {
+      chunks.push(
+        this.redis.call('HMGET', [key].concat(fields.slice(i, i + HMGET_CHUNK))) as Promise<
+          Array<string | null>
+        >,
+      );
+    }
+    return (await Promise.all(chunks)).flat();
   }
 
   async readIndexRanges(
@@ -216,14 +238,11 @@ export class RedisPartitionStore implements PartitionStore {
     }
     const states = new Map<string, string>();
     const list = [...ids];
-    for (let i = 0; i < list.length; i += 5000) {
-      const chunk = list.slice(i, i + 5000);
-      const values = await this.redis.hmget(this.keys.customers, ...chunk);
-      chunk.forEach((id, j) => {
-        const v = values[j];
-        if (v !== null && v !== undefined) states.set(id, v);
-      });
-    }
+    const values = await this.hmgetChunked(this.keys.customers, list);
+    list.forEach((id, j) => {
+      const v = values[j];
+      if (v !== null && v !== undefined) states.set(id, v);
+    });
     return states;
   }
 

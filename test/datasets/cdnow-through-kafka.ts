@@ -226,14 +226,17 @@ async function main(): Promise<void> {
       for (const [customerId, stateText] of Object.entries(states)) {
         const expected = reference.get(customerId);
         if (expected === undefined) continue;
-        const days = (JSON.parse(stateText) as RetentionState).days
-          .map(([day]) => day)
-          .filter((day) => day < boundary);
-        const x = days.length - 1;
+        // The listed purchase days, after those folded into `earlier` (older than the retained
+        // window, 365 days by default: the 39 calibration weeks are all listed).
+        const state = JSON.parse(stateText) as RetentionState;
+        const listed = state.days.map(([day]) => day).filter((day) => day < boundary);
+        const earlier = state.earlier ?? null;
+        const firstDay = earlier?.firstDay ?? listed[0]!;
+        const lastDay = listed.at(-1) ?? earlier!.lastDay;
         const summary = {
-          x,
-          tx: (days.at(-1)! - days[0]!) / WEEK_MS,
-          T: (boundary - DAY_MS - days[0]!) / WEEK_MS,
+          x: (earlier?.days ?? 0) + listed.length - 1,
+          tx: (lastDay - firstDay) / WEEK_MS,
+          T: (boundary - DAY_MS - firstDay) / WEEK_MS,
         };
         maxDifference = Math.max(maxDifference, Math.abs(pAlive(params, summary) - expected));
         compared += 1;
