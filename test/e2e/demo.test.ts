@@ -34,7 +34,7 @@ const bounds = { maxLag: 1000, maxRatio: 1.5 };
 
 async function scrape(worker: string, port: number): Promise<KeepUpFigures> {
   try {
-    const response = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(4000) });
+    const response = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(10_000) });
     if (!response.ok) return unreachableFigures(worker, `HTTP ${response.status}`);
     return keepUpFigures(worker, await response.text());
   } catch (error) {
