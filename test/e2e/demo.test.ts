@@ -120,9 +120,10 @@ describe('the demo', () => {
             trajectory.push(
               `${elapsed()}${history ? '' : ' (history still being sent)'}: ` +
                 figures
-                  .map(
-                    (f) =>
-                      `${f.worker} lag ${f.lagSeries === 0 ? 'none' : f.lag} ratio ${f.ratio === null ? 'n/a' : f.ratio.toFixed(2)}`,
+                  .map((f) =>
+                    f.unreachable
+                      ? `${f.worker} unreachable`
+                      : `${f.worker} lag ${f.lagSeries === 0 ? 'none' : f.lag} ratio ${f.ratio === null ? 'n/a' : f.ratio.toFixed(2)}`,
                   )
                   .join(', '),
             );
