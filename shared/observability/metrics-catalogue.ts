@@ -163,15 +163,16 @@ export const METRICS: readonly CatalogueEntry[] = [
     meaning:
       'Per partition the member owns: 1 when records wait (vs_consumer_lag > 0) and none has been applied or dead-lettered for STALL_AFTER_MS (a stuck step, Redis refusing it, a population barrier that never opens), else 0. /readyz answers 503 naming the partition meanwhile.',
     workers: 'all',
-    movesOn: { fault: 'Redis unreachable for longer than STALL_AFTER_MS while records wait' },
+    movesOn: 'traffic',
   },
   {
     name: 'vs_stalled_partitions',
     type: 'gauge',
     labels: {},
-    meaning: 'How many partitions the member owns are stalled (the sum of vs_partition_stalled).',
+    meaning:
+      'How many partitions the member owns are stalled (the sum of vs_partition_stalled); 0 while every partition applies.',
     workers: 'all',
-    movesOn: { fault: 'Redis unreachable for longer than STALL_AFTER_MS while records wait' },
+    movesOn: 'traffic',
   },
   {
     name: 'vs_stream_time_seconds',
