@@ -142,7 +142,11 @@ describe('runtime metrics from the runtime events', () => {
     expect(seriesOf(await scrape(), 'vs_consumer_lag')).toEqual({ 'partition=0,topic=purchases': 2 });
     events.emit('offsetsCommitted', { topic: 'env.purchases', partition: 0, offset: '100' });
     expect(seriesOf(await scrape(), 'vs_consumer_lag')).toEqual({ 'partition=0,topic=purchases': 0 });
-    // A new claim (Redis may have lost writes since): only Redis's offset counts again.
+    // Claimed again (a retry after an unknown outcome): the commit still holds.
+    events.emit('partitionClaimed', { partition: 0, leftoverOutbox: 0, redisBehindKafka: false });
+    events.emit('appliedOffset', { topic: 'purchases', partition: 0, offset: '97' });
+    expect(seriesOf(await scrape(), 'vs_consumer_lag')).toEqual({ 'partition=0,topic=purchases': 0 });
+    // A claim that found Redis behind Kafka (lost writes): only Redis's offset counts again.
     events.emit('partitionClaimed', { partition: 0, leftoverOutbox: 0, redisBehindKafka: true });
     events.emit('appliedOffset', { topic: 'purchases', partition: 0, offset: '49' });
     expect(seriesOf(await scrape(), 'vs_consumer_lag')).toEqual({ 'partition=0,topic=purchases': 50 });

@@ -313,7 +313,11 @@ export function createRuntimeMetrics(
     claims.inc();
     if (e.redisBehindKafka) behind.inc();
     takeBack(e.partition);
-    if (owns(e.partition)) lags.claimed(e.partition);
+    // Redis behind Kafka (lost writes): the commits seen so far are ahead of what Redis holds.
+    if (e.redisBehindKafka && owns(e.partition)) {
+      lags.claimed(e.partition);
+      stalls.lag(e.partition, lags.partitionLag(e.partition));
+    }
   });
   events.on('offsetsCommitted', (e) => {
     commits.inc();

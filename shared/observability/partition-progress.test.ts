@@ -115,7 +115,7 @@ describe('LagTracker', () => {
     expect(lags.applied('purchases', 0, 98n)).toBe(false);
   });
 
-  it('forgets the commits of an earlier ownership at a claim (Redis may be behind them)', () => {
+  it('forgets the commits at a claim that found Redis behind Kafka (lost writes)', () => {
     const lags = new LagTracker();
     lags.end('purchases', 1, 100n);
     lags.applied('purchases', 1, 97n);

@@ -4,8 +4,9 @@
 /**
  * Records of a partition not yet settled: `endOffset` (the high watermark, the offset the next
  * record will get) minus the first offset not settled. Settled is Redis's applied offset + 1
- * (records applied or dead-lettered) or, when further, the offset this process committed since
- * its claim (a commit past transaction markers and aborted records, which are never applied).
+ * (records applied or dead-lettered) or, when further, the offset committed (a commit past
+ * transaction markers and aborted records, which are never applied), unless a claim found Redis
+ * behind Kafka since.
  * With neither known the lag is the end offset itself: the log start is unknown here, so a
  * partition whose oldest records were deleted by retention reads high until its first apply.
  */
@@ -81,7 +82,10 @@ export class LagTracker {
     return before !== null && after !== null && after > before;
   }
 
-  /** A claim: commits of an earlier ownership say nothing of what Redis holds now. */
+  /**
+   * A claim that found Redis behind Kafka (lost writes): the offsets committed so far are ahead of
+   * what Redis holds, and say nothing of what is settled any more.
+   */
   claimed(partition: number): void {
     for (const p of this.positions.get(partition)?.values() ?? []) p.committed = null;
   }
