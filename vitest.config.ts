@@ -13,6 +13,7 @@ export default defineConfig({
             'shared/**/*.test.ts',
             'services/**/*.test.ts',
             'test/oracle/**/*.test.ts',
+            'test/support/**/*.test.ts',
             'deploy/**/*.test.ts',
           ],
         },

@@ -159,6 +159,11 @@ export const runtimeEnvSpec = {
     env.int(1000, 600_000),
     '60000',
   ),
+  STALL_AFTER_MS: envVariable(
+    'A partition with records waiting and none applied or dead-lettered for this long is stalled: /readyz 503, vs_partition_stalled 1 (0 = off)',
+    env.int(0, 86_400_000).refine((ms) => ms === 0 || ms >= 1000, 'must be 0 (off) or at least 1000'),
+    '60000',
+  ),
   LOG_LEVEL: envVariable(
     'pino log level',
     env.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),

@@ -46,7 +46,8 @@ export const METRICS: readonly CatalogueEntry[] = [
     name: 'vs_records_consumed_total',
     type: 'counter',
     labels: { topic: TOPIC },
-    meaning: 'Input records fetched and handed to the runtime (records in), re-deliveries included.',
+    meaning:
+      'Input records Kafka handed to the runtime (records in), on every fetch: re-fetches of records not yet applied (after a seek or a population wait) and re-deliveries included. Read amplification = consumed ÷ (applied + dead-lettered + skipped): 1 when every record is fetched once.',
     workers: 'all',
     movesOn: 'traffic',
   },
@@ -67,6 +68,15 @@ export const METRICS: readonly CatalogueEntry[] = [
     movesOn: 'traffic',
   },
   {
+    name: 'vs_records_dead_lettered_total',
+    type: 'counter',
+    labels: {},
+    meaning:
+      'Input records dead-lettered by a step Redis applied (settled without being applied). With vs_records_applied_total and vs_records_skipped_total, every input record settled; vs_dead_letters_total counts the dead letters produced, by reason.',
+    workers: 'all',
+    movesOn: 'traffic',
+  },
+  {
     name: 'vs_records_produced_total',
     type: 'counter',
     labels: { topic: OUTPUT_TOPIC },
@@ -78,7 +88,7 @@ export const METRICS: readonly CatalogueEntry[] = [
     name: 'vs_batch_records',
     type: 'histogram',
     labels: {},
-    meaning: 'Records per fetched batch (batch size).',
+    meaning: 'Records per fetch handed to the runtime for one partition (batch size).',
     workers: 'all',
     movesOn: 'traffic',
   },
@@ -142,7 +152,25 @@ export const METRICS: readonly CatalogueEntry[] = [
     type: 'gauge',
     labels: { topic: TOPIC, partition: PARTITION },
     meaning:
-      'Records behind the high watermark after the last batch of the partition, on the member that owns it.',
+      "Records of the partition not yet applied or dead-lettered, on the member that owns it: the end offset (high watermark) its last fetch saw minus Redis's applied offset minus 1, or minus the offset committed past transaction markers when further. Until the partition's applied offset is known it is the end offset (the log start is not known, so it reads high where retention deleted old records). Not kafkajs's fetch position: records fetched but not applied count. Dropped when the partition leaves the member.",
+    workers: 'all',
+    movesOn: 'traffic',
+  },
+  {
+    name: 'vs_partition_stalled',
+    type: 'gauge',
+    labels: { partition: PARTITION },
+    meaning:
+      'Per partition the member owns: 1 when records wait (vs_consumer_lag > 0) and none has been applied or dead-lettered for STALL_AFTER_MS (a stuck step, Redis refusing it, a population barrier that never opens), else 0. /readyz answers 503 naming the partition meanwhile.',
+    workers: 'all',
+    movesOn: 'traffic',
+  },
+  {
+    name: 'vs_stalled_partitions',
+    type: 'gauge',
+    labels: {},
+    meaning:
+      'How many partitions the member owns are stalled (the sum of vs_partition_stalled); 0 while every partition applies.',
     workers: 'all',
     movesOn: 'traffic',
   },
@@ -259,7 +287,8 @@ export const METRICS: readonly CatalogueEntry[] = [
     name: 'vs_ready',
     type: 'gauge',
     labels: {},
-    meaning: '1 while the worker is consuming (member of its group, fetching, Redis connected), else 0.',
+    meaning:
+      '1 while the worker is consuming (member of its group, fetching, Redis connected, no partition stalled), else 0: what /readyz answers.',
     workers: 'all',
     movesOn: 'traffic',
   },

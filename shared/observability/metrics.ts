@@ -1,25 +1,47 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { RuntimeEvents } from '../runtime/runtime-events.js';
 import { PartitionGauges } from './partition-gauges.js';
+import { LagTracker, parseOffset, type Stall, StallDetector } from './partition-progress.js';
 
 // Every metric of the runtime, subscribed to its events. Labels are bounded sets (worker,
 // topic, partition number, reason code, decision kind, tier): never a customer id.
 
 export interface RuntimeMetrics {
   readonly registry: Registry;
+  /** Owned partitions with records waiting and none applied or dead-lettered for STALL_AFTER_MS. */
+  stalledPartitions(): Stall[];
 }
+
+export interface RuntimeMetricsOptions {
+  /** STALL_AFTER_MS (0 = off). */
+  readonly stallAfterMs?: number;
+  /**
+   * The worker's input topics, name on the cluster → logical name: their per-topic counters are
+   * exposed at 0 from the start (so ratios of them exist before the first skip), and the cluster
+   * names some events carry (offsetsCommitted) are read as logical ones.
+   */
+  readonly inputTopics?: ReadonlyMap<string, string>;
+  /** Wall clock of the stall detector (tests pass a fake one). */
+  readonly clock?: () => number;
+}
+
+export const DEFAULT_STALL_AFTER_MS = 60_000;
 
 const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86_400];
 const redisBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
-export function createRuntimeMetrics(worker: string, events: RuntimeEvents): RuntimeMetrics {
+export function createRuntimeMetrics(
+  worker: string,
+  events: RuntimeEvents,
+  options: RuntimeMetricsOptions = {},
+): RuntimeMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ worker });
   collectDefaultMetrics({ register: registry, prefix: 'vs_process_' });
 
   const recordsIn = new Counter({
     name: 'vs_records_consumed_total',
-    help: 'Input records fetched, by topic',
+    help: 'Input records Kafka handed to the runtime, by topic (every fetch: re-fetches included)',
     labelNames: ['topic'],
     registers: [registry],
   });
@@ -32,6 +54,11 @@ export function createRuntimeMetrics(worker: string, events: RuntimeEvents): Run
   const applied = new Counter({
     name: 'vs_records_applied_total',
     help: 'Input records applied to state',
+    registers: [registry],
+  });
+  const deadLettered = new Counter({
+    name: 'vs_records_dead_lettered_total',
+    help: 'Input records dead-lettered by an applied step (settled without being applied)',
     registers: [registry],
   });
   const deadLetters = new Counter({
@@ -54,7 +81,7 @@ export function createRuntimeMetrics(worker: string, events: RuntimeEvents): Run
   });
   const batchSize = new Histogram({
     name: 'vs_batch_records',
-    help: 'Records per fetched batch',
+    help: 'Records per fetch handed to the runtime',
     buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10_000],
     registers: [registry],
   });
@@ -84,17 +111,42 @@ export function createRuntimeMetrics(worker: string, events: RuntimeEvents): Run
     buckets: latencyBuckets,
     registers: [registry],
   });
+  // Lag and stalls of the partitions this member owns, from the end offsets of its fetches and
+  // Redis's applied offsets (not kafkajs's fetch position: fetched is not applied).
+  const lags = new LagTracker();
+  const stalls = new StallDetector(options.stallAfterMs ?? DEFAULT_STALL_AFTER_MS, options.clock ?? Date.now);
+  new Gauge({
+    name: 'vs_consumer_lag',
+    help: "Records of the partition not yet applied or dead-lettered: the end offset of the last fetch minus Redis's applied offset minus 1 (the end offset until something is applied)",
+    labelNames: ['topic', 'partition'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { topic, partition, lag } of lags.lags())
+        this.set({ topic, partition: String(partition) }, lag);
+    },
+  });
+  new Gauge({
+    name: 'vs_partition_stalled',
+    help: 'Per owned partition: 1 when records wait and none has been applied or dead-lettered for STALL_AFTER_MS, else 0',
+    labelNames: ['partition'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of stalls.states()) this.set({ partition: String(s.partition) }, s.stalled ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'vs_stalled_partitions',
+    help: 'Owned partitions stalled (records waiting, none applied or dead-lettered for STALL_AFTER_MS)',
+    registers: [registry],
+    collect() {
+      this.set(stalls.stalled().length);
+    },
+  });
   // Partition gauges of this member only: a partition that moved to another member leaves them,
-  // or its last value would stay here for good (a frozen lag on a worker that no longer owns it).
+  // or its last value would stay here for good (a frozen value on a worker that no longer owns it).
   const partitionGauges = new PartitionGauges();
-  const lag = partitionGauges.add(
-    new Gauge({
-      name: 'vs_consumer_lag',
-      help: "Records not yet applied to state: the partition's end offset minus Redis's applied offset + 1",
-      labelNames: ['topic', 'partition'],
-      registers: [registry],
-    }),
-  );
   const streamTime = partitionGauges.add(
     new Gauge({
       name: 'vs_stream_time_seconds',
@@ -169,32 +221,52 @@ export function createRuntimeMetrics(worker: string, events: RuntimeEvents): Run
     registers: [registry],
   });
 
-  events.on('recordsFetched', (e) => recordsIn.inc({ topic: e.topic }, e.records));
-  // Lag is what Redis has not applied yet, not what kafkajs has not fetched yet.
-  const endOffsets = new Map<string, bigint>();
-  const appliedOffsets = new Map<string, bigint>();
-  const updateLag = (topic: string, partition: number) => {
-    const key = `${topic}:${partition}`;
-    const end = endOffsets.get(key);
-    if (end === undefined) return;
-    const next = (appliedOffsets.get(key) ?? -1n) + 1n;
-    lag.set(partition, { topic }, Number(end > next ? end - next : 0n));
+  for (const topic of new Set(options.inputTopics?.values() ?? [])) {
+    recordsIn.inc({ topic }, 0);
+    recordsSkipped.inc({ topic }, 0);
+  }
+  const logicalTopic = (topic: string) => options.inputTopics?.get(topic) ?? topic;
+
+  // The partitions this member owns: those of the last assignment, less those released since (a
+  // late event of a released partition must not bring its series back). A claim or an applied
+  // offset of an assigned partition takes it back. Before any assignment, every partition counts.
+  let assigned: Set<number> | null = null;
+  const released = new Set<number>();
+  const owns = (partition: number) =>
+    !released.has(partition) && (assigned === null || assigned.has(partition));
+  const takeBack = (partition: number) => {
+    if (assigned === null || assigned.has(partition)) released.delete(partition);
   };
+  const updateLag = (partition: number, progressed: boolean) => {
+    if (progressed) stalls.progress(partition);
+    stalls.lag(partition, lags.partitionLag(partition));
+  };
+
+  events.on('recordsFetched', (e) => {
+    recordsIn.inc({ topic: e.topic }, e.records);
+    batchSize.observe(e.records);
+  });
   events.on('partitionEndOffset', (e) => {
-    endOffsets.set(`${e.topic}:${e.partition}`, BigInt(e.endOffset));
-    updateLag(e.topic, e.partition);
+    const end = parseOffset(e.endOffset);
+    if (end === null || !owns(e.partition)) return;
+    lags.end(e.topic, e.partition, end);
+    updateLag(e.partition, false);
   });
   events.on('appliedOffset', (e) => {
-    appliedOffsets.set(`${e.topic}:${e.partition}`, BigInt(e.offset));
-    updateLag(e.topic, e.partition);
+    const offset = parseOffset(e.offset);
+    takeBack(e.partition);
+    if (offset === null || !owns(e.partition)) return;
+    updateLag(e.partition, lags.applied(e.topic, e.partition, offset));
   });
   events.on('batchCompleted', (e) => {
     recordsSkipped.inc({ topic: e.topic }, e.skipped);
-    batchSize.observe(e.records);
     batchSeconds.observe(e.durationMs / 1000);
   });
   events.on('segmentApplied', (e) => {
     applied.inc(e.applied);
+    deadLettered.inc(e.deadLettered);
+    if (!owns(e.partition)) return;
+    if (e.applied + e.deadLettered > 0) stalls.progress(e.partition);
     if (e.streamTime !== null) streamTime.set(e.partition, {}, e.streamTime / 1000);
   });
   events.on('outputsProduced', (e) => {
@@ -218,13 +290,40 @@ export function createRuntimeMetrics(worker: string, events: RuntimeEvents): Run
   events.on('redisError', (e) => redisErrors.inc({ operation: e.operation, reason: e.reasonCode }));
   events.on('redisLatency', (e) => redisSeconds.observe({ operation: e.operation }, e.seconds));
   events.on('batchRetried', (e) => batchRetries.inc({ reason: e.reasonCode }));
-  events.on('outboxBacklog', (e) => outboxBacklog.set(e.partition, {}, e.entries));
-  events.on('pendingTimers', (e) => pendingTimers.set(e.partition, {}, e.timers));
-  events.on('groupJoined', (e) => partitionGauges.keepOnly(e.partitions));
+  events.on('outboxBacklog', (e) => {
+    if (owns(e.partition)) outboxBacklog.set(e.partition, {}, e.entries);
+  });
+  events.on('pendingTimers', (e) => {
+    if (owns(e.partition)) pendingTimers.set(e.partition, {}, e.timers);
+  });
+  events.on('groupJoined', (e) => {
+    assigned = new Set(e.partitions);
+    released.clear();
+    partitionGauges.keepOnly(e.partitions);
+    lags.keepOnly(e.partitions);
+    stalls.keepOnly(e.partitions);
+  });
+  events.on('partitionReleased', (e) => {
+    released.add(e.partition);
+    partitionGauges.drop(e.partition);
+    lags.release(e.partition);
+    stalls.release(e.partition);
+  });
   events.on('partitionClaimed', (e) => {
     claims.inc();
     if (e.redisBehindKafka) behind.inc();
+    takeBack(e.partition);
+    // Redis behind Kafka (lost writes): the commits seen so far are ahead of what Redis holds.
+    if (e.redisBehindKafka && owns(e.partition)) {
+      lags.claimed(e.partition);
+      stalls.lag(e.partition, lags.partitionLag(e.partition));
+    }
   });
-  events.on('offsetsCommitted', () => commits.inc());
-  return { registry };
+  events.on('offsetsCommitted', (e) => {
+    commits.inc();
+    const offset = parseOffset(e.offset);
+    if (offset === null || !owns(e.partition)) return;
+    updateLag(e.partition, lags.committed(logicalTopic(e.topic), e.partition, offset));
+  });
+  return { registry, stalledPartitions: () => stalls.stalled() };
 }

@@ -27,6 +27,17 @@ export class PartitionGauges {
     };
   }
 
+  /** Drops every series of a partition this member no longer owns. */
+  drop(partition: number): void {
+    for (const { gauge, seen } of this.series) {
+      for (const [key, entry] of seen) {
+        if (entry.partition !== partition) continue;
+        gauge.remove(entry.labels);
+        seen.delete(key);
+      }
+    }
+  }
+
   keepOnly(partitions: readonly number[]): void {
     const kept = new Set(partitions);
     for (const { gauge, seen } of this.series) {

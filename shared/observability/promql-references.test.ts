@@ -80,16 +80,26 @@ describe('PromQL of the alert rules and the dashboard', () => {
       'vs_ready',
       'vs_batch_records',
       'vs_batch_duration_seconds',
+      'vs_records_applied_total',
+      'vs_records_dead_lettered_total',
+      'vs_records_skipped_total',
+      'vs_partition_stalled',
+      'vs_stalled_partitions',
     ])
       expect(shown.has(metric), metric).toBe(true);
   });
 
-  it('the alert rules cover lag, progress, dead letters, Redis, latency and readiness', () => {
+  it('the alert rules cover lag, progress, stalls, read amplification, dead letters, Redis, latency and readiness', () => {
     const used = new Set(alertExprs.flatMap(metricNames));
+    // Progress and the dead-letter share are of records settled (applied or dead-lettered at
+    // apply), not of records consumed: consumed counts re-fetches.
     for (const metric of [
       'vs_consumer_lag',
+      'vs_records_applied_total',
+      'vs_records_dead_lettered_total',
+      'vs_partition_stalled',
       'vs_records_consumed_total',
-      'vs_dead_letters_total',
+      'vs_records_skipped_total',
       'vs_redis_errors_total',
       'vs_end_to_end_latency_seconds_bucket',
       'vs_ready',

@@ -8,6 +8,7 @@ import { WorkerConsumer } from '../kafka/worker-consumer.js';
 import { startHttpServer } from '../observability/http-server.js';
 import { createLogger, type Logger, scrubText } from '../observability/logger.js';
 import { createRuntimeMetrics } from '../observability/metrics.js';
+import { describeStalls } from '../observability/partition-progress.js';
 import { connectRedis, resolveDurability, waitDurable } from '../redis/connection.js';
 import { FunctionCaller } from '../redis/function-caller.js';
 import { populationChannel } from '../redis/keys.js';
@@ -51,9 +52,12 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
   const { definition, config } = options;
   const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL, name: definition.name });
   const events = new RuntimeEvents();
-  const metrics = createRuntimeMetrics(definition.name, events);
   const groupId = `${config.CONSUMER_GROUP_PREFIX}.${definition.name}`;
   const clusterTopic = (logical: string) => `${config.TOPIC_PREFIX}${logical}`;
+  const metrics = createRuntimeMetrics(definition.name, events, {
+    stallAfterMs: config.STALL_AFTER_MS,
+    inputTopics: new Map(definition.inputs.map((input) => [clusterTopic(input.topic), input.topic])),
+  });
 
   const redis = connectRedis({
     url: config.REDIS_URL,
@@ -267,12 +271,16 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
       if (!consumer.joined) return { ready: false, reason: 'not a member of the consumer group' };
       if (Date.now() - consumer.lastFetchAt > config.READINESS_STALE_MS)
         return { ready: false, reason: 'no fetch completed recently' };
+      // Fetching is not applying: records waiting on a partition that applies none for
+      // STALL_AFTER_MS (a stuck step, a population barrier that never opens) make it not ready.
+      const stalled = metrics.stalledPartitions();
+      if (stalled.length > 0) return { ready: false, reason: describeStalls(stalled) };
       return { ready: true, reason: 'consuming' };
     },
   };
   new Gauge({
     name: 'vs_ready',
-    help: '1 when the worker is consuming (member of its group, fetching, Redis connected)',
+    help: '1 when the worker is consuming (member of its group, fetching, Redis connected, no partition stalled)',
     registers: [metrics.registry],
     collect() {
       this.set(probes.readiness().ready ? 1 : 0);

@@ -4,7 +4,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { testEndpoints } from '../support/endpoints.js';
-import { waitFor } from '../support/kafka-test-client.js';
+import {
+  describeFigures,
+  type KeepUpFigures,
+  keepUpFigures,
+  keepUpProblems,
+  unreachableFigures,
+} from '../support/keep-up.js';
 import { idFreeName } from '../support/scenario.js';
 import { freePort } from '../support/worker-process.js';
 
@@ -12,14 +18,58 @@ import { freePort } from '../support/worker-process.js';
 // script, unchanged, on the test stack until every kind of decision the README shows has
 // scrolled by on its console (value-tier changes, under-consumption alerts, loyalty-ladder moves
 // and retention offers), then stops it as a user would (Ctrl-C) and checks nothing failed.
+//
+// Decisions scrolling by is not enough: a pipeline that fetches everything and applies a
+// trickle prints some of each kind too. Within the first 3 minutes of the demo, once the
+// simulator has sent its history, every worker must have caught up, as its own /metrics says:
+// its lag (records not yet applied, summed over its partitions) at most 1000, and at most 1.5
+// records fetched per record applied, dead-lettered or skipped. Both on two scrapes in a row.
 
 const repoRoot = new URL('../../', import.meta.url).pathname;
 const kinds = ['value-tier', 'share-of-wallet', 'loyalty-ladder', 'retention'] as const;
+const KEEP_UP_WITHIN_MS = 180_000;
+const DECISIONS_WITHIN_MS = 360_000;
+const SCRAPE_EVERY_MS = 5000;
+const bounds = { maxLag: 1000, maxRatio: 1.5 };
+
+async function scrape(worker: string, port: number): Promise<KeepUpFigures> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(10_000) });
+    if (!response.ok) return unreachableFigures(worker, `HTTP ${response.status}`);
+    return keepUpFigures(worker, await response.text());
+  } catch (error) {
+    return unreachableFigures(worker, (error as Error).message);
+  }
+}
+
+/** Whether the simulator of this run (its log is rewritten by every run) has sent its history. */
+function historySent(since: number): boolean {
+  let log: string;
+  try {
+    log = readFileSync(join(repoRoot, '.stack', 'logs', 'pos-simulator.log'), 'utf8');
+  } catch {
+    return false;
+  }
+  return log.split('\n').some((line) => {
+    if (!line.includes('history sent; now live')) return false;
+    try {
+      return Date.parse((JSON.parse(line) as { time: string }).time) >= since - 1000;
+    } catch {
+      return false;
+    }
+  });
+}
 
 describe('the demo', () => {
-  it('runs the whole pipeline with demo traffic and prints every kind of decision', async () => {
+  it('runs the whole pipeline with demo traffic, keeps up with it and prints every kind of decision', async () => {
     const { kafkaBrokers, redisUrl } = testEndpoints();
     const [valuePort, sowPort, retentionPort] = [await freePort(), await freePort(), await freePort()];
+    const workers = [
+      { name: 'value-segmentation', port: valuePort },
+      { name: 'share-of-wallet', port: sowPort },
+      { name: 'retention', port: retentionPort },
+    ];
+    const startedAt = Date.now();
     const demo = spawn('bash', ['deploy/demo.sh'], {
       cwd: repoRoot,
       env: {
@@ -45,16 +95,66 @@ describe('the demo', () => {
     });
     const decisions = (kind: string) =>
       output.split('\n').filter((line) => new RegExp(`^\\S+ \\S+\\s+${kind}\\s`).test(line)).length;
+
+    const elapsed = () => `${Math.round((Date.now() - startedAt) / 1000)} s`;
+    let keptUp: { at: string; figures: KeepUpFigures[] } | null = null;
+    let last: { at: string; figures: KeepUpFigures[]; history: boolean } | null = null;
+    const trajectory: string[] = [];
+    let metBefore = false;
+    let nextScrape = startedAt;
+    let nextTrajectory = startedAt + 30_000;
     try {
-      await waitFor(
-        'every kind of decision on the demo console',
-        async () => demo.exitCode === null && kinds.every((kind) => decisions(kind) > 0),
-        { timeoutMs: 360_000, intervalMs: 1000 },
-      );
+      for (;;) {
+        if (demo.exitCode !== null) break;
+        const now = Date.now();
+        if (keptUp === null && now >= nextScrape) {
+          nextScrape = now + SCRAPE_EVERY_MS;
+          const history = historySent(startedAt);
+          const figures = await Promise.all(workers.map((w) => scrape(w.name, w.port)));
+          last = { at: elapsed(), figures, history };
+          const met = history && figures.every((f) => keepUpProblems(f, bounds).length === 0);
+          if (met && metBefore) keptUp = { at: elapsed(), figures };
+          metBefore = met;
+          if (now >= nextTrajectory) {
+            nextTrajectory += 30_000;
+            trajectory.push(
+              `${elapsed()}${history ? '' : ' (history still being sent)'}: ` +
+                figures
+                  .map((f) =>
+                    f.unreachable
+                      ? `${f.worker} unreachable`
+                      : `${f.worker} lag ${f.lagSeries === 0 ? 'none' : f.lag} ratio ${f.ratio === null ? 'n/a' : f.ratio.toFixed(2)}`,
+                  )
+                  .join(', '),
+            );
+          }
+        }
+        const everyKind = kinds.every((kind) => decisions(kind) > 0);
+        if (keptUp !== null && everyKind) break;
+        // Fail fast: no point running the demo on once the bound to keep up has passed.
+        if (keptUp === null && now - startedAt > KEEP_UP_WITHIN_MS) break;
+        if (now - startedAt > DECISIONS_WITHIN_MS) break;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
     } finally {
       demo.kill('SIGINT');
     }
     await exited;
+
+    const report = [
+      keptUp
+        ? `kept up after ${keptUp.at}:`
+        : `did not keep up within ${KEEP_UP_WITHIN_MS / 1000} s; last scrape at ${last?.at ?? 'never'}${last && !last.history ? ' (the simulator had not sent its history yet)' : ''}:`,
+      ...(keptUp?.figures ?? last?.figures ?? []).map((f) => {
+        const problems = keepUpProblems(f, bounds);
+        return `  ${describeFigures(f)}${problems.length > 0 ? ` — ${problems.join('; ')}` : ''}`;
+      }),
+      'every 30 s:',
+      ...trajectory.map((line) => `  ${line}`),
+    ].join('\n');
+    console.log(`demo keep-up (lag ≤ ${bounds.maxLag}, consumed ÷ settled ≤ ${bounds.maxRatio}): ${report}`);
+    expect(keptUp, report).not.toBeNull();
+
     for (const kind of kinds)
       expect(decisions(kind), `${kind} lines\n${output.slice(-3000)}`).toBeGreaterThan(0);
     expect(output).toContain('stopping demo processes');

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../errors.js';
+import { parseRuntimeConfig } from './runtime-config.js';
+
+function failure(environment: Record<string, string>): ConfigError {
+  try {
+    parseRuntimeConfig(environment);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error(`${JSON.stringify(environment)} was accepted`);
+}
+
+describe('STALL_AFTER_MS', () => {
+  it('defaults to one minute', () => {
+    expect(parseRuntimeConfig({}).STALL_AFTER_MS).toBe(60_000);
+    expect(parseRuntimeConfig({ STALL_AFTER_MS: '' }).STALL_AFTER_MS).toBe(60_000);
+  });
+
+  it.each([
+    ['0', 0],
+    ['1000', 1000],
+    ['300000', 300_000],
+    ['86400000', 86_400_000],
+  ])('accepts %s', (raw, ms) => {
+    expect(parseRuntimeConfig({ STALL_AFTER_MS: raw }).STALL_AFTER_MS).toBe(ms);
+  });
+
+  it.each(['1', '999', '-1', '86400001', '1.5', '60s', 'never'])(
+    'stops start-up naming the variable for %s',
+    (raw) => {
+      const error = failure({ STALL_AFTER_MS: raw });
+      expect(error.variable).toBe('STALL_AFTER_MS');
+      expect(error.message).toContain(`STALL_AFTER_MS: invalid value "${raw}"`);
+    },
+  );
+
+  it('says why a short bound is refused', () => {
+    expect(failure({ STALL_AFTER_MS: '500' }).message).toContain('must be 0 (off) or at least 1000');
+  });
+});
