@@ -139,9 +139,14 @@ export const runtimeEnvSpec = {
     'auto',
   ),
   BARRIER_RETRY_MS: envVariable(
-    'A partition waiting for a population view is woken by a signal when the view can be merged; without one (a lost pub/sub message, an ACL user without pub/sub) it re-checks Redis after this long',
+    'A step waits inside this long for the snapshots of partitions of this process before it ends at a population view; a waiting partition is woken by a signal when the view can be merged, and without one (a lost pub/sub message, an ACL user without pub/sub) re-checks Redis after this long',
     env.int(10, 60_000),
     '1000',
+  ),
+  STEP_CONCURRENCY: envVariable(
+    'Steps of different partitions in flight at once (one per partition; a step may wait inside for the snapshots of partitions of this process, so keep it at least the partitions a process owns)',
+    env.int(1, 1024),
+    '64',
   ),
   COMMIT_INTERVAL_MS: envVariable(
     'Kafka offsets of a partition with records still buffered are committed at most this often (Redis holds the applied offset; a partition that drained commits at once)',

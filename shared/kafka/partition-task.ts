@@ -37,6 +37,8 @@ export class PartitionTask {
   /** End offsets (high watermarks) per cluster topic, as the last fetch or admin call saw them. */
   readonly endOffsets = new Map<string, bigint>();
   lastActivityAt = 0;
+  /** A step of this partition is in flight. */
+  running = false;
 
   constructor(readonly partition: number) {}
 
@@ -89,6 +91,11 @@ export class PartitionTask {
 
   /** Ready for a step: something to apply or advance, not waiting, not backing off, not fenced. */
   runnable(generation: number, now: number): boolean {
+    return !this.running && this.ready(generation, now);
+  }
+
+  /** Has work it may do now (whether or not a step of it is in flight). */
+  ready(generation: number, now: number): boolean {
     if (this.fencedInGeneration === generation) return false;
     if (this.waitingFor !== null) return false;
     if (now < this.retryAt) return false;

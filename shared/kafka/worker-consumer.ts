@@ -24,6 +24,8 @@ export interface WorkerConsumerOptions {
   readonly maxBytesPerPartition: number;
   /** Records handed to the processor per step (it applies them in segments of MAX_BATCH_RECORDS). */
   readonly maxStepRecords: number;
+  /** Steps of different partitions in flight at once (their Redis and Kafka round trips overlap). */
+  readonly stepConcurrency: number;
   /** Re-check of a partition waiting for a view when no signal woke it (a lost pub/sub message). */
   readonly barrierRetryMs: number;
   /** Kafka commits of a busy partition at most this often; a partition that drained commits at once. */
@@ -32,6 +34,8 @@ export interface WorkerConsumerOptions {
   readonly processorFor: (partition: number) => PartitionProcessor<unknown, unknown, unknown>;
   readonly makeDurable: () => Promise<void>;
   readonly producer: OutputProducer;
+  /** Kept equal to this member's assignment (the processors wait inside a step only for these). */
+  readonly localPartitions: Set<number>;
   /** Wakes waiting partitions across processes; null: re-checks only. */
   readonly signals: PopulationSignals | null;
   readonly events: RuntimeEvents;
@@ -107,7 +111,8 @@ export class WorkerConsumer {
         // kafkajs fetches every partition again from its committed offset after a rejoin.
         task.clear();
         task.generation = this.generation;
-        task.pausedInKafka = false;
+        // kafkajs keeps a paused partition paused across a rebalance: resume what we paused.
+        if (task.pausedInKafka) this.resumeInKafka(task);
         if (!assigned.has(partition)) {
           this.options.processorFor(partition).release();
           task.claimedInGeneration = null;
@@ -116,6 +121,8 @@ export class WorkerConsumer {
         }
       }
       this.assigned = assigned;
+      options.localPartitions.clear();
+      for (const p of assigned) options.localPartitions.add(p);
       for (const p of assigned) {
         const task = this.taskFor(p);
         task.lastActivityAt = options.wallClock();
@@ -182,6 +189,10 @@ export class WorkerConsumer {
     }
     this.options.events.on('populationSnapshot', (e) =>
       this.onSignal({ kind: 'snapshot', partition: e.partition, boundary: e.boundary }),
+    );
+    // A step waiting inside for a view: help the partitions it waits for at once.
+    this.options.events.on('populationWait', (e) =>
+      this.helpMissing(e.boundary, e.streamTime, e.missing, true),
     );
     await this.consumer.connect();
     await this.consumer.subscribe({
@@ -323,24 +334,41 @@ export class WorkerConsumer {
     );
   }
 
-  /** The step loop: one partition step at a time, the partition furthest behind first. */
+  /**
+   * The step loop: starts a step for the runnable partition furthest behind in stream time, up to
+   * `stepConcurrency` partitions at once (one step per partition at a time), so that the round
+   * trips of one partition's step overlap another's work, and Redis's fsyncs are shared.
+   */
   private async pump(): Promise<void> {
+    const inFlight = new Set<Promise<void>>();
     while (!this.stopping) {
       const now = this.options.wallClock();
-      const candidates = [...this.tasks.values()].filter(
-        (t) => this.assigned.has(t.partition) && t.runnable(this.generation, now),
-      );
+      const candidates =
+        inFlight.size >= this.options.stepConcurrency
+          ? []
+          : [...this.tasks.values()].filter(
+              (t) => this.assigned.has(t.partition) && t.runnable(this.generation, now),
+            );
       const task = pickFurthestBehind(candidates, (t) => this.options.processorFor(t.partition).streamTime);
       if (!task) {
         await this.sleepUntilWoken(now);
         continue;
       }
-      await this.withPartitionLock(task.partition, () => this.step(task)).catch((error: unknown) => {
-        this.options.logger.error({ err: scrubText(errorMessage(error)) }, 'step loop error');
-      });
+      task.running = true;
+      const step = this.withPartitionLock(task.partition, () => this.step(task))
+        .catch((error: unknown) => {
+          this.options.logger.error({ err: scrubText(errorMessage(error)) }, 'step loop error');
+        })
+        .finally(() => {
+          task.running = false;
+          inFlight.delete(step);
+          this.wake();
+        });
+      inFlight.add(step);
       // Let kafkajs's fetches and heartbeats in between steps.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
+    await Promise.allSettled([...inFlight]);
   }
 
   private sleepUntilWoken(now: number): Promise<void> {
@@ -362,7 +390,7 @@ export class WorkerConsumer {
 
   private async step(task: PartitionTask): Promise<void> {
     const generation = this.generation;
-    if (!this.assigned.has(task.partition) || !task.runnable(generation, this.options.wallClock())) return;
+    if (!this.assigned.has(task.partition) || !task.ready(generation, this.options.wallClock())) return;
     const started = performance.now();
     const processor = this.options.processorFor(task.partition);
     const guard: StepGuard = {
@@ -800,6 +828,10 @@ export class WorkerConsumer {
       this.helpMissing(signal.boundary, signal.streamTime, signal.missing, false);
       return;
     }
+    this.options.events.emit('populationSnapshotSeen', {
+      partition: signal.partition,
+      boundary: signal.boundary,
+    });
     let woke = false;
     for (const task of this.tasks.values()) {
       const waiting = task.waitingFor;

@@ -79,12 +79,10 @@ export function applyBatchArgs(write: SegmentWrite, channel = '', partition = 0)
   list(write.timerDeletes);
   list(write.outbox.map((entry) => JSON.stringify(entry)));
   pairs(write.metaSets);
-  if (write.snapshot) {
-    const { boundary, prefix, dropBefore } = write.snapshot;
-    args.push('1', String(boundary), prefix, String(dropBefore), channel, String(partition));
-  } else {
-    args.push('0');
-  }
+  const snapshots = write.snapshots?.taken ?? [];
+  args.push(String(snapshots.length));
+  for (const { boundary, counters } of snapshots) args.push(String(boundary), counters);
+  if (snapshots.length > 0) args.push(String(write.snapshots!.dropBefore), channel, String(partition));
   return args;
 }
 
@@ -203,6 +201,14 @@ export class RedisPartitionStore implements PartitionStore {
       ),
     );
     if (code < 0) mapReturnCode(this.partition, code, epoch);
+  }
+
+  async readCountersWithPrefix(prefix: string): Promise<ReadonlyMap<string, number>> {
+    const all = await this.redis.hgetall(this.keys.counters);
+    const counters = new Map<string, number>();
+    for (const [field, value] of Object.entries(all))
+      if (field.startsWith(prefix)) counters.set(field, Number(value));
+    return counters;
   }
 
   async readCounters(fields: readonly string[]): Promise<ReadonlyMap<string, number>> {

@@ -48,6 +48,12 @@ export interface ProcessorOptions<E, S, G> {
    * partition, so the partitions of a process merge or read it once.
    */
   readonly viewCache?: Map<number, unknown>;
+  /** Snapshots taken by this process's partitions, by boundary then partition, shared like the view cache. */
+  readonly snapshotBoard?: Map<number, Map<number, Record<string, number>>>;
+  /** How long a step waits, inside, for a view whose snapshots are still missing before it ends. */
+  readonly suspendMs?: number;
+  /** Partitions this process owns now (kept by the consumer): only their snapshots are waited for inside a step. */
+  readonly localPartitions?: ReadonlySet<number>;
 }
 
 /** Lets the processor stop between steps when the consumer stops or the partition moves. */
@@ -94,6 +100,7 @@ export class PartitionProcessor<E, S, G> {
   private meta: PartitionMeta | null = null;
   private view: G | null = null;
   private readonly viewCache: Map<number, G | null>;
+  private readonly snapshotBoard: Map<number, Map<number, Record<string, number>>>;
   private readonly options: ProcessorOptions<E, S, G>;
   /** Entries in the partition's Redis outbox: known exactly from the claim, each apply and each ack. */
   private outboxEntries = 0;
@@ -101,6 +108,7 @@ export class PartitionProcessor<E, S, G> {
   constructor(options: ProcessorOptions<E, S, G>) {
     // Every Redis call is timed and its failures counted by operation (timed-store.ts).
     this.viewCache = (options.viewCache as Map<number, G | null> | undefined) ?? new Map();
+    this.snapshotBoard = options.snapshotBoard ?? new Map();
     this.options = {
       ...options,
       store: timedPartitionStore(options.store, options.events),
@@ -271,15 +279,19 @@ export class PartitionProcessor<E, S, G> {
       let lastOffset: { topic: string; offset: bigint } | null = null;
       let instant: PopulationInstant | null = null;
       let startedAt: number | null = null;
-      // Moves stream time towards `time`: the first population instant on the way stops the
-      // segment (it needs Redis as of that instant); timers beyond the loaded horizon need a re-read.
-      const stepTo = (time: number): 'ok' | 'reread' | PopulationInstant => {
+      // Moves stream time towards `time`, firing timers and passing population instants on the
+      // way within this step: a snapshot is taken from the counters in memory, a view that can be
+      // merged is applied to the affected customers here. An instant whose view cannot be merged
+      // yet stops the segment; timers beyond the loaded horizon need a re-read.
+      const stepTo = async (time: number): Promise<'ok' | 'reread' | PopulationInstant> => {
         if (s === null) return 'ok';
         const limit = horizon !== null && time > horizon ? horizon : time;
-        const next = this.nextInstant(s, limit, startedAt);
-        if (next) {
+        for (;;) {
+          const next = this.nextInstant(s, limit, startedAt);
+          if (!next) break;
           this.fireTimers(segment, next.time);
-          return next;
+          if (!(await this.passInstant(next, segment, guard))) return next;
+          s = next.time;
         }
         this.fireTimers(segment, limit);
         return limit < time ? 'reread' : 'ok';
@@ -308,7 +320,7 @@ export class PartitionProcessor<E, S, G> {
             );
           } else {
             if (s === null || t > s) {
-              const step = stepTo(t);
+              const step = await stepTo(t);
               if (step === 'reread') break;
               if (step !== 'ok') {
                 instant = step;
@@ -336,7 +348,7 @@ export class PartitionProcessor<E, S, G> {
           break;
       }
       if (index + consumed >= prepared.length && advancePending && instant === null && s !== null) {
-        const step = stepTo(advanceTo!);
+        const step = await stepTo(advanceTo!);
         if (step === 'ok') {
           s = advanceTo!;
           advancePending = false;
@@ -349,20 +361,12 @@ export class PartitionProcessor<E, S, G> {
       if (s !== null) metaSets.set('streamTime', String(s));
       if (startedAt !== null) metaSets.set('startedAt', String(startedAt));
       for (const entry of segment.outbox) outbox.push(entry);
-      // A step ending at a snapshot instant writes the snapshot in the same atomic step.
-      const snapshot = instant?.kind === 'snapshot' ? this.snapshotSpec(instant.boundary) : undefined;
-      if (snapshot || consumed > 0 || segment.changes > 0 || s !== this.meta!.streamTime) {
-        await this.applySegment(segment, lastOffset, metaSets, guard, snapshot);
+      for (const [field, value] of segment.metaSets) metaSets.set(field, value);
+      if (consumed > 0 || segment.changes > 0 || segment.metaSets.size > 0 || s !== this.meta!.streamTime) {
+        await this.applySegment(segment, lastOffset, metaSets, guard);
       }
       index += consumed;
-      if (instant && snapshot) {
-        this.meta = { ...this.requireMeta(), snapshotBoundary: instant.boundary };
-        this.options.events.emit('populationSnapshot', {
-          partition: this.partition,
-          boundary: instant.boundary,
-        });
-        s = instant.time;
-      } else if (instant) {
+      if (instant) {
         const outcome = await this.runInstant(instant, guard, outbox);
         if (outcome !== 'ok') {
           return {
@@ -413,6 +417,137 @@ export class PartitionProcessor<E, S, G> {
     }
   }
 
+  /**
+   * Passes a population instant inside the segment. A snapshot is the population counters as of
+   * now (Redis's at the step's start plus the step's changes), written with the step and posted
+   * at once to the partitions of this process. A view is applied here when it can be merged,
+   * waiting a little for the partitions of this process that have not got that far; false when
+   * it cannot be merged yet (the segment ends there and the partition waits).
+   */
+  private async passInstant(
+    instant: PopulationInstant,
+    segment: Segment<S>,
+    guard: StepGuard,
+  ): Promise<boolean> {
+    const population = this.options.worker.population!;
+    if (instant.kind === 'snapshot') {
+      segment.snapshotBase ??= await this.options.store.readCountersWithPrefix(
+        population.snapshotCounterPrefix,
+      );
+      const counters = segment.populationCounters(population.snapshotCounterPrefix);
+      segment.snapshotsTaken.push({ boundary: instant.boundary, counters: JSON.stringify(counters) });
+      segment.metaSets.set('snapshotBoundary', String(instant.boundary));
+      this.meta = { ...this.requireMeta(), snapshotBoundary: instant.boundary };
+      this.postSnapshot(instant.boundary, counters);
+      return true;
+    }
+    const next = await this.resolveViewWaiting(instant.boundary, guard);
+    if (isNotReady(next)) return false;
+    const previous = this.view;
+    let affected = 0;
+    if (next !== null) {
+      const ids = await this.affectedCustomers(population.affectedScoreRanges(previous, next), segment);
+      affected = ids.length;
+      for (const customerId of ids) {
+        const state = segment.stateOf(customerId);
+        if (state === null) continue;
+        const ctx = this.contextWith(
+          instant.time,
+          causation.population(this.partition, instant.boundary, customerId),
+          next,
+          segment,
+        );
+        this.mergeDecision(segment, customerId, population.onPopulationChange(state, customerId, ctx));
+      }
+      segment.metaSets.set('viewBoundary', String(instant.boundary));
+      this.view = next;
+    }
+    segment.metaSets.set('appliedBoundary', String(instant.boundary));
+    const meta = { ...this.requireMeta(), appliedBoundary: instant.boundary };
+    this.meta = next === null ? meta : { ...meta, viewBoundary: instant.boundary };
+    this.options.events.emit('populationApplied', {
+      partition: this.partition,
+      boundary: instant.boundary,
+      affected,
+    });
+    return true;
+  }
+
+  /**
+   * Customers whose index score lies in one of the ranges as of now: Redis's index (as of the
+   * step's start) where the step did not change the customer's entry, the step's own entries
+   * otherwise. Their states are loaded into the segment. Sorted by id, as the view's re-decisions run.
+   */
+  private async affectedCustomers(
+    ranges: ReadonlyArray<readonly [number, number]>,
+    segment: Segment<S>,
+  ): Promise<string[]> {
+    if (ranges.length === 0) return [];
+    const inRange = (score: number) => ranges.some(([lo, hi]) => score >= lo && score <= hi);
+    const changed = segment.indexChanges();
+    const stored = await this.options.store.readIndexRanges(ranges);
+    const ids = new Set<string>();
+    const load = new Map<string, string>();
+    for (const [id, encoded] of stored) {
+      if (changed.has(id)) continue;
+      ids.add(id);
+      if (!segment.hasState(id)) load.set(id, encoded);
+    }
+    for (const [id, score] of changed) if (score !== null && inRange(score)) ids.add(id);
+    segment.loadStates(load);
+    return [...ids].sort();
+  }
+
+  /** The snapshots of this process's partitions, by boundary, before Redis has them. */
+  private postSnapshot(boundary: number, counters: Record<string, number>): void {
+    const board = this.snapshotBoard;
+    let snapshots = board.get(boundary);
+    if (!snapshots) {
+      snapshots = new Map();
+      board.set(boundary, snapshots);
+      if (board.size > 4096) board.delete(board.keys().next().value!);
+    }
+    snapshots.set(this.partition, counters);
+    this.options.events.emit('populationSnapshot', { partition: this.partition, boundary });
+  }
+
+  /** resolveView, waiting up to `suspendMs` for snapshots still missing (woken by each one seen). */
+  private async resolveViewWaiting(boundary: number, guard: StepGuard): Promise<G | null | NotReady> {
+    const deadline = performance.now() + (this.options.suspendMs ?? 0);
+    for (;;) {
+      const view = await this.resolveView(boundary);
+      const left = deadline - performance.now();
+      if (!isNotReady(view) || left <= 0) return view;
+      // Another process's partition writes its snapshot when its step ends, which may wait for
+      // ours in turn: end this step now so that ours is written, and wait outside.
+      const local = this.options.localPartitions;
+      if (!local || view.missing.some((p) => !local.has(p))) return view;
+      this.options.events.emit('populationWait', {
+        partition: this.partition,
+        boundary,
+        missing: view.missing,
+        streamTime: this.requireMeta().streamTime ?? boundary,
+      });
+      await this.nextSnapshotSeen(left);
+      guard.check();
+    }
+  }
+
+  private nextSnapshotSeen(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      let off: () => void = () => undefined;
+      const timer = setTimeout(() => {
+        off();
+        resolve();
+      }, timeoutMs);
+      off = this.options.events.on('populationSnapshotSeen', () => {
+        clearTimeout(timer);
+        off();
+        resolve();
+      });
+    });
+  }
+
   private async runInstant(
     instant: PopulationInstant,
     guard: StepGuard,
@@ -443,6 +578,7 @@ export class PartitionProcessor<E, S, G> {
         partition: this.partition,
         boundary: instant.boundary,
         missing: next.missing,
+        streamTime: instant.time,
       });
       return { missing: next.missing };
     }
@@ -511,14 +647,22 @@ export class PartitionProcessor<E, S, G> {
     let encoded = await store.getView(boundary);
     if (encoded === null) {
       const partitions = Array.from({ length: this.options.partitionCount }, (_, p) => p);
-      const progress = await store.readSnapshots(boundary, partitions);
+      const posted = this.snapshotBoard.get(boundary) ?? new Map<number, Record<string, number>>();
+      const progress = await store.readSnapshots(
+        boundary,
+        partitions.filter((p) => !posted.has(p)),
+      );
       const missing = progress
         .filter((p) => !(p.snapshot !== null || (p.startedAt !== null && p.startedAt >= boundary)))
         .map((p) => p.partition);
       if (missing.length > 0) return { notReady: true, missing };
-      const snapshots = progress.map((p) =>
-        p.snapshot === null ? {} : (JSON.parse(p.snapshot) as Record<string, number>),
-      );
+      const stored = new Map(progress.map((p) => [p.partition, p.snapshot]));
+      const snapshots = partitions.map((p) => {
+        const own = posted.get(p);
+        if (own) return own;
+        const json = stored.get(p);
+        return json === null || json === undefined ? {} : (JSON.parse(json) as Record<string, number>);
+      });
       const view = population.merge(boundary, snapshots);
       const ttl = Math.max(90 * population.periodMs, 7 * 86_400_000);
       await store.setViewIfAbsent(boundary, JSON.stringify(view), ttl);
@@ -526,6 +670,7 @@ export class PartitionProcessor<E, S, G> {
     }
     const view = JSON.parse(encoded) as G | null;
     this.viewCache.set(boundary, view);
+    this.snapshotBoard.delete(boundary);
     if (this.viewCache.size > 256) this.viewCache.delete(this.viewCache.keys().next().value!);
     return view;
   }
@@ -585,30 +730,28 @@ export class PartitionProcessor<E, S, G> {
     );
   }
 
-  private snapshotSpec(boundary: number): NonNullable<SegmentWrite['snapshot']> {
-    const population = this.options.worker.population!;
-    return {
-      boundary,
-      prefix: population.snapshotCounterPrefix,
-      dropBefore: boundary - 60 * population.periodMs,
-    };
-  }
-
   private async applySegment(
     segment: Segment<S>,
     offset: { topic: string; offset: bigint } | null,
     metaSets: ReadonlyMap<string, string>,
     guard: StepGuard,
-    snapshot?: SegmentWrite['snapshot'],
   ): Promise<void> {
     const meta = this.requireMeta();
     const started = performance.now();
+    const taken = segment.snapshotsTaken;
     const write = segment.toWrite({
       epoch: this.requireEpoch(),
       expectedVersion: meta.version,
       offset,
       metaSets,
-      ...(snapshot ? { snapshot } : {}),
+      ...(taken.length > 0
+        ? {
+            snapshots: {
+              taken,
+              dropBefore: taken[taken.length - 1]!.boundary - 60 * this.options.worker.population!.periodMs,
+            },
+          }
+        : {}),
     });
     publishStep('before-apply', this.partition);
     const { version, pendingTimers } = await this.options.store.apply(write);

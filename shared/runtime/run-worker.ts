@@ -169,6 +169,8 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
 
   const processors = new Map<number, PartitionProcessor<E, S, G>>();
   const viewCache = new Map<number, unknown>();
+  const snapshotBoard = new Map<number, Map<number, Record<string, number>>>();
+  const localPartitions = new Set<number>();
   const processorFor = (partition: number) => {
     let processor = processors.get(partition);
     if (!processor) {
@@ -198,6 +200,9 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
         events,
         wallClock: () => Date.now(),
         viewCache,
+        snapshotBoard,
+        localPartitions,
+        suspendMs: config.BARRIER_RETRY_MS,
       });
       processors.set(partition, processor);
     }
@@ -217,6 +222,8 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
     heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS,
     maxBytesPerPartition: config.MAX_BYTES_PER_PARTITION,
     maxStepRecords: config.MAX_BATCH_RECORDS,
+    stepConcurrency: config.STEP_CONCURRENCY,
+    localPartitions,
     barrierRetryMs: config.BARRIER_RETRY_MS,
     commitIntervalMs: config.COMMIT_INTERVAL_MS,
     signals: definition.population

@@ -53,7 +53,9 @@ export interface RuntimeEventMap {
   deadLettered: { topic: string; reasonCode: string };
   timerFired: { partition: number; kind: string };
   /** A partition needs view(boundary) and some partitions have no snapshot of it yet. */
-  populationWait: { partition: number; boundary: number; missing: readonly number[] };
+  populationWait: { partition: number; boundary: number; missing: readonly number[]; streamTime: number };
+  /** A snapshot was seen (this process's or, by signal, another's): waiting steps look again. */
+  populationSnapshotSeen: { partition: number; boundary: number };
   /** A partition wrote its snapshot of a boundary (a waiting partition may be able to go on). */
   populationSnapshot: { partition: number; boundary: number };
   populationApplied: { partition: number; boundary: number; affected: number };

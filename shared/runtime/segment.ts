@@ -21,6 +21,40 @@ export class Segment<S> {
   /** Counter values read from Redis at the start of the step (declared reads only). */
   counterBase: ReadonlyMap<string, number> = new Map();
 
+  /** Counters with the population prefix as Redis held them at the step's start (loaded at the first snapshot). */
+  snapshotBase: ReadonlyMap<string, number> | null = null;
+  /** Meta fields the step sets besides offset and stream time (population instants passed). */
+  readonly metaSets = new Map<string, string>();
+  /** Population snapshots taken in this step, in order. */
+  readonly snapshotsTaken: Array<{ boundary: number; counters: string }> = [];
+
+  /** The population counters now: Redis's at the step's start plus this step's changes. */
+  populationCounters(prefix: string): Record<string, number> {
+    const now = new Map(this.snapshotBase ?? []);
+    for (const [field, delta] of this.counters)
+      if (field.startsWith(prefix)) now.set(field, (now.get(field) ?? 0) + delta);
+    const counters: Record<string, number> = {};
+    for (const [field, value] of now) if (value !== 0) counters[field] = value;
+    return counters;
+  }
+
+  /** Customers whose index entry this step changed: their score now, or null when removed. */
+  indexChanges(): ReadonlyMap<string, number | null> {
+    const changes = new Map<string, number | null>(this.indexPuts);
+    for (const id of this.indexDeletes) changes.set(id, null);
+    return changes;
+  }
+
+  hasState(customerId: string): boolean {
+    return this.states.has(customerId);
+  }
+
+  /** Adds states read from Redis for customers the step has not loaded yet. */
+  loadStates(loaded: ReadonlyMap<string, string>): void {
+    for (const [id, encoded] of loaded)
+      if (!this.states.has(id)) this.states.set(id, this.decodeState(encoded));
+  }
+
   counterValue(field: string): number {
     const base = this.counterBase.get(field);
     if (base === undefined) throw new Error(`counter ${field} was not declared by the worker's counterReads`);
@@ -31,7 +65,7 @@ export class Segment<S> {
   timersFired = 0;
 
   constructor(
-    decodeState: (encoded: string) => S,
+    private readonly decodeState: (encoded: string) => S,
     private readonly encodeState: (state: S) => string,
     loadedStates: ReadonlyMap<string, string>,
     /** Timers due after this are persisted only; the segment never fires them. */
@@ -46,6 +80,7 @@ export class Segment<S> {
 
   get changes(): number {
     return (
+      this.snapshotsTaken.length +
       this.statePuts.size +
       this.stateDeletes.size +
       this.outbox.length +
@@ -112,7 +147,7 @@ export class Segment<S> {
     expectedVersion: number;
     offset: SegmentWrite['offset'];
     metaSets: ReadonlyMap<string, string>;
-    snapshot?: SegmentWrite['snapshot'];
+    snapshots?: SegmentWrite['snapshots'];
   }): SegmentWrite {
     const counters = new Map<string, number>();
     for (const [field, delta] of this.counters) if (delta !== 0) counters.set(field, delta);

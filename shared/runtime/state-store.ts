@@ -56,8 +56,14 @@ export interface SegmentWrite {
   readonly timerDeletes: readonly string[];
   readonly outbox: readonly OutboxEntry[];
   readonly metaSets: ReadonlyMap<string, string>;
-  /** The step ends at a population snapshot instant: snapshot the counters in the same atomic step. */
-  readonly snapshot?: { readonly boundary: number; readonly prefix: string; readonly dropBefore: number };
+  /**
+   * Population snapshots taken in the step (the counters with the population prefix as of each
+   * snapshot instant passed), written in the same atomic step; older ones below `dropBefore` go.
+   */
+  readonly snapshots?: {
+    readonly taken: ReadonlyArray<{ readonly boundary: number; readonly counters: string }>;
+    readonly dropBefore: number;
+  };
 }
 
 export interface ClaimResult {
@@ -92,6 +98,8 @@ export interface PartitionStore {
   ackOutbox(epoch: number, produced: number): Promise<void>;
   /** Current values of counter fields (0 when absent). */
   readCounters(fields: readonly string[]): Promise<ReadonlyMap<string, number>>;
+  /** Every counter field with a prefix and its value (a population snapshot's base). */
+  readCountersWithPrefix(prefix: string): Promise<ReadonlyMap<string, number>>;
   /** Customer states of every customer whose index score lies in one of the ranges. */
   readIndexRanges(ranges: ReadonlyArray<readonly [number, number]>): Promise<ReadonlyMap<string, string>>;
   /** Makes every write so far durable (WAITAOF, or a no-op under appendfsync always). */

@@ -68,6 +68,7 @@ export function timedPartitionStore(store: PartitionStore, events: RuntimeEvents
     snapshot: (...args) => timed('snapshot', () => store.snapshot(...args)),
     ackOutbox: (...args) => timed('ack-outbox', () => store.ackOutbox(...args)),
     readCounters: (fields) => timed('read-counters', () => store.readCounters(fields)),
+    readCountersWithPrefix: (prefix) => timed('read-counters', () => store.readCountersWithPrefix(prefix)),
     readIndexRanges: (ranges) => timed('read-index-ranges', () => store.readIndexRanges(ranges)),
     makeDurable: () => timed('durable-wait', () => store.makeDurable()),
   };

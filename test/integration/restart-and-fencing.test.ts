@@ -251,6 +251,7 @@ describe('restart and fencing', () => {
       },
       apply: (write) => raceStore.apply(write),
       snapshot: (...args) => raceStore.snapshot(...args),
+      readCountersWithPrefix: (prefix) => raceStore.readCountersWithPrefix(prefix),
       ackOutbox: (...args) => raceStore.ackOutbox(...args),
       readIndexRanges: (ranges) => raceStore.readIndexRanges(ranges),
       readCounters: (fields) => raceStore.readCounters(fields),

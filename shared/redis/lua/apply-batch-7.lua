@@ -12,11 +12,12 @@
 -- ARGV[5] sections, each a count followed by its items:
 --   state puts (id, json), state deletes (id), index puts (id, score), index deletes (id),
 --   counter deltas (field, delta), timer sets (member, due), timer deletes (member),
---   outbox entries (json), meta sets (field, value), then a snapshot section: 0, or 1 followed
---   by boundary, counter field prefix, drop-snapshots-before boundary, pub/sub channel ('' =
---   none) and partition: the step ends exactly at a population snapshot instant, whose snapshot
---   of the counters (after this step's changes) is written in the same atomic step and announced
---   on the channel, so that waiting partitions in any process wake at once
+--   outbox entries (json), meta sets (field, value), then the population snapshots the step
+--   took (the partition's population counters as of each snapshot instant it passed, computed by
+--   the caller from the counters it read and the step's changes): a count, the snapshots
+--   (boundary, json), then the boundary below which snapshots are dropped, the pub/sub channel
+--   ('' = none) and the partition; each is announced on the channel ("<partition> <boundary>") so
+--   that partitions waiting for its view in any process wake at once
 -- Every section is applied one item per command in a loop, never with unpack (Lua's stack holds
 -- at most 8,000 values): FCALL hands ARGV to Lua as a table, so a segment may carry any number of
 -- items (tested with 20,000 states, index entries, counters and outbox entries in one call).
@@ -67,22 +68,21 @@ n = take()
 for _ = 1, n do redis.call('HSET', meta, ARGV[i], ARGV[i + 1]); i = i + 2 end
 if ARGV[3] ~= '' then redis.call('HSET', meta, ARGV[3], ARGV[4]) end
 n = take()
-if n == 1 then
-  local boundary, prefix, dropBefore, channel, partition = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-  local fields = redis.call('HGETALL', KEYS[4])
-  local parts = {}
-  for j = 1, #fields, 2 do
-    if string.sub(fields[j], 1, #prefix) == prefix then
-      parts[#parts + 1] = cjson.encode(fields[j]) .. ':' .. fields[j + 1]
-    end
+if n > 0 then
+  local first = i
+  local dropBefore, channel, partition = ARGV[i + 2 * n], ARGV[i + 2 * n + 1], ARGV[i + 2 * n + 2]
+  for _ = 1, n do
+    redis.call('HSET', KEYS[7], ARGV[i], ARGV[i + 1])
+    i = i + 2
   end
-  redis.call('HSET', KEYS[7], boundary, '{' .. table.concat(parts, ',') .. '}')
   local retained = redis.call('HKEYS', KEYS[7])
   for j = 1, #retained do
     if tonumber(retained[j]) < tonumber(dropBefore) then redis.call('HDEL', KEYS[7], retained[j]) end
   end
-  redis.call('HSET', meta, 'snapshotBoundary', boundary)
-  if channel ~= '' then redis.call('PUBLISH', channel, partition .. ' ' .. boundary) end
+  redis.call('HSET', meta, 'snapshotBoundary', ARGV[i - 2])
+  if channel ~= '' then
+    for j = first, i - 1, 2 do redis.call('PUBLISH', channel, partition .. ' ' .. ARGV[j]) end
+  end
 end
 redis.call('HSET', meta, 'version', version + 1)
 return { version + 1, redis.call('ZCARD', KEYS[5]) }
