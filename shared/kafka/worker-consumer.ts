@@ -107,7 +107,8 @@ export class WorkerConsumer {
         // kafkajs fetches every partition again from its committed offset after a rejoin.
         task.clear();
         task.generation = this.generation;
-        task.pausedInKafka = false;
+        // kafkajs keeps a paused partition paused across a rebalance: resume what we paused.
+        if (task.pausedInKafka) this.resumeInKafka(task);
         if (!assigned.has(partition)) {
           this.options.processorFor(partition).release();
           task.claimedInGeneration = null;
