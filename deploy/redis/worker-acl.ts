@@ -24,8 +24,7 @@ export const workerCommands: ReadonlyArray<readonly [command: string, why: strin
   ['hkeys', 'Lua (snapshot pruning)'],
   ['zadd', 'Lua (index, timers)'],
   ['zrem', 'Lua (index, timers)'],
-  ['zrange', 'Lua (due timers)'],
-  ['zrangebyscore', 'tier threshold crossings (readIndexRanges)'],
+  ['zrange', 'Lua (due timers; customers in the score ranges a population view affects)'],
   [
     'zcard',
     'pending timers, counted inside the claim and apply functions (commands run by a function are ACL-checked too)',

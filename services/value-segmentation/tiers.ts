@@ -162,6 +162,12 @@ export function affectedScoreRanges(
 ): Array<readonly [number, number]> {
   if (!hasThresholds(next)) return [];
   if (!hasThresholds(previous)) return [[Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY]];
+  // Same thresholds: every customer's tier already is what they give (a customer's tier is
+  // evaluated under the view in force at each of its changes, and evaluateTier is idempotent:
+  // placing or moving a customer lands it where a second evaluation keeps it), so no one moves.
+  const same = previous.thresholds;
+  const now = next.thresholds;
+  if (same.top2 === now.top2 && same.top === now.top && same.bottom === now.bottom) return [];
   const pairs: Array<[number | null, number | null]> = [
     [previous.thresholds.top2, next.thresholds.top2],
     [previous.thresholds.top, next.thresholds.top],

@@ -21,6 +21,7 @@ export const functionFiles = {
   applyBatch: { file: 'apply-batch-7.lua', keys: 7, readOnly: false },
   snapshotPopulation: { file: 'snapshot-population-3.lua', keys: 3, readOnly: false },
   ackOutbox: { file: 'ack-outbox-2.lua', keys: 2, readOnly: false },
+  readIndexRanges: { file: 'read-index-ranges-2.lua', keys: 2, readOnly: true },
 } as const;
 
 export type FunctionName = keyof typeof functionFiles;

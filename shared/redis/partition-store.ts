@@ -236,16 +236,15 @@ export class RedisPartitionStore implements PartitionStore {
   async readIndexRanges(
     ranges: ReadonlyArray<readonly [number, number]>,
   ): Promise<ReadonlyMap<string, string>> {
-    const ids = new Set<string>();
-    for (const [min, max] of ranges) {
-      const lo = Number.isFinite(min) ? String(min) : '-inf';
-      const hi = Number.isFinite(max) ? String(max) : '+inf';
-      for (const id of await this.redis.zrangebyscore(this.keys.index, lo, hi)) ids.add(id);
-    }
     const states = new Map<string, string>();
-    const list = [...ids];
-    const values = await this.hmgetChunked(this.keys.customers, list);
-    list.forEach((id, j) => {
+    if (ranges.length === 0) return states;
+    const bound = (n: number, inf: string) => (Number.isFinite(n) ? String(n) : inf);
+    const [ids, values] = (await this.functions.call(
+      'readIndexRanges',
+      [this.keys.index, this.keys.customers],
+      ranges.flatMap(([min, max]) => [bound(min, '-inf'), bound(max, '+inf')]),
+    )) as [string[], Array<string | null>];
+    ids.forEach((id, j) => {
       const v = values[j];
       if (v !== null && v !== undefined) states.set(id, v);
     });
@@ -268,8 +267,17 @@ export class RedisPopulationStore implements PopulationStore {
     return this.redis.get(populationViewKey(this.prefix, this.worker, boundary));
   }
 
-  async setViewIfAbsent(boundary: number, encoded: string, ttlMs: number): Promise<void> {
-    await this.redis.set(populationViewKey(this.prefix, this.worker, boundary), encoded, 'PX', ttlMs, 'NX');
+  async setViewIfAbsent(boundary: number, encoded: string, ttlMs: number): Promise<string> {
+    // SET NX GET: the view stored first wins, answered in the same round trip.
+    const stored = await this.redis.set(
+      populationViewKey(this.prefix, this.worker, boundary),
+      encoded,
+      'PX',
+      ttlMs,
+      'NX',
+      'GET',
+    );
+    return stored ?? encoded;
   }
 
   async readSnapshots(boundary: number, partitions: readonly number[]): Promise<PartitionProgress[]> {

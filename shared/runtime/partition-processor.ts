@@ -50,6 +50,8 @@ export interface ProcessorOptions<E, S, G> {
   readonly viewCache?: Map<number, unknown>;
   /** Snapshots taken by this process's partitions, by boundary then partition, shared like the view cache. */
   readonly snapshotBoard?: Map<number, Map<number, Record<string, number>>>;
+  /** Views being merged now, by boundary, shared like the view cache. */
+  readonly viewsInFlight?: Map<number, Promise<unknown>>;
   /** How long a step waits, inside, for a view whose snapshots are still missing before it ends. */
   readonly suspendMs?: number;
   /** Partitions this process owns now (kept by the consumer): only their snapshots are waited for inside a step. */
@@ -101,6 +103,7 @@ export class PartitionProcessor<E, S, G> {
   private view: G | null = null;
   private readonly viewCache: Map<number, G | null>;
   private readonly snapshotBoard: Map<number, Map<number, Record<string, number>>>;
+  private readonly viewsInFlight: Map<number, Promise<unknown>>;
   private readonly options: ProcessorOptions<E, S, G>;
   /** Entries in the partition's Redis outbox: known exactly from the claim, each apply and each ack. */
   private outboxEntries = 0;
@@ -109,6 +112,7 @@ export class PartitionProcessor<E, S, G> {
     // Every Redis call is timed and its failures counted by operation (timed-store.ts).
     this.viewCache = (options.viewCache as Map<number, G | null> | undefined) ?? new Map();
     this.snapshotBoard = options.snapshotBoard ?? new Map();
+    this.viewsInFlight = options.viewsInFlight ?? new Map();
     this.options = {
       ...options,
       store: timedPartitionStore(options.store, options.events),
@@ -639,23 +643,39 @@ export class PartitionProcessor<E, S, G> {
     return 'ok';
   }
 
-  /** View of a boundary: cached, stored, or merged now from every partition's snapshot. */
-  private async resolveView(boundary: number): Promise<G | null | NotReady> {
-    if (this.viewCache.has(boundary)) return this.viewCache.get(boundary)!;
+  /**
+   * View of a boundary: cached, or merged now from every partition's snapshot (this process's
+   * from memory, the others' from Redis) and agreed on in Redis (the first stored wins), or
+   * stored by another process earlier.
+   */
+  private resolveView(boundary: number): Promise<G | null | NotReady> {
+    if (this.viewCache.has(boundary)) return Promise.resolve(this.viewCache.get(boundary)!);
+    // The partitions of a process that reach a boundary together merge its view once.
+    const inFlight = this.viewsInFlight.get(boundary) as Promise<G | null | NotReady> | undefined;
+    if (inFlight) return inFlight;
+    const resolving = this.mergeView(boundary).finally(() => this.viewsInFlight.delete(boundary));
+    this.viewsInFlight.set(boundary, resolving);
+    return resolving;
+  }
+
+  private async mergeView(boundary: number): Promise<G | null | NotReady> {
     const population = this.options.worker.population!;
     const store = this.options.population!;
-    let encoded = await store.getView(boundary);
-    if (encoded === null) {
-      const partitions = Array.from({ length: this.options.partitionCount }, (_, p) => p);
-      const posted = this.snapshotBoard.get(boundary) ?? new Map<number, Record<string, number>>();
-      const progress = await store.readSnapshots(
-        boundary,
-        partitions.filter((p) => !posted.has(p)),
-      );
-      const missing = progress
-        .filter((p) => !(p.snapshot !== null || (p.startedAt !== null && p.startedAt >= boundary)))
-        .map((p) => p.partition);
-      if (missing.length > 0) return { notReady: true, missing };
+    const partitions = Array.from({ length: this.options.partitionCount }, (_, p) => p);
+    const posted = this.snapshotBoard.get(boundary) ?? new Map<number, Record<string, number>>();
+    const progress = await store.readSnapshots(
+      boundary,
+      partitions.filter((p) => !posted.has(p)),
+    );
+    const missing = progress
+      .filter((p) => !(p.snapshot !== null || (p.startedAt !== null && p.startedAt >= boundary)))
+      .map((p) => p.partition);
+    let encoded: string | null;
+    if (missing.length > 0) {
+      // Snapshots are kept for 60 periods; an older view may be stored all the same.
+      encoded = await store.getView(boundary);
+      if (encoded === null) return { notReady: true, missing };
+    } else {
       const stored = new Map(progress.map((p) => [p.partition, p.snapshot]));
       const snapshots = partitions.map((p) => {
         const own = posted.get(p);
@@ -665,8 +685,7 @@ export class PartitionProcessor<E, S, G> {
       });
       const view = population.merge(boundary, snapshots);
       const ttl = Math.max(90 * population.periodMs, 7 * 86_400_000);
-      await store.setViewIfAbsent(boundary, JSON.stringify(view), ttl);
-      encoded = (await store.getView(boundary)) ?? JSON.stringify(view);
+      encoded = await store.setViewIfAbsent(boundary, JSON.stringify(view), ttl);
     }
     const view = JSON.parse(encoded) as G | null;
     this.viewCache.set(boundary, view);

@@ -170,6 +170,7 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
   const processors = new Map<number, PartitionProcessor<E, S, G>>();
   const viewCache = new Map<number, unknown>();
   const snapshotBoard = new Map<number, Map<number, Record<string, number>>>();
+  const viewsInFlight = new Map<number, Promise<unknown>>();
   const localPartitions = new Set<number>();
   const processorFor = (partition: number) => {
     let processor = processors.get(partition);
@@ -201,6 +202,7 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
         wallClock: () => Date.now(),
         viewCache,
         snapshotBoard,
+        viewsInFlight,
         localPartitions,
         suspendMs: config.BARRIER_RETRY_MS,
       });

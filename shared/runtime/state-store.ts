@@ -121,7 +121,8 @@ export interface PartitionProgress {
 
 export interface PopulationStore {
   getView(boundary: number): Promise<string | null>;
-  setViewIfAbsent(boundary: number, encoded: string, ttlMs: number): Promise<void>;
+  /** Stores the view unless one is stored already; returns the view stored (ours or the earlier one). */
+  setViewIfAbsent(boundary: number, encoded: string, ttlMs: number): Promise<string>;
   readSnapshots(boundary: number, partitions: readonly number[]): Promise<PartitionProgress[]>;
   readCounterTotals(partitions: readonly number[], prefix: string): Promise<Map<string, number>>;
   latestAppliedView(partitions: readonly number[]): Promise<string | null>;
