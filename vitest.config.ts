@@ -14,6 +14,7 @@ export default defineConfig({
             'services/**/*.test.ts',
             'test/oracle/**/*.test.ts',
             'deploy/**/*.test.ts',
+            'bench/**/*.test.ts',
           ],
         },
       },
