@@ -15,6 +15,7 @@ export default defineConfig({
             'test/oracle/**/*.test.ts',
             'test/support/**/*.test.ts',
             'deploy/**/*.test.ts',
+            'bench/**/*.test.ts',
           ],
         },
       },

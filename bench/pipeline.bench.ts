@@ -1,39 +1,50 @@
+import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { Kafka, logLevel } from 'kafkajs';
-import { generatePurchaseStream } from '../services/pos-simulator/generate.js';
-import { DAY_MS, valueSegmentationSettings } from '../services/value-segmentation/settings.js';
+import { loadRetentionConfig } from '../services/retention/config.js';
+import { createRetentionWorker } from '../services/retention/worker.js';
+import { defaultShareOfWalletSettings } from '../services/share-of-wallet/settings.js';
+import { createShareOfWalletWorker } from '../services/share-of-wallet/worker.js';
+import { valueSegmentationSettings } from '../services/value-segmentation/settings.js';
 import { createValueSegmentationWorker } from '../services/value-segmentation/worker.js';
-import { codecFor } from '../shared/avro/index.js';
-import { parseRuntimeConfig } from '../shared/config/runtime-config.js';
-import { waitForTopicLeaders } from '../shared/kafka/create-topics.js';
-import { createLogger } from '../shared/observability/logger.js';
-import { runWorker } from '../shared/runtime/run-worker.js';
-import { deadLetterTopicOf, topicCatalogue } from '../shared/topics.js';
+import {
+  crmDataset,
+  type Dataset,
+  type DatasetOptions,
+  purchasesDataset,
+  recordCount,
+} from './lib/datasets.js';
+import { installFetchCounter } from './lib/fetch-counter.js';
+import { benchKafka } from './lib/kafka-io.js';
+import { type BenchOptions, HELP, parseBenchOptions, type ScenarioName, UsageError } from './lib/options.js';
+import { checkResults, markdownTable, notes, type ScenarioResult, thresholdsFor } from './lib/report.js';
+import { type BenchContext, cleanUp, runScenario, type ScenarioPlan } from './lib/scenarios.js';
+import type { WorkerKind } from './lib/workers.js';
 
-// The first pipeline benchmark. In one run, against the same Kafka and Redis:
-//   1. raw kafkajs consume + Avro decode of the purchases topic (the ceiling for any consumer),
-//   2. raw Redis: the same number of per-event writes, pipelined 1000 at a time,
-//   3. the value-segmentation worker end to end (decode, decide, atomic apply, produce, commit),
-// and reports the worker's rate as ratios of the two raw rates, plus Redis round trips per
-// event counted by the server itself (INFO commandstats).
+// npm run bench: each worker measured from its start until Redis's applied offsets reach every
+// partition's end offset, against the raw kafkajs consume-and-decode rate of the same topics in
+// the same run. bench/README.md explains every figure and how it is measured.
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({
-  options: {
-    events: { type: 'string', default: '200000' },
-    customers: { type: 'string', default: '20000' },
-    partitions: { type: 'string', default: '12' },
-    seed: { type: 'string', default: '42' },
-  },
-});
-const events = Number(values.events);
-const customers = Number(values.customers);
-const partitions = Number(values.partitions);
+const policyPath = join(root, 'deploy/retention-offer-policy.json');
+
+let options: BenchOptions;
+try {
+  const parsed = parseBenchOptions(process.argv.slice(2), process.env);
+  if (parsed === 'help') {
+    process.stdout.write(`${HELP}\n`);
+    process.exit(0);
+  }
+  options = parsed;
+} catch (error) {
+  if (!(error instanceof UsageError)) throw error;
+  process.stderr.write(`bench: ${error.message}\n\n${HELP}\n`);
+  process.exit(2);
+}
 
 function endpoints(): { brokers: string; redisUrl: string } {
   if (process.env.KAFKA_BROKERS && process.env.REDIS_URL)
@@ -54,207 +65,195 @@ function endpoints(): { brokers: string; redisUrl: string } {
   return { brokers: env.KAFKA_BROKERS!, redisUrl: env.REDIS_URL! };
 }
 
-async function commandCalls(redis: Redis): Promise<number> {
-  const info = await redis.info('commandstats');
-  let calls = 0;
-  for (const m of info.matchAll(/calls=(\d+)/g)) calls += Number(m[1]);
-  return calls;
+function inputsOf(kind: WorkerKind): ScenarioPlan['inputs'] {
+  const definition =
+    kind === 'value-segmentation'
+      ? createValueSegmentationWorker(valueSegmentationSettings())
+      : kind === 'share-of-wallet'
+        ? createShareOfWalletWorker(defaultShareOfWalletSettings)
+        : (() => {
+            const config = loadRetentionConfig({
+              RETENTION_OFFER_POLICY: policyPath,
+              TOPIC_PARTITIONS: String(options.partitions),
+            });
+            return createRetentionWorker({
+              settings: config.settings,
+              policy: config.policy,
+              partitionCount: options.partitions,
+              ladder: config.ladder,
+            });
+          })();
+  return definition.inputs.map((i) => ({ topic: i.topic, schema: i.schema }));
 }
 
-function percentile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+const datasetOptions: DatasetOptions = {
+  seed: options.seed,
+  customers: options.customers,
+  events: options.events,
+  consumptionCustomers: options.consumptionCustomers,
+};
+const datasets = new Map<'purchases' | 'crm', Dataset>();
+function dataset(which: 'purchases' | 'crm'): Dataset {
+  let d = datasets.get(which);
+  if (!d) {
+    const started = performance.now();
+    d = which === 'purchases' ? purchasesDataset(datasetOptions) : crmDataset(datasetOptions, true);
+    datasets.set(which, d);
+    log(
+      `generated the ${which === 'purchases' ? 'purchases' : 'share-of-wallet/retention'} dataset: ` +
+        `${[...d].map(([t, r]) => `${r.length.toLocaleString('en-US')} ${t}`).join(', ')} ` +
+        `(${recordCount(d).toLocaleString('en-US')} records, ${((performance.now() - started) / 1000).toFixed(1)} s)`,
+    );
+  }
+  return d;
+}
+
+function planFor(name: ScenarioName): ScenarioPlan {
+  const vs = (settings: Record<string, string>, mode: ScenarioPlan['mode']): ScenarioPlan => ({
+    name,
+    worker: 'value-segmentation',
+    inputs: inputsOf('value-segmentation'),
+    dataset: dataset('purchases'),
+    settings,
+    mode,
+  });
+  switch (name) {
+    case 'vs-daily':
+      return vs({ VALUE_REFRESH_PERIOD: '1d', VALUE_PUBLISH_DELAY: '1d' }, 'in-process');
+    case 'vs-hourly':
+      // As deploy/demo.sh runs it.
+      return vs({ VALUE_REFRESH_PERIOD: '1h', VALUE_PUBLISH_DELAY: '1h' }, 'in-process');
+    case 'backfill-live':
+      return vs({ VALUE_REFRESH_PERIOD: '1d', VALUE_PUBLISH_DELAY: '1d' }, 'backfill-live');
+    case 'two-workers':
+      return vs({ VALUE_REFRESH_PERIOD: '1d', VALUE_PUBLISH_DELAY: '1d' }, 'processes');
+    case 'share-of-wallet':
+      return {
+        name,
+        worker: 'share-of-wallet',
+        inputs: inputsOf('share-of-wallet'),
+        dataset: dataset('crm'),
+        settings: {},
+        mode: 'in-process',
+      };
+    case 'retention':
+      return {
+        name,
+        worker: 'retention',
+        inputs: inputsOf('retention'),
+        dataset: dataset('crm'),
+        settings: { RETENTION_OFFER_POLICY: policyPath },
+        mode: 'in-process',
+      };
+  }
+}
+
+function log(line: string): void {
+  process.stdout.write(`${line}\n`);
 }
 
 const { brokers, redisUrl } = endpoints();
+installFetchCounter();
 const runId = `bench-${Date.now().toString(36)}`;
-const prefix = `${runId}.`;
-const kafka = new Kafka({ clientId: runId, brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+const logDir = join(root, '.cache', 'bench-logs', runId);
+mkdirSync(logDir, { recursive: true });
+const kafka = benchKafka(brokers.split(','), runId);
 const admin = kafka.admin();
 await admin.connect();
-const topics = [
-  topicCatalogue.purchases.name,
-  deadLetterTopicOf(topicCatalogue.purchases.name),
-  topicCatalogue.segmentChanges.name,
-];
-// A broker that has just started can answer the metadata calls of createTopics with
-// UNKNOWN_TOPIC_OR_PARTITION (seen on a cold start); the topics are created, so try again.
-for (let attempt = 1; ; attempt += 1) {
-  try {
-    await admin.createTopics({
-      topics: topics.map((t) => ({ topic: prefix + t, numPartitions: partitions, replicationFactor: 1 })),
-    });
-    break;
-  } catch (error) {
-    if (attempt >= 5 || (error as { retriable?: boolean }).retriable !== true) throw error;
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+const redis = new Redis(redisUrl, { connectionName: `${runId}-bench` });
+const redisVersion = /redis_version:([^\r\n]+)/.exec(await redis.info('server'))?.[1] ?? 'unknown';
+const aborter = new AbortController();
+const children = new Set<ChildProcess>();
+let signals = 0;
+const onSignal = () => {
+  signals += 1;
+  if (signals > 1) {
+    for (const child of children) child.kill('SIGKILL');
+    process.exit(130);
   }
-}
-await waitForTopicLeaders(
+  log('interrupted: stopping the scenario in flight and cleaning up (again to exit at once)');
+  aborter.abort();
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
+const ctx: BenchContext = {
+  runId,
+  root,
+  options,
+  brokers: brokers.split(','),
+  redisUrl,
+  kafka,
   admin,
-  topics.map((t) => prefix + t),
-  partitions,
-  60_000,
-);
-
-process.stdout.write(
-  `generating and producing ${events} purchases for ${customers} customers over one year...\n`,
-);
-const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-await producer.connect();
-let batch: Array<{ key: string; value: Buffer }> = [];
-let produced = 0;
-for (const record of generatePurchaseStream({
-  seed: Number(values.seed),
-  customers,
-  events,
-  spanMs: 365 * DAY_MS,
-})) {
-  batch.push({ key: record.key, value: record.value });
-  if (batch.length === 5000) {
-    await producer.send({ topic: prefix + topicCatalogue.purchases.name, acks: -1, messages: batch });
-    produced += batch.length;
-    batch = [];
-  }
-}
-if (batch.length)
-  await producer.send({ topic: prefix + topicCatalogue.purchases.name, acks: -1, messages: batch });
-produced += batch.length;
-await producer.disconnect();
-
-// 1. Raw kafkajs consume + decode.
-const purchaseCodec = codecFor('Purchase');
-const rawConsumer = kafka.consumer({ groupId: `${runId}-raw` });
-await rawConsumer.connect();
-await rawConsumer.subscribe({ topic: prefix + topicCatalogue.purchases.name, fromBeginning: true });
-let consumed = 0;
-let decodeFailures = 0;
-const rawStarted = performance.now();
-await new Promise<void>((resolve) => {
-  void rawConsumer.run({
-    eachBatch: async ({ batch: b }) => {
-      for (const m of b.messages) {
-        try {
-          purchaseCodec.decode(m.value!);
-        } catch {
-          decodeFailures += 1;
-        }
-      }
-      consumed += b.messages.length;
-      if (consumed >= produced) resolve();
-    },
-  });
-});
-const rawKafkaSeconds = (performance.now() - rawStarted) / 1000;
-await rawConsumer.disconnect();
-
-// 2. Raw Redis: one HINCRBY per event, pipelined 1000 per round trip.
-const redis = new Redis(redisUrl);
-const rawRedisStarted = performance.now();
-for (let i = 0; i < produced; i += 1000) {
-  const pipeline = redis.pipeline();
-  for (let j = i; j < Math.min(produced, i + 1000); j++)
-    pipeline.hincrby(`${runId}:raw:{${j % partitions}}`, `c-${j % customers}`, 1);
-  await pipeline.exec();
-}
-const rawRedisSeconds = (performance.now() - rawRedisStarted) / 1000;
-for (let p = 0; p < partitions; p++) await redis.del(`${runId}:raw:{${p}}`);
-
-// 3. The worker, in process, from the start of the topic to its last offset.
-const settings = valueSegmentationSettings({});
-const config = parseRuntimeConfig({
-  KAFKA_BROKERS: brokers,
-  REDIS_URL: redisUrl,
-  TOPIC_PREFIX: prefix,
-  KEY_PREFIX: runId,
-  CONSUMER_GROUP_PREFIX: runId,
-  TOPIC_PARTITIONS: String(partitions),
-  METRICS_PORT: '0',
-  METRICS_HOST: '127.0.0.1',
-  LOG_LEVEL: 'warn',
-});
-const callsBefore = await commandCalls(redis);
-const batchLatencies: number[] = [];
-let applied = 0;
-const workerStarted = performance.now();
-const worker = await runWorker({
-  definition: createValueSegmentationWorker(settings),
-  config,
-  logger: createLogger({ level: 'warn', name: 'bench' }),
-  handleSignals: false,
-});
-worker.events.on('batchCompleted', (e) => {
-  batchLatencies.push(e.durationMs);
-  applied += e.records - e.skipped;
-});
-await new Promise<void>((resolve) => {
-  const check = setInterval(() => {
-    if (applied >= produced) {
-      clearInterval(check);
-      resolve();
-    }
-  }, 50);
-});
-const workerSeconds = (performance.now() - workerStarted) / 1000;
-await worker.stop();
-const calls = (await commandCalls(redis)) - callsBefore;
-const metrics = await worker.registry.getMetricsAsJSON();
-const waits = metrics.find((m) => m.name === 'vs_population_waits_total')?.values[0]?.value ?? 0;
-
-await admin.deleteTopics({ topics: topics.map((t) => prefix + t) }).catch(() => undefined);
-await admin.disconnect();
-const keys = await redis.keys(`${runId}*`);
-for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
-await redis.quit();
-
-batchLatencies.sort((a, b) => a - b);
-const result = {
-  at: new Date().toISOString(),
-  node: process.version,
-  machine: { cpus: (await import('node:os')).cpus().length },
-  events: produced,
-  customers,
-  partitions,
-  decodeFailures,
-  rawKafkaConsumeDecode: { seconds: rawKafkaSeconds, eventsPerSecond: produced / rawKafkaSeconds },
-  rawRedisPipelined: { seconds: rawRedisSeconds, eventsPerSecond: produced / rawRedisSeconds },
-  worker: {
-    seconds: workerSeconds,
-    eventsPerSecond: produced / workerSeconds,
-    redisCommandsPerEvent: calls / produced,
-    batchMs: {
-      p50: percentile(batchLatencies, 0.5),
-      p99: percentile(batchLatencies, 0.99),
-      count: batchLatencies.length,
-    },
-    populationWaits: waits,
-  },
-  ratios: {
-    workerToRawKafka: produced / workerSeconds / (produced / rawKafkaSeconds),
-    workerToRawRedis: produced / workerSeconds / (produced / rawRedisSeconds),
-  },
+  redis,
+  logDir,
+  signal: aborter.signal,
+  children,
+  log,
 };
 
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-const rows: Array<[string, string]> = [
-  ['events (customers, partitions)', `${fmt(produced)} (${fmt(customers)}, ${partitions})`],
-  ['raw kafkajs consume + decode', `${fmt(result.rawKafkaConsumeDecode.eventsPerSecond)} events/s`],
-  ['raw Redis, pipelined writes', `${fmt(result.rawRedisPipelined.eventsPerSecond)} events/s`],
-  ['value-segmentation worker', `${fmt(result.worker.eventsPerSecond)} events/s`],
-  ['worker / raw Kafka', result.ratios.workerToRawKafka.toFixed(3)],
-  ['worker / raw Redis', result.ratios.workerToRawRedis.toFixed(3)],
-  ['Redis commands per event', result.worker.redisCommandsPerEvent.toFixed(4)],
-  [
-    'batch latency p50 / p99',
-    `${result.worker.batchMs.p50.toFixed(1)} / ${result.worker.batchMs.p99.toFixed(1)} ms`,
-  ],
-  ['population barrier waits', String(waits)],
-];
-const width = Math.max(...rows.map(([k]) => k.length));
-process.stdout.write(`\n${rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')}\n`);
-const out = join(root, 'bench', 'results');
-mkdirSync(out, { recursive: true });
-const file = join(out, `pipeline-${result.at.slice(0, 19).replace(/[:T]/g, '-')}.json`);
-writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-process.stdout.write(`\nwritten ${file}\n`);
-process.exit(0);
+const startedAt = new Date();
+const loadBefore = loadavg();
+log(
+  `bench ${runId}: scenarios ${options.scenarios.join(', ')}; ${options.events.toLocaleString('en-US')} purchases, ` +
+    `${options.customers.toLocaleString('en-US')} customers, ${options.partitions} partitions; ` +
+    `timeout ${options.timeoutSeconds} s per scenario; worker logs in ${logDir}`,
+);
+const results: ScenarioResult[] = [];
+try {
+  for (const name of options.scenarios) {
+    if (aborter.signal.aborted) break;
+    const result = await runScenario(ctx, planFor(name));
+    results.push(result);
+    if (result.status !== 'ok') log(`[${name}] FAILED (${result.status}): ${result.failure}`);
+    else
+      log(
+        `[${name}] ${result.records.total.toLocaleString('en-US')} records in ${result.seconds.toFixed(1)} s: ` +
+          `${Math.round(result.eventsPerSecond ?? 0).toLocaleString('en-US')} events/s`,
+      );
+  }
+} finally {
+  for (const child of children)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await cleanUp(ctx, `${runId}-`).catch((error: Error) => log(`clean-up failed: ${error.message}`));
+  await admin.disconnect().catch(() => undefined);
+  await redis.quit().catch(() => redis.disconnect());
+}
+
+const failed = results.filter((r) => r.status !== 'ok');
+const checkFailures = checkResults(results);
+const output = {
+  at: startedAt.toISOString(),
+  runId,
+  node: process.version,
+  machine: { cpus: cpus().length, loadAverageBefore: loadBefore, loadAverageAfter: loadavg() },
+  kafka: { brokers },
+  redis: { version: redisVersion },
+  options,
+  workerLogs: logDir,
+  results,
+  thresholds: options.scenarios.flatMap((s) => thresholdsFor(s)),
+  check: { enforced: options.check, failures: checkFailures },
+};
+log(`\n${markdownTable(results)}\n`);
+for (const line of notes(results)) log(`- ${line}`);
+const outDir = join(root, 'bench', 'results');
+mkdirSync(outDir, { recursive: true });
+const file = join(
+  outDir,
+  `pipeline-${startedAt.toISOString().slice(0, 19).replace(/[:T]/g, '-')}${options.quick ? '-quick' : ''}.json`,
+);
+writeFileSync(file, `${JSON.stringify(output, null, 2)}\n`);
+log(`\nwritten ${file}`);
+if (checkFailures.length > 0)
+  log(
+    `\n${options.check ? 'CHECK FAILED' : 'thresholds not met (report only; --check enforces them)'}:\n` +
+      checkFailures.map((f) => `  - ${f}`).join('\n'),
+  );
+if (failed.length > 0) {
+  process.stderr.write(
+    `\nbench FAILED: ${failed.map((r) => `${r.scenario} (${r.status}): ${r.failure}`).join('\n  ')}\n`,
+  );
+  process.exit(1);
+}
+process.exit(options.check && checkFailures.length > 0 ? 1 : 0);

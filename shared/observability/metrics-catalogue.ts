@@ -257,6 +257,19 @@ export const METRICS: readonly CatalogueEntry[] = [
     movesOn: 'traffic',
   },
   {
+    name: 'vs_redis_commands_total',
+    type: 'counter',
+    labels: {
+      connection:
+        'Redis connection name, <KAFKA_CLIENT_ID>-<worker> (one per worker process; every connection the process opened)',
+      command: 'Redis command name, lower case (fcall, client, info, ...)',
+    },
+    meaning:
+      'Commands the worker sent to Redis, counted as the server receives them: an FCALL is one whatever its script runs, each pipelined command is one. Commands per record = rate of this ÷ rate of vs_records_consumed_total.',
+    workers: 'all',
+    movesOn: 'traffic',
+  },
+  {
     name: 'vs_redis_errors_total',
     type: 'counter',
     labels: { operation: OPERATION, reason: ERROR_REASON },

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { redisCommandsSent } from '../redis/connection.js';
 import type { RuntimeEvents } from '../runtime/runtime-events.js';
 import { PartitionGauges } from './partition-gauges.js';
 import { LagTracker, parseOffset, type Stall, StallDetector } from './partition-progress.js';
@@ -198,6 +199,18 @@ export function createRuntimeMetrics(
     help: 'Redis calls that failed or whose outcome is unknown, by operation and reason code',
     labelNames: ['operation', 'reason'],
     registers: [registry],
+  });
+  new Counter({
+    name: 'vs_redis_commands_total',
+    help: 'Commands sent to Redis (an FCALL counts once, each pipelined command once), by connection and command',
+    labelNames: ['connection', 'command'],
+    registers: [registry],
+    // Counted where the commands are written (shared/redis/connection.ts), read at scrape time.
+    collect() {
+      this.reset();
+      for (const { connection, command, count } of redisCommandsSent())
+        this.inc({ connection, command }, count);
+    },
   });
   const batchRetries = new Counter({
     name: 'vs_batch_retries_total',

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { type Command, Redis } from 'ioredis';
 import { type RedisSecurity, redisConnectionOptions } from '../config/secure-connections.js';
 import { ConfigError, RedisUnavailableError } from '../errors.js';
 import type { DurabilityMode } from './partition-store.js';
@@ -17,7 +17,7 @@ export interface RedisConnectionOptions {
  * the applied offset and retries under the epoch/version guard itself (ioredis #2130).
  */
 export function connectRedis(options: RedisConnectionOptions): Redis {
-  return new Redis(options.url, {
+  const redis = new Redis(options.url, {
     lazyConnect: true,
     enableOfflineQueue: false,
     autoResendUnfulfilledCommands: false,
@@ -29,6 +29,55 @@ export function connectRedis(options: RedisConnectionOptions): Redis {
     reconnectOnError: () => false,
     ...(options.security === undefined ? {} : redisConnectionOptions(options.security)),
   });
+  countCommandsSent(redis, options.connectionName);
+  return redis;
+}
+
+/** Commands sent by the connections connectRedis made in this process: connection name → command → count. */
+const commandsSent = new Map<string, Map<string, number>>();
+
+/**
+ * Counts every command the connection writes to Redis, as Redis receives them: a pipeline's
+ * commands one by one (ioredis hands each to sendCommand), an FCALL or EVAL as one whatever its
+ * script calls inside, the handshake's CLIENT SETNAME and INFO on every (re)connect. A command
+ * refused at once without being written (the connection is down and there is no offline queue)
+ * is not counted. Server-side figures cannot give this: INFO commandstats and INFO stats
+ * total_commands_processed both count the commands scripts run, and every client of the server.
+ */
+function countCommandsSent(redis: Redis, connectionName: string): void {
+  let counts = commandsSent.get(connectionName);
+  if (!counts) {
+    counts = new Map();
+    commandsSent.set(connectionName, counts);
+  }
+  const byCommand = counts;
+  const send = redis.sendCommand.bind(redis) as (command: Command, ...rest: unknown[]) => unknown;
+  const counted = (command: Command, ...rest: unknown[]): unknown => {
+    // Without an offline queue, a command that cannot be written is rejected synchronously.
+    const reject = command.reject;
+    let refused = false;
+    command.reject = (error) => {
+      refused = true;
+      reject(error);
+    };
+    try {
+      return send(command, ...rest);
+    } finally {
+      command.reject = reject;
+      if (!refused) {
+        const name = command.name.toLowerCase();
+        byCommand.set(name, (byCommand.get(name) ?? 0) + 1);
+      }
+    }
+  };
+  redis.sendCommand = counted as Redis['sendCommand'];
+}
+
+/** What every connection made by connectRedis in this process has sent so far (vs_redis_commands_total). */
+export function redisCommandsSent(): Array<{ connection: string; command: string; count: number }> {
+  return [...commandsSent].flatMap(([connection, counts]) =>
+    [...counts].map(([command, count]) => ({ connection, command, count })),
+  );
 }
 
 /**
