@@ -35,6 +35,8 @@ export const ReasonCode = {
   LATE_EVENT: 'LATE_EVENT',
   /** The record is larger than the runtime accepts. */
   OVERSIZED_RECORD: 'OVERSIZED_RECORD',
+  /** The worker's decision for the record failed or cannot be stored (it threw; a non-finite index score, a non-integer counter delta, a non-finite timer): a defect of the worker, parked so that the partition goes on. */
+  INVALID_DECISION: 'INVALID_DECISION',
 } as const;
 
 export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode];

@@ -475,8 +475,14 @@ export class WorkerConsumer {
       setTimeout(() => this.resumeInKafka(task), this.options.sessionTimeoutMs).unref();
       return;
     }
+    // A reply error of Redis (a script refused, OOM, NOPERM, LOADING) is no reason to exit: a
+    // restart would meet it again, a crash loop. The partition backs off and retries, the others
+    // go on, and the stall metric and alert say it. Records that would make Redis refuse a step
+    // never get this far (INVALID_DECISION).
     const retriable =
-      error instanceof ValuestreamError ? error.retriable : isTransient(error) || isKafkaJsError(error);
+      error instanceof ValuestreamError
+        ? error.retriable
+        : isTransient(error) || isKafkaJsError(error) || isRedisReplyError(error);
     if (!retriable) {
       // A bug, not an outage: retrying the same step cannot help. Exit; the supervisor
       // restarts us (PITFALLS 7).
@@ -799,7 +805,9 @@ export class WorkerConsumer {
   ): void {
     let remote = false;
     for (const partition of missing) {
-      if (this.assigned.has(partition)) void this.advanceIfCaughtUp(partition, streamTime);
+      // To the boundary, not further: its snapshot is what the waiting partition needs, and a
+      // replay moves it exactly so far (test/oracle/in-memory-driver.ts advanceDrainedPartitions).
+      if (this.assigned.has(partition)) void this.advanceIfCaughtUp(partition, boundary);
       else remote = true;
     }
     const key = `${boundary}`;
@@ -948,6 +956,10 @@ function isKafkaJsError(error: unknown): boolean {
   return (
     typeof (error as { name?: unknown })?.name === 'string' && (error as Error).name.startsWith('KafkaJS')
   );
+}
+
+function isRedisReplyError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ReplyError';
 }
 
 function isTransient(error: unknown): boolean {

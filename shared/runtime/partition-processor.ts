@@ -1,4 +1,10 @@
-import { PartitionFencedError, PartitionStateLostError, StateVersionConflictError } from '../errors.js';
+import { ReasonCode } from '../contracts/reason-codes.js';
+import {
+  PartitionFencedError,
+  PartitionStateLostError,
+  StateVersionConflictError,
+  ValuestreamError,
+} from '../errors.js';
 import { deadLetterEntry } from './dead-letter.js';
 import { causation, deterministicEventId } from './event-id.js';
 import { nextPopulationInstant, type PopulationInstant } from './instants.js';
@@ -50,6 +56,12 @@ export interface ProcessorOptions<E, S, G> {
   readonly viewCache?: Map<number, unknown>;
   /** Snapshots taken by this process's partitions, by boundary then partition, shared like the view cache. */
   readonly snapshotBoard?: Map<number, Map<number, Record<string, number>>>;
+  /**
+   * The latest boundary each partition of this process has snapshotted (in Redis or in memory),
+   * shared by its processors: a partition of ours that has not got there yet is known to be
+   * missing without asking Redis.
+   */
+  readonly localProgress?: Map<number, number>;
   /** Views being merged now, by boundary, shared like the view cache. */
   readonly viewsInFlight?: Map<number, Promise<unknown>>;
   /** How long a step waits, inside, for a view whose snapshots are still missing before it ends. */
@@ -79,6 +91,23 @@ export type ProcessOutcome =
       readonly missing: readonly number[];
     };
 
+/** Why a decision cannot be stored in Redis, or null. */
+export function invalidDecision(decision: CustomerDecision<unknown>): string | null {
+  const score = decision.indexScore;
+  if (score !== undefined && score !== null && !Number.isFinite(score))
+    return `index score ${score} is not a finite number`;
+  for (const { field, delta } of decision.counters ?? [])
+    if (!Number.isSafeInteger(delta)) return `counter ${field} delta ${delta} is not a safe integer`;
+  for (const { kind, dueAt } of decision.timers)
+    if (dueAt !== null && !Number.isFinite(dueAt))
+      return `timer ${kind} due at ${dueAt} is not a finite time`;
+  return null;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
 interface NotReady {
   readonly notReady: true;
   readonly missing: readonly number[];
@@ -104,6 +133,7 @@ export class PartitionProcessor<E, S, G> {
   private readonly viewCache: Map<number, G | null>;
   private readonly snapshotBoard: Map<number, Map<number, Record<string, number>>>;
   private readonly viewsInFlight: Map<number, Promise<unknown>>;
+  private readonly localProgress: Map<number, number>;
   private readonly options: ProcessorOptions<E, S, G>;
   /** Entries in the partition's Redis outbox: known exactly from the claim, each apply and each ack. */
   private outboxEntries = 0;
@@ -113,6 +143,7 @@ export class PartitionProcessor<E, S, G> {
     this.viewCache = (options.viewCache as Map<number, G | null> | undefined) ?? new Map();
     this.snapshotBoard = options.snapshotBoard ?? new Map();
     this.viewsInFlight = options.viewsInFlight ?? new Map();
+    this.localProgress = options.localProgress ?? new Map();
     this.options = {
       ...options,
       store: timedPartitionStore(options.store, options.events),
@@ -153,6 +184,14 @@ export class PartitionProcessor<E, S, G> {
     this.epoch = claimed.epoch;
     this.highestEpoch = Math.max(this.highestEpoch, claimed.epoch);
     this.meta = claimed.meta;
+    // What Redis holds now (a new owner, or Redis lost writes): the snapshots it has.
+    this.localProgress.set(
+      this.partition,
+      Math.max(
+        claimed.meta.snapshotBoundary ?? Number.NEGATIVE_INFINITY,
+        claimed.meta.startedAt ?? Number.NEGATIVE_INFINITY,
+      ),
+    );
     this.reportOutbox(claimed.outbox.length);
     this.reportTimers(claimed.pendingTimers);
     this.view = null;
@@ -238,6 +277,7 @@ export class PartitionProcessor<E, S, G> {
         ]),
         guard,
       );
+      this.noteProgress(target);
       return { kind: 'done', outbox: [] };
     }
     return this.run([], target, guard);
@@ -310,9 +350,7 @@ export class PartitionProcessor<E, S, G> {
             causation.record(item.input.source.topic, this.partition, item.input.source.offset),
             segment,
           );
-          const decision = worker.decide(segment.stateOf(item.input.customerId), item.input, ctx);
-          this.mergeDecision(segment, item.input.customerId, decision);
-          segment.recordsApplied += 1;
+          this.decideRecord(segment, item, ctx);
         } else if (item.kind === 'event') {
           const t = item.input.eventTime;
           if (s !== null && t < s - worker.allowedLatenessMs) {
@@ -338,9 +376,7 @@ export class PartitionProcessor<E, S, G> {
               causation.record(item.input.source.topic, this.partition, item.input.source.offset),
               segment,
             );
-            const decision = worker.decide(segment.stateOf(item.input.customerId), item.input, ctx);
-            this.mergeDecision(segment, item.input.customerId, decision);
-            segment.recordsApplied += 1;
+            this.decideRecord(segment, item, ctx);
           }
         } else {
           this.addDeadLetter(segment, item.record, item.reasonCode, item.message);
@@ -512,7 +548,14 @@ export class PartitionProcessor<E, S, G> {
       if (board.size > 4096) board.delete(board.keys().next().value!);
     }
     snapshots.set(this.partition, counters);
+    this.noteProgress(boundary);
     this.options.events.emit('populationSnapshot', { partition: this.partition, boundary });
+  }
+
+  private noteProgress(boundary: number | null): void {
+    if (boundary === null) return;
+    const known = this.localProgress.get(this.partition);
+    if (known === undefined || boundary > known) this.localProgress.set(this.partition, boundary);
   }
 
   /** resolveView, waiting up to `suspendMs` for snapshots still missing (woken by each one seen). */
@@ -663,13 +706,23 @@ export class PartitionProcessor<E, S, G> {
     const store = this.options.population!;
     const partitions = Array.from({ length: this.options.partitionCount }, (_, p) => p);
     const posted = this.snapshotBoard.get(boundary) ?? new Map<number, Record<string, number>>();
+    const local = this.options.localPartitions;
+    const behind = partitions.filter(
+      (p) =>
+        !posted.has(p) &&
+        local?.has(p) === true &&
+        (this.localProgress.get(p) ?? Number.NEGATIVE_INFINITY) < boundary,
+    );
     const progress = await store.readSnapshots(
       boundary,
-      partitions.filter((p) => !posted.has(p)),
+      partitions.filter((p) => !posted.has(p) && !behind.includes(p)),
     );
-    const missing = progress
-      .filter((p) => !(p.snapshot !== null || (p.startedAt !== null && p.startedAt >= boundary)))
-      .map((p) => p.partition);
+    const missing = [
+      ...behind,
+      ...progress
+        .filter((p) => !(p.snapshot !== null || (p.startedAt !== null && p.startedAt >= boundary)))
+        .map((p) => p.partition),
+    ].sort((a, b) => a - b);
     let encoded: string | null;
     if (missing.length > 0) {
       // Snapshots are kept for 60 periods; an older view may be stored all the same.
@@ -726,7 +779,43 @@ export class PartitionProcessor<E, S, G> {
     return fields.length === 0 ? new Map() : this.options.store.readCounters(fields);
   }
 
+  /**
+   * Decides one record. A decision that throws or could not be stored (Redis would refuse a
+   * non-finite score halfway through the step's script, which does not roll back) is a defect
+   * of the worker: the record is dead-lettered as INVALID_DECISION and the partition goes on.
+   */
+  private decideRecord(
+    segment: Segment<S>,
+    item: Extract<PreparedRecord<E>, { kind: 'event' }>,
+    ctx: DecisionContext<G>,
+  ): void {
+    let decision: CustomerDecision<S>;
+    try {
+      decision = this.options.worker.decide(segment.stateOf(item.input.customerId), item.input, ctx);
+    } catch (error) {
+      this.addDeadLetter(
+        segment,
+        item.record,
+        ReasonCode.INVALID_DECISION,
+        `decision failed: ${errorText(error)}`,
+      );
+      return;
+    }
+    const invalid = invalidDecision(decision);
+    if (invalid) {
+      this.addDeadLetter(segment, item.record, ReasonCode.INVALID_DECISION, invalid);
+      return;
+    }
+    this.mergeDecision(segment, item.input.customerId, decision);
+    segment.recordsApplied += 1;
+  }
+
   private mergeDecision(segment: Segment<S>, customerId: string, decision: CustomerDecision<S>): void {
+    const invalid = invalidDecision(decision);
+    if (invalid)
+      throw new ValuestreamError('INVALID_DECISION', `partition ${this.partition}: ${invalid}`, {
+        retriable: true,
+      });
     segment.merge(
       customerId,
       decision,

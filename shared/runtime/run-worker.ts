@@ -171,6 +171,7 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
   const viewCache = new Map<number, unknown>();
   const snapshotBoard = new Map<number, Map<number, Record<string, number>>>();
   const viewsInFlight = new Map<number, Promise<unknown>>();
+  const localProgress = new Map<number, number>();
   const localPartitions = new Set<number>();
   const processorFor = (partition: number) => {
     let processor = processors.get(partition);
@@ -203,6 +204,7 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
         viewCache,
         snapshotBoard,
         viewsInFlight,
+        localProgress,
         localPartitions,
         suspendMs: config.BARRIER_RETRY_MS,
       });

@@ -74,6 +74,13 @@ describe('observability of a running worker', () => {
         scenario.purchases,
         records.slice(i, i + size).map((r) => ({ key: r.key, value: r.value })),
       );
+      // Let the worker take some of the chunk (it may still be waiting for a view of it).
+      const before = metricSum(await w.metrics(), 'vs_records_applied_total');
+      await waitFor(
+        'the worker to apply more',
+        async () => metricSum(await w.metrics(), 'vs_records_applied_total') > before,
+        { timeoutMs: 10_000, intervalMs: 50 },
+      ).catch(() => undefined);
       const ready = await probe(w.metricsPort, '/readyz');
       const healthy = await probe(w.metricsPort, '/healthz');
       const applied = metricSum(await w.metrics(), 'vs_records_applied_total');

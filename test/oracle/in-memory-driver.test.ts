@@ -53,17 +53,10 @@ describe('the in-memory runtime', () => {
   it('pauses a partition that needs a view until every partition has snapshotted its boundary', () => {
     const runtime = new InMemoryRuntime(worker, 2);
     runtime.append(0, [at(0, 100, day(10)), at(1, 200, day(14), 'c-2')]);
-    runtime.append(1, [at(0, 300, day(10), 'c-3')]);
-    runtime.runUntilIdle();
-    // Partition 0 waits at day 12 (view of day 11): partition 1 is still at day 10.
-    let result = runtime.result();
-    expect(result.stalledPartitions).toEqual([0]);
-    expect(result.partitions[0]!.pausedAt).toBe(day(12));
-    expect(result.partitions[0]!.states.has('c-2')).toBe(false);
-    runtime.append(1, [at(1, 400, day(13), 'c-3')]);
-    runtime.runUntilIdle();
-    result = runtime.result();
-    // Partition 1 reached day 13, so partition 0 could apply the views up to day 13 and go on.
+    runtime.append(1, [at(0, 300, day(10), 'c-3'), at(1, 400, day(13), 'c-3')]);
+    // Partition 0 waits at day 12 (view of day 11) until partition 1 has passed day 11.
+    runtime.runUntilIdle((runnable) => runnable[0]!);
+    const result = runtime.result();
     // (View(day 10) is null: both partitions started at day 10 and snapshotted nobody.)
     expect(result.views.map((v) => [v.boundary, v.view?.populationSize ?? null])).toEqual([
       [day(10), null],
@@ -76,10 +69,25 @@ describe('the in-memory runtime', () => {
     expect(result.partitions[0]!.view?.populationSize).toBe(2);
   });
 
-  it('never merges a view while a partition has no records: the others stall', () => {
+  it('moves a partition with no record left to the boundary waited for, never further', () => {
+    const runtime = new InMemoryRuntime(worker, 2);
+    runtime.append(0, [at(0, 100, day(10)), at(1, 200, day(14), 'c-2')]);
+    runtime.append(1, [at(0, 300, day(10), 'c-3')]);
+    runtime.runUntilIdle();
+    const result = runtime.result();
+    // Partition 0 needs the views up to day 13 (applied a day later): partition 1, whose log
+    // ended at day 10, was taken to day 13 with no record, and took its snapshots on the way.
+    expect(result.stalledPartitions).toEqual([]);
+    expect(result.partitions[1]!.streamTime).toBe(day(13));
+    expect(result.views.map((v) => v.boundary)).toEqual([day(10), day(11), day(12), day(13)]);
+    expect(result.partitions[1]!.snapshots.get(day(13))).toEqual({ 'h:c:203': 1, 'h:s:203': 300 });
+  });
+
+  it('starts a partition that has no records at the boundary waited for: its snapshots are empty', () => {
     const result = runInMemory(worker, [[at(0, 100, day(10)), at(1, 100, day(15))], []]);
-    expect(result.views).toEqual([]);
-    expect(result.stalledPartitions).toEqual([0]);
+    expect(result.stalledPartitions).toEqual([]);
+    expect(result.views.map((v) => v.boundary)).toEqual([day(10), day(11), day(12), day(13), day(14)]);
+    expect(result.partitions[1]!.states.size).toBe(0);
   });
 
   it('fires timers before the snapshot and the view application of the same instant', () => {

@@ -58,6 +58,8 @@ export class PartitionStore<G> {
   readonly counters = new Map<string, number>();
   /** customerId → timer kind → due time. */
   readonly timers = new Map<string, Map<string, number>>();
+  /** The boundary a partition with no record left is being moved to (advanceDrainedPartitions). */
+  drainTarget: number | null = null;
   /** Counter snapshots (prefix fields only) by boundary. */
   readonly snapshots = new Map<number, Record<string, number>>();
   /** The view in force: the last non-null view applied. */
@@ -112,7 +114,10 @@ export class InMemoryRuntime<E, S, G> {
   runUntilIdle(pick: (runnable: readonly number[]) => number = (runnable) => runnable[0]!): void {
     for (;;) {
       const runnable = this.stores.map((_, p) => p).filter((p) => this.canStep(p));
-      if (runnable.length === 0) return;
+      if (runnable.length === 0) {
+        if (this.advanceDrainedPartitions()) continue;
+        return;
+      }
       const chosen = pick(runnable);
       if (!runnable.includes(chosen)) throw new Error(`pick chose partition ${chosen}, which cannot step`);
       this.step(chosen);
@@ -133,6 +138,45 @@ export class InMemoryRuntime<E, S, G> {
     };
   }
 
+  /**
+   * When partitions wait for a view that a partition with no record left (at the end of its log,
+   * or with none at all) has no snapshot of, that partition moves to the boundary with no record,
+   * as the runtime moves a partition whose every record is applied: it takes its snapshots up to
+   * there (empty before its first record, which is then its start), firing what comes due, so the
+   * population never stops at the end of one partition's log. True when one moved.
+   */
+  private advanceDrainedPartitions(): boolean {
+    if (this.worker.population === undefined) return false;
+    const waited = this.stores
+      .filter((s) => s.pausedAt !== null)
+      .map((s) => s.pausedAt! - this.publishDelay());
+    if (waited.length === 0) return false;
+    const boundary = Math.min(...waited);
+    let moved = false;
+    this.stores.forEach((store, p) => {
+      if (store.nextRecord < this.records[p]!.length) return;
+      if (store.streamTime === null) {
+        if (this.snapshotsTakenThrough(store) >= boundary) return;
+        store.streamTime = boundary;
+        store.instantsDoneThrough = boundary;
+        moved = true;
+        return;
+      }
+      if (store.pausedAt === null && this.snapshotsTakenThrough(store) < boundary)
+        store.drainTarget = Math.max(store.drainTarget ?? Number.NEGATIVE_INFINITY, boundary);
+      const target = store.drainTarget;
+      if (target === null) return;
+      const before = `${store.instantsDoneThrough}/${store.pausedAt}`;
+      if (this.processInstantsThrough(p, target)) {
+        store.streamTime = target;
+        store.drainTarget = null;
+      }
+      if (`${store.instantsDoneThrough}/${store.pausedAt}` !== before || store.drainTarget === null)
+        moved = true;
+    });
+    return moved;
+  }
+
   private inputOf(record: DriverRecord<E>) {
     const topic = record.topic ?? this.worker.inputs[0]!.topic;
     const input = this.worker.inputs.find((i) => i.topic === topic);
@@ -142,6 +186,8 @@ export class InMemoryRuntime<E, S, G> {
 
   private canStep(p: number): boolean {
     const store = this.stores[p]!;
+    // A partition with no record left that waits moves on in advanceDrainedPartitions.
+    if (store.pausedAt !== null && store.nextRecord >= this.records[p]!.length) return false;
     if (store.pausedAt !== null) return this.viewAt(store.pausedAt - this.publishDelay()) !== undefined;
     return store.nextRecord < this.records[p]!.length;
   }

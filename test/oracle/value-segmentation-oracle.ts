@@ -55,6 +55,8 @@ export interface OracleOutput {
   readonly segmentChanges: OracleSegmentChange[];
   readonly lateDeadLetters: Array<{ partition: number; offset: string }>;
   readonly stalledPartitions: number[];
+  /** Partitions whose records ended before the last boundary another needed: moved there with no record. */
+  readonly drainedPartitions: number[];
   /** Views reached somewhere, by boundary; thresholds null when no customer was active (N = 0: not applied). */
   readonly views: Array<{ boundary: number; thresholds: OracleThresholds | null }>;
 }
@@ -228,13 +230,24 @@ interface Customer {
 export function computeValueSegmentation(input: OracleInput): OracleOutput {
   const { settings } = input;
   const classified = input.partitions.map((records) => classify(records, settings));
-  // View(b) exists once every partition has reached stream time b (or started after it), i.e.
-  // b <= the smallest final stream time; a partition without applied records is never ready.
+  // View(b) exists once every partition has reached stream time b (or started after it). A
+  // partition with no record left is moved, with no record, to the boundary another partition
+  // waits for (never further), so the last view needed — the latest boundary b with
+  // b + publishDelay at or before the largest final stream time — exists: every partition whose
+  // records end earlier (or that has none) is taken to that boundary.
+  const period = settings.refreshPeriodMs;
+  const delay = settings.publishDelayMs;
   const finals = classified.map((list) => {
     const times = list.filter((c) => c.verdict === 'apply').map((c) => c.eventTime);
     return times.length === 0 ? null : Math.max(...times);
   });
-  const lastReady = finals.some((f) => f === null) ? null : Math.min(...(finals as number[]));
+  const present = finals.filter((f): f is number => f !== null);
+  const lastNeeded =
+    present.length === 0 ? null : Math.floor((Math.max(...present) - delay) / period) * period;
+  const lastReady =
+    lastNeeded === null
+      ? null
+      : Math.min(...finals.map((f) => (f === null ? lastNeeded : Math.max(f, lastNeeded))));
   const viewCache = new Map<number, OracleThresholds | null>();
   const viewAt = (b: number): { thresholds: OracleThresholds | null } | undefined => {
     if (lastReady === null || b > lastReady) return undefined;
@@ -248,11 +261,10 @@ export function computeValueSegmentation(input: OracleInput): OracleOutput {
   const segmentChanges: OracleSegmentChange[] = [];
   const lateDeadLetters: Array<{ partition: number; offset: string }> = [];
   const stalledPartitions: number[] = [];
+  const drainedPartitions: number[] = [];
   const finalTiers = new Map<string, OracleTier>();
   const finalValues = new Map<string, number>();
   const appliedBoundaries = new Set<number>();
-  const period = settings.refreshPeriodMs;
-  const delay = settings.publishDelayMs;
 
   classified.forEach((records, partition) => {
     const customers = new Map<string, Customer>();
@@ -361,6 +373,17 @@ export function computeValueSegmentation(input: OracleInput): OracleOutput {
       const cause = purchase.kind === 'RETURN' ? 'return' : 'purchase';
       evaluate(c.record.customerId, streamTime, cause, `purchases/${partition}/${c.record.offset}`);
     }
+    // Its records ended before the last boundary another partition needed: moved there.
+    if (
+      !stalledPartitions.includes(partition) &&
+      streamTime !== null &&
+      lastNeeded !== null &&
+      streamTime < lastNeeded
+    ) {
+      drainedPartitions.push(partition);
+      if (processInstants(streamTime, lastNeeded)) streamTime = lastNeeded;
+      else stalledPartitions.push(partition);
+    }
     for (const [id, customer] of customers) {
       if (!customer.member) continue;
       finalValues.set(id, customer.value);
@@ -371,5 +394,13 @@ export function computeValueSegmentation(input: OracleInput): OracleOutput {
   const views = [...appliedBoundaries]
     .sort((a, b) => a - b)
     .map((boundary) => ({ boundary, thresholds: viewCache.get(boundary) ?? null }));
-  return { finalTiers, finalValues, segmentChanges, lateDeadLetters, stalledPartitions, views };
+  return {
+    finalTiers,
+    finalValues,
+    segmentChanges,
+    lateDeadLetters,
+    stalledPartitions,
+    drainedPartitions,
+    views,
+  };
 }
