@@ -82,7 +82,7 @@ export interface RuntimeEventMap {
 export type RuntimeEventName = keyof RuntimeEventMap;
 
 export class RuntimeEvents {
-  private readonly emitter = new EventEmitter();
+  private readonly emitter = new EventEmitter().setMaxListeners(0);
 
   emit<K extends RuntimeEventName>(name: K, payload: RuntimeEventMap[K]): void {
     this.emitter.emit(name, payload);
