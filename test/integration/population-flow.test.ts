@@ -125,16 +125,19 @@ describe('population views never stop the stream', () => {
       ...generatePurchaseStream({ ...scenarioStream, seed: 71, malformedShare: 0, lateShare: 0 }),
     ];
     const poisoned = records[records.length >> 1]!.key;
+    const throwing = records[records.length >> 2]!.key;
     await produceRecords(
       scenario.brokers,
       scenario.purchases,
       records.map((r) => ({ key: r.key, value: r.value })),
     );
     const base = createValueSegmentationWorker(scenarioSettings);
-    // A defect of a worker: a NaN index score for one customer (ZADD would refuse it mid-script).
+    // Defects of a worker: a NaN index score for one customer (ZADD would refuse it mid-script),
+    // a decision that throws for another.
     const definition = {
       ...base,
       decide: (...args: Parameters<typeof base.decide>) => {
+        if (args[1].customerId === throwing) throw new Error('planted bug in a decision');
         const decision = base.decide(...args);
         return args[1].customerId === poisoned ? { ...decision, indexScore: Number.NaN } : decision;
       },
@@ -168,7 +171,7 @@ describe('population views never stop the stream', () => {
     }
     const deadLetters = (await readWholeTopic(scenario.brokers, scenario.deadLetters)).flat();
     const invalid = deadLetters.filter((d) => reasonOf(d) === 'INVALID_DECISION');
-    expect(invalid.length).toBe(records.filter((r) => r.key === poisoned).length);
-    expect(new Set(invalid.map((d) => d.key?.toString()))).toEqual(new Set([poisoned]));
+    expect(invalid.length).toBe(records.filter((r) => r.key === poisoned || r.key === throwing).length);
+    expect(new Set(invalid.map((d) => d.key?.toString()))).toEqual(new Set([poisoned, throwing]));
   });
 });
