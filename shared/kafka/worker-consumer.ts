@@ -454,7 +454,9 @@ export class WorkerConsumer {
   ): void {
     processor.release();
     task.claimedInGeneration = null;
-    if (error instanceof StopProcessing) return;
+    // The group moved on while the step ran (its partition may be another member's now): the
+    // error, whatever it is, is the step's being cut short.
+    if (error instanceof StopProcessing || generation !== this.generation || this.stopping) return;
     if (error instanceof PartitionFencedError || error instanceof StateVersionConflictError) {
       // Another owner holds the partition: never commit for it; claim again only if Kafka
       // gives it back to us in a later generation.

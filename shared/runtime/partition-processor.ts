@@ -104,6 +104,15 @@ export function invalidDecision(decision: CustomerDecision<unknown>): string | n
   return null;
 }
 
+/** The partition was released (a rebalance, a failed step) while a step of it was still running. */
+class PartitionReleasedError extends ValuestreamError {
+  constructor(partition: number) {
+    super('PARTITION_RELEASED', `partition ${partition} is not claimed (released while a step ran)`, {
+      retriable: true,
+    });
+  }
+}
+
 function errorText(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
@@ -407,18 +416,25 @@ export class PartitionProcessor<E, S, G> {
       }
       index += consumed;
       if (instant) {
-        const outcome = await this.runInstant(instant, guard, outbox);
-        if (outcome !== 'ok') {
+        // The step ended at a view that could not be merged. Ready now: the next segment passes
+        // it. Not ready: the partition waits, keeping the records not applied yet.
+        const view = await this.resolveView(instant.boundary);
+        if (isNotReady(view)) {
+          this.options.events.emit('populationWait', {
+            partition: this.partition,
+            boundary: instant.boundary,
+            missing: view.missing,
+            streamTime: instant.time,
+          });
           return {
             kind: 'blocked',
             outbox,
             resumeOffset: index < prepared.length ? prepared[index]!.record.offset : null,
             boundary: instant.boundary,
             remaining: prepared.slice(index) as PreparedRecord<unknown>[],
-            missing: outcome.missing,
+            missing: view.missing,
           };
         }
-        s = instant.time;
       }
     }
     return { kind: 'done', outbox };
@@ -593,97 +609,6 @@ export class PartitionProcessor<E, S, G> {
         resolve();
       });
     });
-  }
-
-  private async runInstant(
-    instant: PopulationInstant,
-    guard: StepGuard,
-    outbox: OutboxEntry[],
-  ): Promise<'ok' | { readonly missing: readonly number[] }> {
-    const population = this.options.worker.population!;
-    const epoch = this.requireEpoch();
-    await guard.heartbeat();
-    if (instant.kind === 'snapshot') {
-      const dropBefore = instant.boundary - 60 * population.periodMs;
-      const version = await this.options.store.snapshot(
-        epoch,
-        this.requireMeta().version,
-        instant.boundary,
-        population.snapshotCounterPrefix,
-        dropBefore,
-      );
-      this.meta = { ...this.requireMeta(), version, snapshotBoundary: instant.boundary };
-      this.options.events.emit('populationSnapshot', {
-        partition: this.partition,
-        boundary: instant.boundary,
-      });
-      return 'ok';
-    }
-    const next = await this.resolveView(instant.boundary);
-    if (isNotReady(next)) {
-      this.options.events.emit('populationWait', {
-        partition: this.partition,
-        boundary: instant.boundary,
-        missing: next.missing,
-        streamTime: instant.time,
-      });
-      return { missing: next.missing };
-    }
-    const previous = this.view;
-    const affected =
-      next === null
-        ? new Map<string, string>()
-        : await this.options.store.readIndexRanges(population.affectedScoreRanges(previous, next));
-    const ids = [...affected.keys()].sort();
-    const metaSets = new Map([
-      ['appliedBoundary', String(instant.boundary)],
-      ['streamTime', String(instant.time)],
-      ...(next === null ? [] : [['viewBoundary', String(instant.boundary)] as [string, string]]),
-    ]);
-    if (ids.length === 0) {
-      const segment = new Segment<S>(
-        this.options.worker.decodeState,
-        this.options.worker.encodeState,
-        new Map(),
-        null,
-      );
-      await this.applySegment(segment, null, metaSets, guard);
-    }
-    for (let i = 0; i < ids.length; i += this.options.limits.maxBatchRecords) {
-      guard.check();
-      const chunk = ids.slice(i, i + this.options.limits.maxBatchRecords);
-      const states = new Map(chunk.map((id) => [id, affected.get(id)!]));
-      const segment = new Segment<S>(
-        this.options.worker.decodeState,
-        this.options.worker.encodeState,
-        states,
-        null,
-      );
-      segment.counterBase = await this.readDeclaredCounters(this.requireMeta().streamTime, instant.time);
-      for (const customerId of chunk) {
-        const state = segment.stateOf(customerId);
-        if (state === null || next === null) continue;
-        const ctx = this.contextWith(
-          instant.time,
-          causation.population(this.partition, instant.boundary, customerId),
-          next,
-          segment,
-        );
-        this.mergeDecision(segment, customerId, population.onPopulationChange(state, customerId, ctx));
-      }
-      for (const entry of segment.outbox) outbox.push(entry);
-      const last = i + this.options.limits.maxBatchRecords >= ids.length;
-      await this.applySegment(segment, null, last ? metaSets : new Map(), guard);
-    }
-    const meta = { ...this.requireMeta(), appliedBoundary: instant.boundary, streamTime: instant.time };
-    this.meta = next === null ? meta : { ...meta, viewBoundary: instant.boundary };
-    if (next !== null) this.view = next;
-    this.options.events.emit('populationApplied', {
-      partition: this.partition,
-      boundary: instant.boundary,
-      affected: ids.length,
-    });
-    return 'ok';
   }
 
   /**
@@ -901,12 +826,12 @@ export class PartitionProcessor<E, S, G> {
   }
 
   private requireMeta(): PartitionMeta {
-    if (!this.meta) throw new Error(`partition ${this.partition} is not claimed`);
+    if (!this.meta) throw new PartitionReleasedError(this.partition);
     return this.meta;
   }
 
   private requireEpoch(): number {
-    if (this.epoch === null) throw new Error(`partition ${this.partition} is not claimed`);
+    if (this.epoch === null) throw new PartitionReleasedError(this.partition);
     return this.epoch;
   }
 }
