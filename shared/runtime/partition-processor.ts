@@ -61,7 +61,7 @@ export interface ProcessorOptions<E, S, G> {
    * shared by its processors: a partition of ours that has not got there yet is known to be
    * missing without asking Redis.
    */
-  readonly localProgress?: Map<number, number>;
+  readonly localProgress?: Map<number, LocalProgress>;
   /** Views being merged now, by boundary, shared like the view cache. */
   readonly viewsInFlight?: Map<number, Promise<unknown>>;
   /** How long a step waits, inside, for a view whose snapshots are still missing before it ends. */
@@ -117,6 +117,14 @@ function errorText(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
+/** What a process knows of one of its partitions' population snapshots. */
+export interface LocalProgress {
+  /** Snapshots up to this boundary are taken (posted, in Redis, or empty before the start). */
+  readonly through: number;
+  /** Stream time of the partition's first record (or advance), null before it starts. */
+  readonly startedAt: number | null;
+}
+
 interface NotReady {
   readonly notReady: true;
   readonly missing: readonly number[];
@@ -142,7 +150,7 @@ export class PartitionProcessor<E, S, G> {
   private readonly viewCache: Map<number, G | null>;
   private readonly snapshotBoard: Map<number, Map<number, Record<string, number>>>;
   private readonly viewsInFlight: Map<number, Promise<unknown>>;
-  private readonly localProgress: Map<number, number>;
+  private readonly localProgress: Map<number, LocalProgress>;
   private readonly options: ProcessorOptions<E, S, G>;
   /** Entries in the partition's Redis outbox: known exactly from the claim, each apply and each ack. */
   private outboxEntries = 0;
@@ -194,13 +202,13 @@ export class PartitionProcessor<E, S, G> {
     this.highestEpoch = Math.max(this.highestEpoch, claimed.epoch);
     this.meta = claimed.meta;
     // What Redis holds now (a new owner, or Redis lost writes): the snapshots it has.
-    this.localProgress.set(
-      this.partition,
-      Math.max(
+    this.localProgress.set(this.partition, {
+      through: Math.max(
         claimed.meta.snapshotBoundary ?? Number.NEGATIVE_INFINITY,
         claimed.meta.startedAt ?? Number.NEGATIVE_INFINITY,
       ),
-    );
+      startedAt: claimed.meta.startedAt,
+    });
     this.reportOutbox(claimed.outbox.length);
     this.reportTimers(claimed.pendingTimers);
     this.view = null;
@@ -286,7 +294,7 @@ export class PartitionProcessor<E, S, G> {
         ]),
         guard,
       );
-      this.noteProgress(target);
+      this.noteProgress(target, target);
       return { kind: 'done', outbox: [] };
     }
     return this.run([], target, guard);
@@ -377,7 +385,11 @@ export class PartitionProcessor<E, S, G> {
                 instant = step;
                 break;
               }
-              if (s === null) startedAt = t;
+              if (s === null) {
+                startedAt = t;
+                // Its snapshots before its first record are empty, from now on, not from the apply.
+                this.noteProgress(t, t);
+              }
               s = t;
             }
             const ctx = this.context(
@@ -568,10 +580,13 @@ export class PartitionProcessor<E, S, G> {
     this.options.events.emit('populationSnapshot', { partition: this.partition, boundary });
   }
 
-  private noteProgress(boundary: number | null): void {
-    if (boundary === null) return;
+  /** This partition has its snapshots up to `through` (in memory or Redis); `startedAt` when it starts. */
+  private noteProgress(through: number, startedAt?: number): void {
     const known = this.localProgress.get(this.partition);
-    if (known === undefined || boundary > known) this.localProgress.set(this.partition, boundary);
+    this.localProgress.set(this.partition, {
+      through: Math.max(known?.through ?? Number.NEGATIVE_INFINITY, through),
+      startedAt: startedAt ?? known?.startedAt ?? null,
+    });
   }
 
   /** resolveView, waiting up to `suspendMs` for snapshots still missing (woken by each one seen). */
@@ -632,15 +647,26 @@ export class PartitionProcessor<E, S, G> {
     const partitions = Array.from({ length: this.options.partitionCount }, (_, p) => p);
     const posted = this.snapshotBoard.get(boundary) ?? new Map<number, Record<string, number>>();
     const local = this.options.localPartitions;
+    // This process's partitions: not there yet (missing, without asking Redis), started after
+    // the boundary (an empty snapshot, maybe not applied yet), or in Redis.
+    const ours = (p: number) => (local?.has(p) === true ? this.localProgress.get(p) : undefined);
     const behind = partitions.filter(
       (p) =>
-        !posted.has(p) &&
-        local?.has(p) === true &&
-        (this.localProgress.get(p) ?? Number.NEGATIVE_INFINITY) < boundary,
+        !posted.has(p) && local?.has(p) === true && (ours(p)?.through ?? Number.NEGATIVE_INFINITY) < boundary,
     );
+    const startedAfter = partitions.filter((p) => {
+      const started = ours(p)?.startedAt;
+      return (
+        !posted.has(p) &&
+        !behind.includes(p) &&
+        started !== null &&
+        started !== undefined &&
+        started >= boundary
+      );
+    });
     const progress = await store.readSnapshots(
       boundary,
-      partitions.filter((p) => !posted.has(p) && !behind.includes(p)),
+      partitions.filter((p) => !posted.has(p) && !behind.includes(p) && !startedAfter.includes(p)),
     );
     const missing = [
       ...behind,

@@ -15,7 +15,7 @@ import { populationChannel } from '../redis/keys.js';
 import { RedisPartitionStore, RedisPopulationStore } from '../redis/partition-store.js';
 import { PopulationSignals } from '../redis/population-signals.js';
 import { deadLetterTopicOf, topicCatalogue } from '../topics.js';
-import { PartitionProcessor, type ProcessorInput } from './partition-processor.js';
+import { type LocalProgress, PartitionProcessor, type ProcessorInput } from './partition-processor.js';
 import { RuntimeEvents } from './runtime-events.js';
 import { logStartupFailure } from './startup-failure.js';
 import type { OutboxEntry, PopulationStore } from './state-store.js';
@@ -171,7 +171,7 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
   const viewCache = new Map<number, unknown>();
   const snapshotBoard = new Map<number, Map<number, Record<string, number>>>();
   const viewsInFlight = new Map<number, Promise<unknown>>();
-  const localProgress = new Map<number, number>();
+  const localProgress = new Map<number, LocalProgress>();
   const localPartitions = new Set<number>();
   const processorFor = (partition: number) => {
     let processor = processors.get(partition);
