@@ -257,7 +257,14 @@ describe.concurrent('fault injection', () => {
   // share of wallet
   scenario(
     'share of wallet: SIGKILL once at each boundary in turn, restarted each time',
-    { name: 'sow-kill-each-boundary', seed: 201, redis: 'stack', workload: () => shareOfWalletWorkload(201) },
+    // A slower load: each of the four kills needs a dozen steps of the worker after its restart,
+    // and a worker that keeps up applies a paced load in few, large steps.
+    {
+      name: 'sow-kill-each-boundary',
+      seed: 201,
+      redis: 'stack',
+      workload: () => shareOfWalletWorkload(201, { rate: 150 }),
+    },
     async (run) => {
       await run.produceTables();
       await run.startWorker('a', killAtEachBoundary);
