@@ -17,6 +17,7 @@ import {
   scenarioSettings,
   scenarioStream,
   startScenarioWorker,
+  waitCommittedToEnd,
 } from '../support/scenario.js';
 import { appliedToEnd } from '../support/value-segmentation-check.js';
 import type { WorkerProcess } from '../support/worker-process.js';
@@ -71,6 +72,8 @@ describe('population views never stop the stream', () => {
       () => appliedToEnd(redis, scenario.keyPrefix, scenario.purchases, scenario.brokers),
       { timeoutMs: 90_000, intervalMs: 500 },
     );
+    // Outputs are produced after Redis applied them, and committed after that.
+    await waitCommittedToEnd(scenario);
     const changes = await readWholeTopic(scenario.brokers, scenario.segmentChanges);
     const refreshes = changes
       .flat()
@@ -113,6 +116,7 @@ describe('population views never stop the stream', () => {
       () => appliedToEnd(redis, scenario.keyPrefix, scenario.purchases, scenario.brokers),
       { timeoutMs: 110_000, intervalMs: 500 },
     );
+    await waitCommittedToEnd(scenario);
     const deadLetters = (await readWholeTopic(scenario.brokers, scenario.deadLetters)).flat();
     expect(deadLetters.map(reasonOf).filter((r) => r === 'LATE_EVENT')).toEqual([]);
     await killWorker(worker);
@@ -164,6 +168,7 @@ describe('population views never stop the stream', () => {
         () => appliedToEnd(redis, scenario.keyPrefix, scenario.purchases, scenario.brokers),
         { timeoutMs: 90_000, intervalMs: 500 },
       );
+      await waitCommittedToEnd(scenario);
       const health = await fetch(`http://127.0.0.1:${running.metricsPort}/healthz`);
       expect(health.status, 'the worker is alive').toBe(200);
     } finally {
