@@ -18,6 +18,8 @@ export class PartitionTask {
   leftover: PreparedRecord<unknown>[] = [];
   /** The population view this partition waits for, and the partitions that have no snapshot of it yet. */
   waitingFor: { boundary: number; missing: Set<number>; since: number } | null = null;
+  /** The boundary at which a blocked step last skipped waiting because its snapshots had been seen since. */
+  lookedAgainAt: number | null = null;
   /** A stream time to advance to with no record (caught up while others wait, or idle advance). */
   advanceTo: number | null = null;
   /** Wall clock before which the partition is not retried (after a failure with an unknown outcome). */

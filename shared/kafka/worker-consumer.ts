@@ -80,6 +80,8 @@ export class WorkerConsumer {
     { at: number; offsets: Map<number, { low: bigint; high: bigint }> }
   >();
   private readonly announcedWaits = new Set<string>();
+  /** The latest population snapshot boundary seen per partition (posted here or signalled). */
+  private readonly snapshotsSeen = new Map<number, number>();
   private readonly highWaterBytes: number;
   private readonly lowWaterBytes: number;
   joined = false;
@@ -426,7 +428,7 @@ export class WorkerConsumer {
       await this.finish(task, processor, outcome);
       task.attempt = 0;
       task.lastActivityAt = this.options.wallClock();
-      if (outcome.kind === 'blocked') this.onBlocked(task, processor, outcome);
+      if (outcome.kind === 'blocked') this.onBlocked(task, outcome);
       if (
         task.pausedInKafka &&
         task.bufferedBytes < this.lowWaterBytes &&
@@ -785,18 +787,22 @@ export class WorkerConsumer {
    * to the waiting partition's stream time with no record, so an empty or quiet partition never
    * stops the population; other processes are told, and do the same for theirs.
    */
-  private onBlocked(
-    task: PartitionTask,
-    processor: PartitionProcessor<unknown, unknown, unknown>,
-    outcome: Extract<ProcessOutcome, { kind: 'blocked' }>,
-  ): void {
-    const streamTime = processor.streamTime ?? outcome.boundary;
+  private onBlocked(task: PartitionTask, outcome: Extract<ProcessOutcome, { kind: 'blocked' }>): void {
+    // Snapshots signalled between the step's last look and now (while its outputs were produced)
+    // would not wake it: without the ones seen since, it waits only for those still missing.
+    const missing = outcome.missing.filter(
+      (p) => (this.snapshotsSeen.get(p) ?? Number.NEGATIVE_INFINITY) < outcome.boundary,
+    );
+    if (missing.length === 0 && task.lookedAgainAt !== outcome.boundary) {
+      task.lookedAgainAt = outcome.boundary;
+      return;
+    }
     task.waitingFor = {
       boundary: outcome.boundary,
-      missing: new Set(outcome.missing),
+      missing: new Set(missing.length > 0 ? missing : outcome.missing),
       since: this.options.wallClock(),
     };
-    this.helpMissing(outcome.boundary, streamTime, outcome.missing, true);
+    // The partitions it waits for were helped when the step said so (the populationWait listener).
   }
 
   private helpMissing(
@@ -838,6 +844,8 @@ export class WorkerConsumer {
       this.helpMissing(signal.boundary, signal.streamTime, signal.missing, false);
       return;
     }
+    if ((this.snapshotsSeen.get(signal.partition) ?? Number.NEGATIVE_INFINITY) < signal.boundary)
+      this.snapshotsSeen.set(signal.partition, signal.boundary);
     this.options.events.emit('populationSnapshotSeen', {
       partition: signal.partition,
       boundary: signal.boundary,

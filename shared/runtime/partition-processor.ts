@@ -592,37 +592,64 @@ export class PartitionProcessor<E, S, G> {
   /** resolveView, waiting up to `suspendMs` for snapshots still missing (woken by each one seen). */
   private async resolveViewWaiting(boundary: number, guard: StepGuard): Promise<G | null | NotReady> {
     const deadline = performance.now() + (this.options.suspendMs ?? 0);
+    let announced = false;
     for (;;) {
+      // Listen before looking: a snapshot posted while the view is being merged (the merge may
+      // have started before it) must wake this wait, or the step sleeps out the whole suspension.
+      const seen = this.snapshotsSeenDuring();
       const view = await this.resolveView(boundary);
+      const arrived = seen.stop();
       const left = deadline - performance.now();
       if (!isNotReady(view) || left <= 0) return view;
       // Another process's partition writes its snapshot when its step ends, which may wait for
       // ours in turn: end this step now so that ours is written, and wait outside.
       const local = this.options.localPartitions;
       if (!local || view.missing.some((p) => !local.has(p))) return view;
-      this.options.events.emit('populationWait', {
-        partition: this.partition,
-        boundary,
-        missing: view.missing,
-        streamTime: this.requireMeta().streamTime ?? boundary,
-      });
+      if (arrived) continue;
+      if (!announced) {
+        announced = true;
+        this.options.events.emit('populationWait', {
+          partition: this.partition,
+          boundary,
+          missing: view.missing,
+          streamTime: this.requireMeta().streamTime ?? boundary,
+        });
+      }
       await this.nextSnapshotSeen(left);
       guard.check();
     }
   }
 
+  /** Notes whether any snapshot (posted here, or signalled by another process) is seen until stop(). */
+  private snapshotsSeenDuring(): { stop(): boolean } {
+    let seen = false;
+    const offLocal = this.options.events.on('populationSnapshot', () => {
+      seen = true;
+    });
+    const offSeen = this.options.events.on('populationSnapshotSeen', () => {
+      seen = true;
+    });
+    return {
+      stop: () => {
+        offLocal();
+        offSeen();
+        return seen;
+      },
+    };
+  }
+
+  /** Resolves at the next snapshot posted by this process or signalled by another, or after timeoutMs. */
   private nextSnapshotSeen(timeoutMs: number): Promise<void> {
     return new Promise((resolve) => {
-      let off: () => void = () => undefined;
-      const timer = setTimeout(() => {
-        off();
-        resolve();
-      }, timeoutMs);
-      off = this.options.events.on('populationSnapshotSeen', () => {
+      const done = (): void => {
         clearTimeout(timer);
-        off();
+        offLocal();
+        offSeen();
         resolve();
-      });
+      };
+      const timer = setTimeout(done, timeoutMs);
+      const offLocal = this.options.events.on('populationSnapshot', done);
+      const offSeen = this.options.events.on('populationSnapshotSeen', done);
     });
   }
 
