@@ -114,3 +114,38 @@ describe('percentile of a value', () => {
     expect(percentileOf(null, 10)).toBeNull();
   });
 });
+
+describe('merging boundary after boundary', () => {
+  it('equals a merge from scratch when only some partitions hand over a new snapshot (property)', () => {
+    const values = fc.array(fc.integer({ min: 1, max: 5_000_000 }), { maxLength: 12 });
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), values), { minLength: 1, maxLength: 25 }),
+        (changes) => {
+          // Four partitions; at each boundary one of them takes a new snapshot, the others hand
+          // over the very objects of the previous boundary.
+          const current: Array<Record<string, number>> = [{}, {}, {}, {}];
+          const rounds = changes.map(([partition, customers]) => {
+            current[partition] = snapshotOf(customers);
+            return [...current];
+          });
+          const incremental = rounds.map((snapshots, boundary) =>
+            mergeSnapshots(boundary, snapshots, settings),
+          );
+          // Copies, and another number of partitions at each boundary (empty ones): from scratch.
+          const scratch = rounds.map((snapshots, boundary) =>
+            mergeSnapshots(
+              boundary,
+              [
+                ...snapshots.map((snapshot) => ({ ...snapshot })),
+                ...Array.from({ length: 1 + (boundary % 2) }, () => ({})),
+              ],
+              settings,
+            ),
+          );
+          expect(incremental).toEqual(scratch);
+        },
+      ),
+    );
+  });
+});

@@ -56,25 +56,83 @@ function parseCell(field: string, prefix: string): number | null {
   return cell;
 }
 
-/** Adds up every partition's `h:c:<cell>` / `h:s:<cell>` counters into ascending cells. */
-function mergeCells(snapshots: ReadonlyArray<Readonly<Record<string, number>>>): HistogramCell[] {
-  const counts = new Map<number, number>();
-  const sums = new Map<number, number>();
-  for (const snapshot of snapshots) {
-    for (const [field, amount] of Object.entries(snapshot)) {
+/** One partition's snapshot as cells: `h:c:<cell>` counts and `h:s:<cell>` sums. */
+interface ParsedSnapshot {
+  readonly counts: ReadonlyMap<number, number>;
+  readonly sums: ReadonlyMap<number, number>;
+}
+
+// A view is merged at every boundary (8,760 a year with hourly refresh) from snapshots that mostly
+// did not change since the previous one (the runtime hands over the same object then): each
+// snapshot object is parsed once, and the sums of the previous merge are moved by the partitions
+// whose snapshot changed instead of being added up again.
+const parsedSnapshots = new WeakMap<object, ParsedSnapshot>();
+let previousMerge: {
+  readonly snapshots: ReadonlyArray<Readonly<Record<string, number>>>;
+  readonly counts: Map<number, number>;
+  readonly sums: Map<number, number>;
+} | null = null;
+
+function parsed(snapshot: Readonly<Record<string, number>>): ParsedSnapshot {
+  let cells = parsedSnapshots.get(snapshot);
+  if (!cells) {
+    const counts = new Map<number, number>();
+    const sums = new Map<number, number>();
+    for (const field in snapshot) {
+      const amount = snapshot[field]!;
       const countCell = parseCell(field, COUNT_FIELD_PREFIX);
       if (countCell !== null) counts.set(countCell, (counts.get(countCell) ?? 0) + amount);
       const sumCell = parseCell(field, SUM_FIELD_PREFIX);
       if (sumCell !== null) sums.set(sumCell, (sums.get(sumCell) ?? 0) + amount);
     }
+    cells = { counts, sums };
+    parsedSnapshots.set(snapshot, cells);
   }
-  const cells: HistogramCell[] = [];
+  return cells;
+}
+
+function addCells(into: Map<number, number>, cells: ReadonlyMap<number, number>, sign: 1 | -1): void {
+  for (const [cell, amount] of cells) into.set(cell, (into.get(cell) ?? 0) + sign * amount);
+}
+
+/** Adds up every partition's `h:c:<cell>` / `h:s:<cell>` counters into ascending cells. */
+function mergeCells(snapshots: ReadonlyArray<Readonly<Record<string, number>>>): HistogramCell[] {
+  let counts: Map<number, number>;
+  let sums: Map<number, number>;
+  const previous = previousMerge;
+  if (previous !== null && previous.snapshots.length === snapshots.length) {
+    ({ counts, sums } = previous);
+    snapshots.forEach((snapshot, i) => {
+      const before = previous.snapshots[i]!;
+      if (snapshot === before) return;
+      const [old, now] = [parsed(before), parsed(snapshot)];
+      addCells(counts, old.counts, -1);
+      addCells(sums, old.sums, -1);
+      addCells(counts, now.counts, 1);
+      addCells(sums, now.sums, 1);
+    });
+  } else {
+    counts = new Map();
+    sums = new Map();
+    for (const snapshot of snapshots) {
+      const cells = parsed(snapshot);
+      addCells(counts, cells.counts, 1);
+      addCells(sums, cells.sums, 1);
+    }
+  }
+  previousMerge = null;
+  const merged: HistogramCell[] = [];
   for (const [cell, count] of counts) {
     if (count < 0) throw new Error(`histogram cell ${cell} has a negative count ${count}`);
     // A counter back at zero is a cell every customer has left.
-    if (count > 0) cells.push([cell, count, sums.get(cell) ?? 0]);
+    if (count > 0) merged.push([cell, count, sums.get(cell) ?? 0]);
+    else {
+      counts.delete(cell);
+      if (sums.get(cell) === 0) sums.delete(cell);
+    }
   }
-  return cells.sort((a, b) => a[0] - b[0]);
+  previousMerge = { snapshots: [...snapshots], counts, sums };
+  return merged.sort((a, b) => a[0] - b[0]);
 }
 
 /** Lower edge of the cell holding the customer of `rank` (1 = highest value). */

@@ -5,6 +5,7 @@ import {
   StateVersionConflictError,
   ValuestreamError,
 } from '../errors.js';
+import { decodeSnapshot, snapshotBaseOf } from '../runtime/snapshot-codec.js';
 import type {
   AppliedStep,
   ClaimResult,
@@ -290,7 +291,21 @@ export class RedisPopulationStore implements PopulationStore {
     );
     return Promise.all(
       partitions.map(async (partition, i) => {
-        const snapshot = snapshots[i] ?? null;
+        const stored = snapshots[i] ?? null;
+        const base = stored === null ? null : snapshotBaseOf(stored);
+        // A delta: its whole snapshot is in the same hash (the apply script keeps it).
+        const snapshot =
+          stored === null || base === null
+            ? stored
+            : JSON.stringify(
+                decodeSnapshot(
+                  stored,
+                  await this.redis.hget(
+                    partitionKeys(this.prefix, this.worker, partition).snapshots,
+                    String(base),
+                  ),
+                ),
+              );
         const [startedAt, streamTime] =
           snapshot === null
             ? await this.redis.hmget(

@@ -12,13 +12,8 @@ import type { RawRecord } from './raw-record.js';
 import { type IntakeLimits, type PreparedRecord, prepareRecord, type ValueDecoder } from './record-intake.js';
 import type { RuntimeEvents } from './runtime-events.js';
 import { Segment } from './segment.js';
-import type {
-  OutboxEntry,
-  PartitionMeta,
-  PartitionStore,
-  PopulationStore,
-  SegmentWrite,
-} from './state-store.js';
+import { SnapshotEncoder } from './snapshot-codec.js';
+import type { OutboxEntry, PartitionMeta, PartitionStore, PopulationStore } from './state-store.js';
 import { publishStep } from './step-channel.js';
 import { timedPartitionStore, timedPopulationStore } from './timed-store.js';
 import type {
@@ -146,6 +141,11 @@ export class PartitionProcessor<E, S, G> {
   /** The highest epoch this process held; kept across releases so that a new claim goes above it. */
   private highestEpoch = 0;
   private meta: PartitionMeta | null = null;
+  /**
+   * How this owner stores its population snapshots: as deltas from the whole one it stored last.
+   * Started again at each claim (the first one stored then is whole), so that one is in Redis.
+   */
+  private snapshotEncoder = SnapshotEncoder.start();
   private view: G | null = null;
   private readonly viewCache: Map<number, G | null>;
   private readonly snapshotBoard: Map<number, Map<number, Record<string, number>>>;
@@ -193,12 +193,14 @@ export class PartitionProcessor<E, S, G> {
   release(): void {
     this.epoch = null;
     this.meta = null;
+    this.snapshotEncoder = SnapshotEncoder.start();
   }
 
   /** Claims the partition (fencing older owners); returns the outbox left by an earlier owner. */
   async claim(): Promise<OutboxEntry[]> {
     const claimed = await this.options.store.claim(this.highestEpoch);
     this.epoch = claimed.epoch;
+    this.snapshotEncoder = SnapshotEncoder.start();
     this.highestEpoch = Math.max(this.highestEpoch, claimed.epoch);
     this.meta = claimed.meta;
     // What Redis holds now (a new owner, or Redis lost writes): the snapshots it has.
@@ -502,8 +504,12 @@ export class PartitionProcessor<E, S, G> {
       segment.snapshotBase ??= await this.options.store.readCountersWithPrefix(
         population.snapshotCounterPrefix,
       );
-      const counters = segment.populationCounters(population.snapshotCounterPrefix);
-      segment.snapshotsTaken.push({ boundary: instant.boundary, counters: JSON.stringify(counters) });
+      const { counters, touched } = segment.populationSnapshot(population.snapshotCounterPrefix);
+      segment.snapshotEncoder ??= this.snapshotEncoder.copy();
+      segment.snapshotsTaken.push({
+        boundary: instant.boundary,
+        counters: segment.snapshotEncoder.encode(instant.boundary, counters, touched),
+      });
       segment.metaSets.set('snapshotBoundary', String(instant.boundary));
       this.meta = { ...this.requireMeta(), snapshotBoundary: instant.boundary };
       this.postSnapshot(instant.boundary, counters);
@@ -842,6 +848,7 @@ export class PartitionProcessor<E, S, G> {
     publishStep('before-apply', this.partition);
     const { version, pendingTimers } = await this.options.store.apply(write);
     publishStep('after-apply', this.partition);
+    if (segment.snapshotEncoder !== null) this.snapshotEncoder = segment.snapshotEncoder;
     this.reportOutbox(this.outboxEntries + write.outbox.length);
     this.reportTimers(pendingTimers);
     const offsets = new Map(meta.offsets);

@@ -1,3 +1,4 @@
+import type { SnapshotEncoder } from './snapshot-codec.js';
 import type { OutboxEntry, SegmentWrite } from './state-store.js';
 import { TimerQueue } from './timer-queue.js';
 import type { CustomerDecision, Observation } from './worker-definition.js';
@@ -25,17 +26,46 @@ export class Segment<S> {
   snapshotBase: ReadonlyMap<string, number> | null = null;
   /** Meta fields the step sets besides offset and stream time (population instants passed). */
   readonly metaSets = new Map<string, string>();
+  /** The population counters kept current once a snapshot was asked for (see populationSnapshot). */
+  private population: {
+    readonly prefix: string;
+    readonly now: Map<string, number>;
+    /** The snapshot built last, null when a counter moved since. */
+    last: Record<string, number> | null;
+    /** Fields that moved since the previous call; null before the first. */
+    touched: Set<string> | null;
+  } | null = null;
+  /** How this step stores its snapshots (a copy of the partition's; it becomes the partition's once applied). */
+  snapshotEncoder: SnapshotEncoder | null = null;
   /** Population snapshots taken in this step, in order. */
   readonly snapshotsTaken: Array<{ boundary: number; counters: string }> = [];
 
-  /** The population counters now: Redis's at the step's start plus this step's changes. */
-  populationCounters(prefix: string): Record<string, number> {
-    const now = new Map(this.snapshotBase ?? []);
-    for (const [field, delta] of this.counters)
-      if (field.startsWith(prefix)) now.set(field, (now.get(field) ?? 0) + delta);
+  /**
+   * The population counters now (Redis's at the step's start plus this step's changes), and the
+   * fields that moved since the previous call (null at the first: unknown, since the step's
+   * previous snapshot, if any, was taken in an earlier step, before its last changes): kept up to
+   * date as decisions merge, so that a step passing many instants (hourly refresh over a year)
+   * builds a snapshot only when a counter moved, not at every instant. Unchanged, it is the same
+   * object as before.
+   */
+  populationSnapshot(prefix: string): {
+    counters: Record<string, number>;
+    touched: ReadonlySet<string> | null;
+  } {
+    if (this.population === null || this.population.prefix !== prefix) {
+      const now = new Map(this.snapshotBase ?? []);
+      for (const [field, delta] of this.counters)
+        if (field.startsWith(prefix)) now.set(field, (now.get(field) ?? 0) + delta);
+      this.population = { prefix, now, last: null, touched: null };
+    }
+    const population = this.population;
+    const touched = population.touched;
+    population.touched = new Set();
+    if (population.last !== null) return { counters: population.last, touched };
     const counters: Record<string, number> = {};
-    for (const [field, value] of now) if (value !== 0) counters[field] = value;
-    return counters;
+    for (const [field, value] of population.now) if (value !== 0) counters[field] = value;
+    population.last = counters;
+    return { counters, touched };
   }
 
   /** Customers whose index entry this step changed: their score now, or null when removed. */
@@ -114,8 +144,14 @@ export class Segment<S> {
       this.indexDeletes.delete(customerId);
       this.indexPuts.set(customerId, decision.indexScore);
     }
+    const population = this.population;
     for (const { field, delta } of decision.counters ?? []) {
       this.counters.set(field, (this.counters.get(field) ?? 0) + delta);
+      if (population !== null && delta !== 0 && field.startsWith(population.prefix)) {
+        population.now.set(field, (population.now.get(field) ?? 0) + delta);
+        population.last = null;
+        population.touched?.add(field);
+      }
     }
     for (const change of decision.timers) {
       const member = TimerQueue.member(change.kind, customerId);

@@ -5,7 +5,8 @@
 -- KEYS[1] meta hash (epoch, version, offset:<topic>, streamTime, startedAt, ...)
 -- KEYS[2] customers hash      KEYS[3] population index sorted set
 -- KEYS[4] counters hash       KEYS[5] timers sorted set        KEYS[6] outbox list
--- KEYS[7] snapshots hash (boundary -> json of the population counters)
+-- KEYS[7] snapshots hash (boundary -> the population counters: whole json, or '@<boundary>' and
+--   the json of the fields that differ from the whole snapshot stored at that boundary)
 -- ARGV[1] owner epoch held by the caller
 -- ARGV[2] meta version the caller read (CAS against concurrent steps)
 -- ARGV[3] offset field ('' when no record is applied), ARGV[4] new offset
@@ -75,9 +76,22 @@ if n > 0 then
     redis.call('HSET', KEYS[7], ARGV[i], ARGV[i + 1])
     i = i + 2
   end
+  -- Below dropBefore everything goes but the newest whole snapshot ('{...}'): a delta kept
+  -- ('@<boundary>{...}') refers to the whole snapshot stored last before it, which is that one
+  -- or a newer one (shared/runtime/snapshot-codec.ts).
   local retained = redis.call('HKEYS', KEYS[7])
+  local old = {}
   for j = 1, #retained do
-    if tonumber(retained[j]) < tonumber(dropBefore) then redis.call('HDEL', KEYS[7], retained[j]) end
+    if tonumber(retained[j]) < tonumber(dropBefore) then old[#old + 1] = retained[j] end
+  end
+  table.sort(old, function(a, b) return tonumber(a) > tonumber(b) end)
+  local keptWhole = false
+  for j = 1, #old do
+    if not keptWhole and string.sub(redis.call('HGET', KEYS[7], old[j]), 1, 1) == '{' then
+      keptWhole = true
+    else
+      redis.call('HDEL', KEYS[7], old[j])
+    end
   end
   redis.call('HSET', meta, 'snapshotBoundary', ARGV[i - 2])
   if channel ~= '' then

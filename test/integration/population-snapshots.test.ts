@@ -1,0 +1,98 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FunctionCaller } from '../../shared/redis/function-caller.js';
+import { partitionKeys } from '../../shared/redis/keys.js';
+import { RedisPartitionStore, RedisPopulationStore } from '../../shared/redis/partition-store.js';
+import { encodeSnapshot, type StoredWholeSnapshot } from '../../shared/runtime/snapshot-codec.js';
+import type { SegmentWrite } from '../../shared/runtime/state-store.js';
+import { testEndpoints, uniqueName } from '../support/endpoints.js';
+
+// Snapshots stored whole or as deltas from the whole one stored before (snapshot-codec.ts), on
+// real Redis through the apply script: every snapshot kept reads back exactly, and dropping the
+// old ones never drops the whole snapshot a kept delta refers to.
+
+const WORKER = 'snapshots';
+const HOUR = 3_600_000;
+const KEEP = 60 * HOUR;
+
+let redis: Redis;
+let prefix: string;
+let store: RedisPartitionStore;
+let population: RedisPopulationStore;
+
+function write(epoch: number, expectedVersion: number, taken: SegmentWrite['snapshots']): SegmentWrite {
+  return {
+    epoch,
+    expectedVersion,
+    offset: null,
+    statePuts: new Map(),
+    stateDeletes: [],
+    indexPuts: new Map(),
+    indexDeletes: [],
+    counters: new Map(),
+    timerSets: new Map(),
+    timerDeletes: [],
+    outbox: [],
+    metaSets: new Map(),
+    snapshots: taken,
+  };
+}
+
+/** The counters of partition 0 at hour h: one cell moves each hour, one in seven hours all move. */
+function countersAt(h: number): Record<string, number> {
+  const counters: Record<string, number> = {};
+  const shift = Math.floor(h / 7);
+  for (let cell = 0; cell < 20; cell += 1) counters[`h:c:${cell}`] = cell + 1 + shift;
+  counters[`h:c:${h % 20}`] = 1000 + h;
+  if (h % 5 === 0) delete counters['h:c:3'];
+  return counters;
+}
+
+beforeAll(async () => {
+  redis = new Redis(testEndpoints().redisUrl);
+  const functions = new FunctionCaller(redis);
+  await functions.load();
+  prefix = uniqueName('snapshots');
+  store = new RedisPartitionStore(redis, functions, prefix, WORKER, 0, 'none', 5_000);
+  population = new RedisPopulationStore(redis, prefix, WORKER);
+});
+
+afterAll(async () => {
+  await redis.del(...Object.values(partitionKeys(prefix, WORKER, 0)));
+  await redis.quit();
+});
+
+describe('population snapshots stored as deltas (real Redis)', () => {
+  it('reads back every kept snapshot exactly over 200 hourly instants, in steps of 1 to 9', async () => {
+    const claimed = await store.claim();
+    let version = claimed.meta.version;
+    let whole: StoredWholeSnapshot | null = null;
+    let deltas = 0;
+    let h = 0;
+    for (let step = 1; h < 200; step = (step % 9) + 1) {
+      const taken: Array<{ boundary: number; counters: string }> = [];
+      for (let k = 0; k < step && h < 200; k += 1, h += 1) {
+        const counters = countersAt(h);
+        const stored = encodeSnapshot(counters, whole);
+        if (stored.whole) whole = { boundary: h * HOUR, counters };
+        else deltas += 1;
+        taken.push({ boundary: h * HOUR, counters: stored.value });
+      }
+      const last = taken[taken.length - 1]!.boundary;
+      ({ version } = await store.apply(write(claimed.epoch, version, { taken, dropBefore: last - KEEP })));
+    }
+    expect(deltas).toBeGreaterThan(100);
+    const kept = (await redis.hkeys(partitionKeys(prefix, WORKER, 0).snapshots))
+      .map(Number)
+      .sort((a, b) => a - b);
+    const dropBefore = 199 * HOUR - KEEP;
+    expect(kept.filter((b) => b < dropBefore).length).toBeLessThanOrEqual(1);
+    expect(kept.filter((b) => b >= dropBefore)).toEqual(
+      Array.from({ length: 61 }, (_, i) => dropBefore + i * HOUR),
+    );
+    for (const boundary of kept.filter((b) => b >= dropBefore)) {
+      const [read] = await population.readSnapshots(boundary, [0]);
+      expect(JSON.parse(read!.snapshot!), `hour ${boundary / HOUR}`).toEqual(countersAt(boundary / HOUR));
+    }
+  });
+});
