@@ -110,12 +110,19 @@ export class WorkerConsumer {
       const partitions = Object.values(e.payload.memberAssignment).flat() as number[];
       const assigned = new Set(partitions);
       for (const [partition, task] of this.tasks) {
-        // kafkajs fetches every partition again from its committed offset after a rejoin.
-        task.clear();
         task.generation = this.generation;
         // kafkajs keeps a paused partition paused across a rebalance: resume what we paused.
         if (task.pausedInKafka) this.resumeInKafka(task);
-        if (!assigned.has(partition)) {
+        if (assigned.has(partition)) {
+          // Kept: kafkajs would fetch it again from its committed offset (up to COMMIT_INTERVAL_MS
+          // behind what Redis applied, plus all we hold); fetch on after what we hold instead.
+          // The claim of the new generation re-reads Redis's applied offset and seeks back (and
+          // drops the buffer) when Redis is behind.
+          task.waitingFor = null;
+          for (const [topic, next] of task.expected)
+            this.consumer.seek({ topic, partition, offset: next.toString() });
+        } else {
+          task.clear();
           this.options.processorFor(partition).release();
           task.claimedInGeneration = null;
           this.tasks.delete(partition);
@@ -404,6 +411,7 @@ export class WorkerConsumer {
     };
     let fetched = 0;
     let skipped = 0;
+    const skippedByTopic: Record<string, number> = {};
     try {
       guard.check();
       if (!(await this.ensureClaimed(task, processor, generation))) return;
@@ -412,6 +420,12 @@ export class WorkerConsumer {
         fetched = raw.length;
         task.leftover = processor.prepare(raw);
         skipped = raw.length - task.leftover.length;
+        if (skipped > 0) {
+          const kept = new Set(task.leftover.map((p) => p.record));
+          for (const record of raw)
+            if (!kept.has(record))
+              skippedByTopic[record.logicalTopic] = (skippedByTopic[record.logicalTopic] ?? 0) + 1;
+        }
       }
       let outcome: ProcessOutcome = { kind: 'done', outbox: [] };
       let advanced: number | null = null;
@@ -436,10 +450,10 @@ export class WorkerConsumer {
       )
         this.resumeInKafka(task);
       this.options.events.emit('batchCompleted', {
-        topic: [...this.options.topics.values()][0]!,
         partition: task.partition,
         records: fetched,
         skipped,
+        skippedByTopic,
         durationMs: performance.now() - started,
         lag: null,
       });
@@ -563,11 +577,15 @@ export class WorkerConsumer {
       const failed: number[] = [];
       for (const partition of pending) {
         if (!current()) return;
+        const task = this.taskFor(partition);
         const positions = topics
           .filter((t) => assignment[t]?.includes(partition))
-          .map((t) => ({ topic: t, position: committed.get(t)?.get(partition) ?? null }));
-        const task = this.taskFor(partition);
-        for (const p of positions) if (p.position !== null) task.committed.set(p.topic, p.position);
+          .map((t) => {
+            const groupOffset = committed.get(t)?.get(partition) ?? null;
+            if (groupOffset !== null) task.committed.set(t, groupOffset);
+            // Kept across the rebalance: what we hold starts there (Redis must have all before).
+            return { topic: t, position: task.firstOffset(t) ?? task.expected.get(t) ?? groupOffset };
+          });
         // No committed offset: kafkajs starts where fromBeginning says; the first step decides.
         if (positions.some((p) => p.position === null)) continue;
         const ok = await this.withPartitionLock(partition, async () => {

@@ -56,10 +56,10 @@ describe('runtime metrics from the runtime events', () => {
     events.emit('segmentApplied', segment(0, 480, 15));
     events.emit('segmentApplied', segment(1, 20));
     events.emit('batchCompleted', {
-      topic: 'purchases',
       partition: 0,
       records: 500,
       skipped: 5,
+      skippedByTopic: { purchases: 5 },
       durationMs: 30,
       lag: 0,
     });
@@ -123,10 +123,10 @@ describe('runtime metrics from the runtime events', () => {
   it("never reads kafkajs's fetch position: a batch completed is not a lag", async () => {
     const { events, scrape } = setup();
     events.emit('batchCompleted', {
-      topic: 'purchases',
       partition: 0,
       records: 500,
       skipped: 0,
+      skippedByTopic: { purchases: 0 },
       durationMs: 30,
       lag: 0,
     });

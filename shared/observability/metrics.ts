@@ -272,7 +272,8 @@ export function createRuntimeMetrics(
     updateLag(e.partition, lags.applied(e.topic, e.partition, offset));
   });
   events.on('batchCompleted', (e) => {
-    recordsSkipped.inc({ topic: e.topic }, e.skipped);
+    for (const [topic, skipped] of Object.entries(e.skippedByTopic))
+      if (skipped > 0) recordsSkipped.inc({ topic }, skipped);
     batchSeconds.observe(e.durationMs / 1000);
   });
   events.on('segmentApplied', (e) => {

@@ -14,12 +14,13 @@ import { fileURLToPath } from 'node:url';
 // `FUNCTION DELETE valuestream_<hash>` removes one no worker runs any more.
 
 const luaDir = join(dirname(fileURLToPath(import.meta.url)), 'lua');
+/** Helpers every function may call, loaded first in the library. */
+const PRELUDE = 'library-prelude.lua';
 
 export const functionFiles = {
   claimPartition: { file: 'claim-partition-3.lua', keys: 3, readOnly: false },
   readPartition: { file: 'read-partition-3.lua', keys: 3, readOnly: true },
   applyBatch: { file: 'apply-batch-7.lua', keys: 7, readOnly: false },
-  snapshotPopulation: { file: 'snapshot-population-3.lua', keys: 3, readOnly: false },
   ackOutbox: { file: 'ack-outbox-2.lua', keys: 2, readOnly: false },
   readIndexRanges: { file: 'read-index-ranges-2.lua', keys: 2, readOnly: true },
 } as const;
@@ -41,7 +42,7 @@ const VERSION = '__VERSION__';
 export function buildFunctionLibrary(
   readBody: (file: string) => string = (file) => readFileSync(join(luaDir, file), 'utf8'),
 ): FunctionLibrary {
-  const parts = [`#!lua name=valuestream_${VERSION}`];
+  const parts = [`#!lua name=valuestream_${VERSION}`, readBody(PRELUDE)];
   const registered = {} as Record<FunctionName, string>;
   for (const [name, spec] of Object.entries(functionFiles) as Array<
     [FunctionName, (typeof functionFiles)[FunctionName]]

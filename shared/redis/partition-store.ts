@@ -167,32 +167,6 @@ export class RedisPartitionStore implements PartitionStore {
     return { version: Number(reply[0]), pendingTimers: Number(reply[1]) };
   }
 
-  async snapshot(
-    epoch: number,
-    expectedVersion: number,
-    boundary: number,
-    prefix: string,
-    dropBefore: number,
-  ): Promise<number> {
-    const k = this.keys;
-    const code = Number(
-      await this.functions.call(
-        'snapshotPopulation',
-        [k.meta, k.counters, k.snapshots],
-        [
-          String(epoch),
-          String(expectedVersion),
-          String(boundary),
-          prefix,
-          String(dropBefore),
-          this.channel,
-          String(this.partition),
-        ],
-      ),
-    );
-    return mapReturnCode(this.partition, code, epoch);
-  }
-
   async ackOutbox(epoch: number, produced: number): Promise<void> {
     const code = Number(
       await this.functions.call(

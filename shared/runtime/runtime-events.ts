@@ -34,10 +34,12 @@ export interface RuntimeEventMap {
   /** A partition waiting for a population view was woken (the view can be merged now). */
   populationWake: { partition: number; boundary: number };
   batchCompleted: {
-    topic: string;
     partition: number;
     records: number;
+    /** Records at or below the applied offset (re-deliveries), in all. */
     skipped: number;
+    /** The same by logical topic (a step takes records of every input topic of its partition). */
+    skippedByTopic: Readonly<Record<string, number>>;
     durationMs: number;
     lag: number | null;
   };

@@ -88,13 +88,6 @@ export interface PartitionStore {
   ): Promise<PartitionRead>;
   /** Applies atomically; throws PartitionFencedError / StateVersionConflictError. */
   apply(write: SegmentWrite): Promise<AppliedStep>;
-  snapshot(
-    epoch: number,
-    expectedVersion: number,
-    boundary: number,
-    prefix: string,
-    dropBefore: number,
-  ): Promise<number>;
   ackOutbox(epoch: number, produced: number): Promise<void>;
   /** Current values of counter fields (0 when absent). */
   readCounters(fields: readonly string[]): Promise<ReadonlyMap<string, number>>;

@@ -113,6 +113,9 @@ describe('graceful shutdown', () => {
       });
       workers.push(worker);
       await waitMetricAtLeast(worker, 'vs_records_applied_total', 300, metricSum);
+      // Something committed before the outage (commits follow applies by up to COMMIT_INTERVAL_MS):
+      // what the worker commits after must still never pass what Redis holds.
+      await waitMetricAtLeast(worker, 'vs_offset_commits_total', 1, metricSum);
       await own.stop();
       await toKafka(half, records.length);
       // The batch in flight fails on Redis and retries (with heartbeats) while Redis is down.

@@ -202,10 +202,10 @@ describe('keep-up figures', () => {
     // What the runtime before the rewrite shows: batches complete, records apply, no lag at all.
     const text = await workerMetrics((events) => {
       events.emit('batchCompleted', {
-        topic: 'purchases',
         partition: 0,
         records: 500,
         skipped: 0,
+        skippedByTopic: { purchases: 0 },
         durationMs: 5,
         lag: 0,
       });

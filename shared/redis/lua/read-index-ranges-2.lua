@@ -15,12 +15,4 @@ for r = 1, #ARGV, 2 do
     end
   end
 end
--- HMGET in chunks: Lua's unpack fails above LUAI_MAXCSTACK (8,000) values.
-local states = {}
-local CHUNK = 1000
-for first = 1, #ids, CHUNK do
-  local last = math.min(first + CHUNK - 1, #ids)
-  local chunk = redis.call('HMGET', KEYS[2], unpack(ids, first, last))
-  for j = 1, #chunk do states[first + j - 1] = chunk[j] end
-end
-return { ids, states }
+return { ids, hmgetChunked(KEYS[2], ids) }

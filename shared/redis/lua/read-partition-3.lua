@@ -26,14 +26,6 @@ for i = 1, #timers, 2 do
     ids[#ids + 1] = customerId
   end
 end
--- HMGET in chunks: Lua's unpack fails above LUAI_MAXCSTACK (8,000) values ("too many results to
--- unpack"), and a step asks for its own customers plus those of up to the timer limit of due
--- timers. A missing state is false, so `states` stays a proper array for the reply.
-local states = {}
-local CHUNK = 1000
-for first = 1, #ids, CHUNK do
-  local last = math.min(first + CHUNK - 1, #ids)
-  local chunk = redis.call('HMGET', KEYS[2], unpack(ids, first, last))
-  for j = 1, #chunk do states[first + j - 1] = chunk[j] end
-end
-return { redis.call('HGETALL', KEYS[1]), timers, ids, states }
+-- A step asks for its own customers plus those of up to the timer limit of due timers: any
+-- number of them (hmgetChunked, library-prelude.lua).
+return { redis.call('HGETALL', KEYS[1]), timers, ids, hmgetChunked(KEYS[2], ids) }
