@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { mergeModelSnapshots, modelCounterFields, modelSummary } from './fit-view.js';
+import {
+  mergeModelSnapshots,
+  mergeModelSnapshotsSteps,
+  modelCounterFields,
+  modelSummary,
+} from './fit-view.js';
 import { type BgNbdParams, type CustomerSummary, logLikelihood } from './models/bgnbd.js';
+import { runYielding } from './models/nelder-mead.js';
 import { seededUniform, simulateBgNbdCustomer } from './models/simulate.js';
 import { DAY_MS, retentionSettings } from './settings.js';
 
@@ -30,7 +36,7 @@ describe('the fitted population view', () => {
     expect(summary.T).toBeCloseTo(272 / 7, 12);
   });
 
-  it('recovers the parameters of a simulated population from its partitions’ counters', () => {
+  it('recovers the parameters of a simulated population from its partitions’ counters', async () => {
     const truth: BgNbdParams = { r: 0.25, alpha: 4, a: 0.8, b: 2.5 };
     const uniform = seededUniform(2026);
     const boundary = START + 280 * DAY_MS;
@@ -68,6 +74,8 @@ describe('the fitted population view', () => {
     // The same counters in another order give the same fit (a pure function of the population).
     const shuffled = partitions.map((p) => Object.fromEntries(Object.entries(p).reverse())).reverse();
     expect(mergeModelSnapshots(boundary, shuffled, settings)).toEqual(view);
+    // The worker's merge that gives the event loop turns while it fits gives the same view.
+    expect(await runYielding(mergeModelSnapshotsSteps(boundary, partitions, settings), 1)).toEqual(view);
   });
 
   it('keeps the view in force (null) while the population is too small or has no repeat buyer', () => {

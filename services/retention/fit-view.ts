@@ -4,8 +4,9 @@
 // all partitions' snapshots is the whole population, and the fit is a pure function of it.
 
 import type { BgNbdParams, CustomerSummary } from './models/bgnbd.js';
-import { fitBgNbd, fitGammaGamma } from './models/fit.js';
+import { fitBgNbdSteps, fitGammaGammaSteps } from './models/fit.js';
 import type { GammaGammaParams, SpendSummary } from './models/gamma-gamma.js';
+import { runToEnd, type Steps } from './models/nelder-mead.js';
 import type { DaySummary } from './purchase-days.js';
 import { DAY_MS, type RetentionSettings } from './settings.js';
 
@@ -62,6 +63,15 @@ export function mergeModelSnapshots(
   snapshots: ReadonlyArray<Readonly<Record<string, number>>>,
   settings: RetentionSettings,
 ): RetentionView | null {
+  return runToEnd(mergeModelSnapshotsSteps(boundary, snapshots, settings));
+}
+
+/** mergeModelSnapshots, pausing after every iteration of its fits (the worker gives the event loop turns in between). */
+export function* mergeModelSnapshotsSteps(
+  boundary: number,
+  snapshots: ReadonlyArray<Readonly<Record<string, number>>>,
+  settings: RetentionSettings,
+): Steps<RetentionView | null> {
   const observedDay = Math.floor((boundary - 1) / DAY_MS) * DAY_MS;
   const summaries: CustomerSummary[] = [];
   const spends: SpendSummary[] = [];
@@ -86,11 +96,11 @@ export function mergeModelSnapshots(
   summaries.sort((p, q) => p.x - q.x || p.tx - q.tx || p.T - q.T);
   spends.sort((p, q) => p.x - q.x || p.meanSpend - q.meanSpend);
   if (summaries.length < settings.minFitCustomers || !summaries.some((s) => s.x > 0)) return null;
-  const bgnbd = fitBgNbd(summaries);
+  const bgnbd = yield* fitBgNbdSteps(summaries);
   // A young or tiny population can drive the likelihood to a boundary (r and α running off to
   // infinity: a Poisson rate known exactly); such a fit is not used, the view in force stays.
   if (!usable(bgnbd)) return null;
-  const spendFit = spends.length >= 2 ? fitGammaGamma(spends) : null;
+  const spendFit = spends.length >= 2 ? yield* fitGammaGammaSteps(spends) : null;
   const gammaGamma = spendFit !== null && usable(spendFit) ? spendFit : null;
   const asModelFit = <P>(f: {
     params: P;

@@ -18,8 +18,14 @@ import {
   type RetentionContext,
   type RetentionInput,
 } from './decide.js';
-import { MODEL_COUNTER_PREFIX, mergeModelSnapshots, type RetentionView } from './fit-view.js';
+import {
+  MODEL_COUNTER_PREFIX,
+  mergeModelSnapshots,
+  mergeModelSnapshotsSteps,
+  type RetentionView,
+} from './fit-view.js';
 import { LADDER_TIMER } from './ladder-step.js';
+import { runYielding } from './models/nelder-mead.js';
 import { checkRetentionSettings } from './settings.js';
 import { decodeState, encodeState, type RetentionState } from './state.js';
 import { budgetFields } from './treatment.js';
@@ -53,6 +59,8 @@ export function createRetentionWorker(
       publishDelayMs: settings.publishDelayMs,
       snapshotCounterPrefix: MODEL_COUNTER_PREFIX,
       merge: (boundary, snapshots) => mergeModelSnapshots(boundary, snapshots, settings) as RetentionView,
+      mergeYielding: async (boundary, snapshots) =>
+        (await runYielding(mergeModelSnapshotsSteps(boundary, snapshots, settings))) as RetentionView,
       affectedScoreRanges: () => [[Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY]],
       onPopulationChange: (state, _customerId, ctx) => decideRefit(state, ctx, rc),
     },

@@ -101,6 +101,15 @@ export const METRICS: readonly CatalogueEntry[] = [
     movesOn: 'traffic',
   },
   {
+    name: 'vs_population_merge_seconds',
+    type: 'histogram',
+    labels: {},
+    meaning:
+      'Time to merge one population view from every partition snapshot, once per process and boundary: tier thresholds, peer benchmarks, or the retention model fits (which give the event loop turns while they run).',
+    workers: 'all',
+    movesOn: 'traffic',
+  },
+  {
     name: 'vs_produce_seconds',
     type: 'histogram',
     labels: {},

@@ -92,6 +92,12 @@ export function createRuntimeMetrics(
     buckets: latencyBuckets,
     registers: [registry],
   });
+  const populationMergeSeconds = new Histogram({
+    name: 'vs_population_merge_seconds',
+    help: 'Time to merge one population view from every partition snapshot (a model fit for retention), once per process and boundary',
+    buckets: [0.001, 0.005, 0.025, 0.1, 0.5, 2, 10, 30, 120],
+    registers: [registry],
+  });
   const redisSeconds = new Histogram({
     name: 'vs_redis_command_seconds',
     help: "Latency of the runtime's Redis calls, by operation (apply, read, claim, ack-outbox, durable-wait, ...)",
@@ -271,6 +277,7 @@ export function createRuntimeMetrics(
     if (offset === null || !owns(e.partition)) return;
     updateLag(e.partition, lags.applied(e.topic, e.partition, offset));
   });
+  events.on('populationMerged', (e) => populationMergeSeconds.observe(e.durationMs / 1000));
   events.on('batchCompleted', (e) => {
     for (const [topic, skipped] of Object.entries(e.skippedByTopic))
       if (skipped > 0) recordsSkipped.inc({ topic }, skipped);

@@ -720,7 +720,14 @@ export class PartitionProcessor<E, S, G> {
         const json = stored.get(p);
         return json === null || json === undefined ? {} : (JSON.parse(json) as Record<string, number>);
       });
-      const view = population.merge(boundary, snapshots);
+      const started = performance.now();
+      const view = population.mergeYielding
+        ? await population.mergeYielding(boundary, snapshots)
+        : population.merge(boundary, snapshots);
+      this.options.events.emit('populationMerged', {
+        boundary,
+        durationMs: performance.now() - started,
+      });
       const ttl = Math.max(90 * population.periodMs, 7 * 86_400_000);
       encoded = await store.setViewIfAbsent(boundary, JSON.stringify(view), ttl);
     }

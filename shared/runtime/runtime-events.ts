@@ -33,6 +33,8 @@ export interface RuntimeEventMap {
   partitionReleased: { partition: number };
   /** A partition waiting for a population view was woken (the view can be merged now). */
   populationWake: { partition: number; boundary: number };
+  /** This process merged the view of a boundary from every partition's snapshot (once per process). */
+  populationMerged: { boundary: number; durationMs: number };
   batchCompleted: {
     partition: number;
     records: number;

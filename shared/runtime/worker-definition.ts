@@ -135,6 +135,15 @@ export interface PopulationDefinition<S, G> {
   readonly snapshotCounterPrefix: string;
   /** Pure merge of all partitions' snapshots (field -> value) at boundary b; null = nothing to apply (the view in force stays). */
   merge(boundary: number, snapshots: ReadonlyArray<Readonly<Record<string, number>>>): G | null;
+  /**
+   * The same merge, for a worker whose merge takes long (a model fit): equal to merge's result,
+   * but giving the event loop turns while it runs, so that heartbeats, fetches and the other
+   * partitions go on. The runtime uses it when present.
+   */
+  mergeYielding?(
+    boundary: number,
+    snapshots: ReadonlyArray<Readonly<Record<string, number>>>,
+  ): Promise<G | null>;
   /** Index score ranges [min, max] (inclusive) whose customers may change when the view changes. */
   affectedScoreRanges(previous: G | null, next: G): ReadonlyArray<readonly [number, number]>;
   /** Re-decide one affected customer under the new view. */

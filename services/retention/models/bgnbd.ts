@@ -51,8 +51,20 @@ function populationTerms(params: BgNbdParams): PopulationTerms {
  * log-sum-exp of two exponents that differ only in the last factors.
  */
 function logLikelihoodWith(params: BgNbdParams, terms: PopulationTerms, s: CustomerSummary): number {
-  const { r, alpha, a, b } = params;
-  const { x, tx, T } = s;
+  return logLikelihoodOf(params, repeatTerms(params, terms, s.x), s);
+}
+
+/** The terms of one customer's likelihood that depend only on x (and the parameters). */
+interface RepeatTerms {
+  readonly x: number;
+  readonly rx: number;
+  readonly common: number;
+  /** log a − log(b+x−1): the dropped-out term's factor (x > 0). */
+  readonly logDropout: number;
+}
+
+function repeatTerms(params: BgNbdParams, terms: PopulationTerms, x: number): RepeatTerms {
+  const { r, a, b } = params;
   const rx = r + x;
   const common =
     logGamma(rx) -
@@ -60,10 +72,16 @@ function logLikelihoodWith(params: BgNbdParams, terms: PopulationTerms, s: Custo
     r * terms.logAlpha -
     terms.logBetaAB +
     (terms.logGammaA + logGamma(b + x) - logGamma(a + b + x));
-  const alive = -rx * Math.log(alpha + T);
-  if (x === 0) return common + alive;
-  const droppedOut = terms.logA - Math.log(b + x - 1) - rx * Math.log(alpha + tx);
-  return common + logSumExp(alive, droppedOut);
+  return { x, rx, common, logDropout: x === 0 ? 0 : terms.logA - Math.log(b + x - 1) };
+}
+
+function logLikelihoodOf(params: BgNbdParams, t: RepeatTerms, s: CustomerSummary): number {
+  const { alpha } = params;
+  const { tx, T } = s;
+  const alive = -t.rx * Math.log(alpha + T);
+  if (t.x === 0) return t.common + alive;
+  const droppedOut = t.logDropout - t.rx * Math.log(alpha + tx);
+  return t.common + logSumExp(alive, droppedOut);
 }
 
 /** log L of one customer's summary under the parameters. */
@@ -81,9 +99,17 @@ export function logLikelihood(
   weights?: readonly number[],
 ): number {
   const terms = populationTerms(params);
+  // Summaries share few values of x: its log Γ terms are computed once per x, not per customer.
+  const byX = new Map<number, RepeatTerms>();
   let total = 0;
   for (let i = 0; i < summaries.length; i += 1) {
-    total += (weights?.[i] ?? 1) * logLikelihoodWith(params, terms, summaries[i]!);
+    const s = summaries[i]!;
+    let t = byX.get(s.x);
+    if (t === undefined) {
+      t = repeatTerms(params, terms, s.x);
+      byX.set(s.x, t);
+    }
+    total += (weights?.[i] ?? 1) * logLikelihoodOf(params, t, s);
   }
   return total;
 }

@@ -6,7 +6,7 @@
 
 import { type BgNbdParams, logLikelihood as bgNbdLogLikelihood, type CustomerSummary } from './bgnbd.js';
 import { type GammaGammaParams, type SpendSummary, spendLogLikelihood } from './gamma-gamma.js';
-import { type NelderMeadOptions, nelderMead } from './nelder-mead.js';
+import { type NelderMeadOptions, nelderMeadSteps, runToEnd, type Steps } from './nelder-mead.js';
 
 export interface FitResult<P> {
   readonly params: P;
@@ -64,6 +64,14 @@ export function fitBgNbd(
   summaries: readonly CustomerSummary[],
   options: FitOptions<BgNbdParams> = {},
 ): FitResult<BgNbdParams> {
+  return runToEnd(fitBgNbdSteps(summaries, options));
+}
+
+/** fitBgNbd, pausing after every iteration of the optimiser (nelder-mead.ts runYielding). */
+export function* fitBgNbdSteps(
+  summaries: readonly CustomerSummary[],
+  options: FitOptions<BgNbdParams> = {},
+): Steps<FitResult<BgNbdParams>> {
   if (summaries.length === 0) throw new RangeError('fitBgNbd: no customers');
   for (const s of summaries) assertValidSummary(s);
   const { unique, weights } = group(summaries, (s) => `${s.x}|${s.tx}|${s.T}`);
@@ -81,7 +89,7 @@ export function fitBgNbd(
     b: Math.exp(v[3]!),
   });
   const start = [initial.r, initial.alpha, initial.a, initial.b].map(Math.log);
-  const result = nelderMead(
+  const result = yield* nelderMeadSteps(
     (v) => -bgNbdLogLikelihood(fromLog(v), unique, weights),
     start,
     options.optimizer,
@@ -107,6 +115,14 @@ export function fitGammaGamma(
   spends: readonly SpendSummary[],
   options: FitOptions<GammaGammaParams> = {},
 ): FitResult<GammaGammaParams> {
+  return runToEnd(fitGammaGammaSteps(spends, options));
+}
+
+/** fitGammaGamma, pausing after every iteration of the optimiser. */
+export function* fitGammaGammaSteps(
+  spends: readonly SpendSummary[],
+  options: FitOptions<GammaGammaParams> = {},
+): Steps<FitResult<GammaGammaParams>> {
   const usable = spends.filter((s) => s.x > 0 && s.meanSpend > 0 && Number.isFinite(s.meanSpend));
   if (usable.length === 0)
     throw new RangeError('fitGammaGamma: no customer with a repeat purchase and spend');
@@ -119,7 +135,7 @@ export function fitGammaGamma(
     gamma: Math.exp(v[2]!),
   });
   const start = [initial.p, initial.q, initial.gamma].map(Math.log);
-  const result = nelderMead(
+  const result = yield* nelderMeadSteps(
     (v) => -spendLogLikelihood(fromLog(v), unique, weights),
     start,
     options.optimizer,

@@ -38,18 +38,20 @@ function spendLogLikelihoodWith(
   logGammaScale: number,
   s: SpendSummary,
 ): number {
+  return spendLogLikelihoodOf(params, byRepeats(params, logGammaQ, logGammaScale, s.x), s);
+}
+
+/** The leading terms of a customer's log density, which depend only on x: log Γ(px+q) − log Γ(px) − log Γ(q) + q log γ + px log x. */
+function byRepeats(params: GammaGammaParams, logGammaQ: number, logGammaScale: number, x: number): number {
+  const px = params.p * x;
+  return logGamma(px + params.q) - logGamma(px) - logGammaQ + params.q * logGammaScale + px * Math.log(x);
+}
+
+function spendLogLikelihoodOf(params: GammaGammaParams, leading: number, s: SpendSummary): number {
   const { p, q, gamma } = params;
   const { x, meanSpend } = s;
   const px = p * x;
-  return (
-    logGamma(px + q) -
-    logGamma(px) -
-    logGammaQ +
-    q * logGammaScale +
-    px * Math.log(x) +
-    (px - 1) * Math.log(meanSpend) -
-    (px + q) * Math.log(gamma + x * meanSpend)
-  );
+  return leading + (px - 1) * Math.log(meanSpend) - (px + q) * Math.log(gamma + x * meanSpend);
 }
 
 /** Σ weight_i · log f_i over customers with x > 0 and a positive mean spend. */
@@ -60,9 +62,17 @@ export function spendLogLikelihood(
 ): number {
   const logGammaQ = logGamma(params.q);
   const logGammaScale = Math.log(params.gamma);
+  // Few distinct x: the log Γ terms once per x, not per customer.
+  const leadingByX = new Map<number, number>();
   let total = 0;
   for (let i = 0; i < summaries.length; i += 1) {
-    total += (weights?.[i] ?? 1) * spendLogLikelihoodWith(params, logGammaQ, logGammaScale, summaries[i]!);
+    const s = summaries[i]!;
+    let leading = leadingByX.get(s.x);
+    if (leading === undefined) {
+      leading = byRepeats(params, logGammaQ, logGammaScale, s.x);
+      leadingByX.set(s.x, leading);
+    }
+    total += (weights?.[i] ?? 1) * spendLogLikelihoodOf(params, leading, s);
   }
   return total;
 }

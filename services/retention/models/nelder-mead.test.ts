@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nelderMead } from './nelder-mead.js';
+import { nelderMead, nelderMeadSteps, runYielding } from './nelder-mead.js';
 
 describe('nelderMead', () => {
   it('finds the minimum of a shifted quadratic', () => {
@@ -37,5 +37,21 @@ describe('nelderMead', () => {
     const result = nelderMead((x) => (x[0]! - 1) ** 2 + (x[1]! - 2) ** 2, [0, 0]);
     expect(result.restarts).toBeGreaterThanOrEqual(1);
     expect(result.evaluations).toBeGreaterThan(result.iterations);
+  });
+
+  it('run with turns for the event loop, gives the same result, and lets timers and I/O in', async () => {
+    const slow = (x: readonly number[]) => {
+      let spin = 0;
+      for (let i = 0; i < 2_000; i += 1) spin += Math.sqrt(i);
+      return (x[0]! - 3) ** 2 + 10 * (x[1]! + 1) ** 2 + 1 + spin * 0;
+    };
+    let turns = 0;
+    const ticker = setInterval(() => {
+      turns += 1;
+    }, 0);
+    const yielding = await runYielding(nelderMeadSteps(slow, [0, 0]), 1);
+    clearInterval(ticker);
+    expect(yielding).toEqual(nelderMead(slow, [0, 0]));
+    expect(turns).toBeGreaterThan(0);
   });
 });

@@ -45,6 +45,44 @@ export function nelderMead(
   x0: readonly number[],
   options: NelderMeadOptions = {},
 ): NelderMeadResult {
+  return runToEnd(nelderMeadSteps(f, x0, options));
+}
+
+/** A computation that pauses (yields) between its steps, so that its caller can let others run. */
+export type Steps<T> = Generator<void, T, void>;
+
+/** Runs steps to the end at once. */
+export function runToEnd<T>(steps: Steps<T>): T {
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+  }
+}
+
+/**
+ * Runs steps to the end, giving the event loop a turn (setImmediate) whenever `sliceMs` of them
+ * have run: a fit that takes seconds (one that does not converge runs 10,000 iterations) must not
+ * stop a worker's heartbeats, fetches and other partitions for that long. The result is the same
+ * as runToEnd's.
+ */
+export async function runYielding<T>(steps: Steps<T>, sliceMs = 10): Promise<T> {
+  let sliceStart = performance.now();
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+    if (performance.now() - sliceStart >= sliceMs) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
+  }
+}
+
+/** nelderMead, pausing after every iteration. */
+export function* nelderMeadSteps(
+  f: (x: readonly number[]) => number,
+  x0: readonly number[],
+  options: NelderMeadOptions = {},
+): Steps<NelderMeadResult> {
   const step = options.initialStep ?? 0.5;
   const fTolerance = options.fTolerance ?? 1e-12;
   const xTolerance = options.xTolerance ?? 1e-9;
@@ -79,6 +117,7 @@ export function nelderMead(
       }
       iterations += 1;
       iterate(simplex, evaluate);
+      yield;
     }
     simplex.sort((u, v) => u.f - v.f);
     const previous = best;
