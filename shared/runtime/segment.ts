@@ -10,7 +10,8 @@ import type { CustomerDecision, Observation } from './worker-definition.js';
 export class Segment<S> {
   readonly timers = new TimerQueue();
   private readonly states = new Map<string, S | null>();
-  private readonly statePuts = new Map<string, string>();
+  /** States to write, encoded only when the step is written: a customer re-decided many times in a step (at every population instant, say) is encoded once. */
+  private readonly statePuts = new Map<string, S>();
   private readonly stateDeletes = new Set<string>();
   private readonly indexPuts = new Map<string, number>();
   private readonly indexDeletes = new Set<string>();
@@ -135,7 +136,7 @@ export class Segment<S> {
     } else {
       this.states.set(customerId, decision.state);
       this.stateDeletes.delete(customerId);
-      this.statePuts.set(customerId, this.encodeState(decision.state));
+      this.statePuts.set(customerId, decision.state);
     }
     if (decision.indexScore === null) {
       this.indexPuts.delete(customerId);
@@ -189,7 +190,7 @@ export class Segment<S> {
     for (const [field, delta] of this.counters) if (delta !== 0) counters.set(field, delta);
     return {
       ...base,
-      statePuts: this.statePuts,
+      statePuts: new Map([...this.statePuts].map(([id, state]) => [id, this.encodeState(state)])),
       stateDeletes: [...this.stateDeletes],
       indexPuts: this.indexPuts,
       indexDeletes: [...this.indexDeletes],
