@@ -46,7 +46,16 @@ export interface ScenarioResult {
   /** Settings that differ from the defaults (env names). */
   readonly settings: Readonly<Record<string, string>>;
   /** Records in the input topics (high - low watermark), by logical topic. */
-  readonly records: { readonly total: number; readonly byTopic: Readonly<Record<string, number>> };
+  readonly records: {
+    readonly total: number;
+    readonly byTopic: Readonly<Record<string, number>>;
+    /**
+     * Records in the input topics when the worker stopped: more than total when the worker writes
+     * into one of its own inputs (retention's loyalty-ladder moves go to segment-changes, which it
+     * reads). Read amplification is over these.
+     */
+    readonly atEnd?: number;
+  };
   /** Records applied in Redis when the scenario ended (= total when ok). */
   readonly appliedRecords: number;
   /** From the worker's start to every end offset applied (to the failure for a failed one). */

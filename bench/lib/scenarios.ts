@@ -17,6 +17,7 @@ import {
   createBenchTopics,
   produceAll,
   rawConsumeAndDecode,
+  recordsIn,
   sendChunk,
   type TopicEnds,
   topicEnds,
@@ -243,8 +244,12 @@ function resultOf(
   startedAt: number,
   measures: WorkerMeasures,
   raw: ScenarioResult['raw'],
+  recordsAtEnd: number | null,
 ): ScenarioResult {
   const total = outcome.progress.totalRecords;
+  // Fetched over what the topics held when it stopped: a worker that writes into its own input
+  // (retention's ladder moves into segment-changes) reads those records too, once.
+  const inTopics = Math.max(total, recordsAtEnd ?? total);
   const seconds = (outcome.at - startedAt) / 1000;
   const ok = outcome.status === 'ok';
   const eventsPerSecond = ok && seconds > 0 ? total / seconds : null;
@@ -258,7 +263,7 @@ function resultOf(
     ...emptyResult(plan, processes),
     status: outcome.status,
     ...(outcome.failure === undefined ? {} : { failure: outcome.failure }),
-    records: { total, byTopic: byTopic(targets) },
+    records: { total, byTopic: byTopic(targets), ...(recordsAtEnd === null ? {} : { atEnd: recordsAtEnd }) },
     appliedRecords: outcome.progress.appliedRecords,
     seconds,
     eventsPerSecond,
@@ -270,9 +275,9 @@ function resultOf(
       kafkajs: measures.fetchedKafkajs,
       used: fetchedUsed,
     },
-    // Over the records in the topic when it finished; over those applied so far when it did not.
+    // Over the records in the topics when it finished; over those applied so far when it did not.
     readAmplification:
-      total === 0 ? null : fetchedUsed / (ok ? total : Math.max(1, outcome.progress.appliedRecords)),
+      total === 0 ? null : fetchedUsed / (ok ? inTopics : Math.max(1, outcome.progress.appliedRecords)),
     redisCommands: {
       total: commandsTotal,
       byCommand: measures.commands,
@@ -379,7 +384,13 @@ export async function runScenario(ctx: BenchContext, plan: ScenarioPlan): Promis
       deadline: worker.startedAt + ctx.options.timeoutSeconds * 1000,
     });
     const measures = await worker.finish();
-    return resultOf(plan, processes, targets, outcome, worker.startedAt, measures, raw);
+    const atEnd = recordsIn(
+      await topicEnds(
+        ctx.admin,
+        plan.inputs.map((i) => names.topic(i.topic)),
+      ),
+    );
+    return resultOf(plan, processes, targets, outcome, worker.startedAt, measures, raw, atEnd);
   } catch (error) {
     return { ...emptyResult(plan, processes), failure: (error as Error).stack ?? String(error) };
   } finally {
@@ -501,7 +512,8 @@ async function runBackfillLive(
       return null;
     },
   );
-  const result = resultOf(plan, 1, targets, outcome, worker.startedAt, measures, raw);
+  const atEnd = recordsIn(await topicEnds(ctx.admin, inputTopics));
+  const result = resultOf(plan, 1, targets, outcome, worker.startedAt, measures, raw, atEnd);
   const sorted = [...latencies].sort((a, b) => a - b);
   const liveRecords = all.length - half;
   const productionSeconds = ((productionEnd || performance.now()) - productionStart) / 1000;
