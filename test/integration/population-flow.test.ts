@@ -75,9 +75,7 @@ describe('population views never stop the stream', () => {
     // Outputs are produced after Redis applied them, and committed after that.
     await waitCommittedToEnd(scenario);
     const changes = await readWholeTopic(scenario.brokers, scenario.segmentChanges);
-    const refreshes = changes
-      .flat()
-      .filter((c) => c.value !== null && c.value.toString('latin1').includes('threshold-refresh'));
+    const refreshes = changes.flat().filter((c) => c.value?.toString('latin1').includes('threshold-refresh'));
     expect(refreshes.length, 'threshold refreshes (views formed)').toBeGreaterThan(0);
     const empty = await redis.hget(
       partitionKeys(scenario.keyPrefix, 'value-segmentation', 11).meta,

@@ -4,8 +4,8 @@ import { FunctionCaller } from '../../shared/redis/function-caller.js';
 import { partitionKeys } from '../../shared/redis/keys.js';
 import { RedisPartitionStore, RedisPopulationStore } from '../../shared/redis/partition-store.js';
 import { encodeSnapshot, type StoredWholeSnapshot } from '../../shared/runtime/snapshot-codec.js';
-import type { SegmentWrite } from '../../shared/runtime/state-store.js';
 import { testEndpoints, uniqueName } from '../support/endpoints.js';
+import { segmentWrite } from '../support/segment-write.js';
 
 // Snapshots stored whole or as deltas from the whole one stored before (snapshot-codec.ts), on
 // real Redis through the apply script: every snapshot kept reads back exactly, and dropping the
@@ -19,24 +19,6 @@ let redis: Redis;
 let prefix: string;
 let store: RedisPartitionStore;
 let population: RedisPopulationStore;
-
-function write(epoch: number, expectedVersion: number, taken: SegmentWrite['snapshots']): SegmentWrite {
-  return {
-    epoch,
-    expectedVersion,
-    offset: null,
-    statePuts: new Map(),
-    stateDeletes: [],
-    indexPuts: new Map(),
-    indexDeletes: [],
-    counters: new Map(),
-    timerSets: new Map(),
-    timerDeletes: [],
-    outbox: [],
-    metaSets: new Map(),
-    snapshots: taken,
-  };
-}
 
 /** The counters of partition 0 at hour h: one cell moves each hour, one in seven hours all move. */
 function countersAt(h: number): Record<string, number> {
@@ -79,7 +61,9 @@ describe('population snapshots stored as deltas (real Redis)', () => {
         taken.push({ boundary: h * HOUR, counters: stored.value });
       }
       const last = taken[taken.length - 1]!.boundary;
-      ({ version } = await store.apply(write(claimed.epoch, version, { taken, dropBefore: last - KEEP })));
+      ({ version } = await store.apply(
+        segmentWrite(claimed.epoch, version, { snapshots: { taken, dropBefore: last - KEEP } }),
+      ));
     }
     expect(deltas).toBeGreaterThan(100);
     const kept = (await redis.hkeys(partitionKeys(prefix, WORKER, 0).snapshots))

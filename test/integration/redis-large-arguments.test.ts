@@ -5,8 +5,9 @@ import { FunctionCaller } from '../../shared/redis/function-caller.js';
 import { buildFunctionLibrary } from '../../shared/redis/functions.js';
 import { partitionKeys, timerMember } from '../../shared/redis/keys.js';
 import { RedisPartitionStore } from '../../shared/redis/partition-store.js';
-import type { OutboxEntry, SegmentWrite } from '../../shared/runtime/state-store.js';
+import type { OutboxEntry } from '../../shared/runtime/state-store.js';
 import { testEndpoints, uniqueName } from '../support/endpoints.js';
+import { segmentWrite } from '../support/segment-write.js';
 
 // Steps far larger than a Lua stack or a JavaScript argument list on real Redis. Redis's Lua
 // fails `unpack` above LUAI_MAXCSTACK (8,000) values ("too many results to unpack", a ReplyError
@@ -30,24 +31,6 @@ let redis: Redis;
 let functions: FunctionCaller;
 let prefix: string;
 let store: RedisPartitionStore;
-
-function write(epoch: number, expectedVersion: number, parts: Partial<SegmentWrite>): SegmentWrite {
-  return {
-    epoch,
-    expectedVersion,
-    offset: null,
-    statePuts: new Map(),
-    stateDeletes: [],
-    indexPuts: new Map(),
-    indexDeletes: [],
-    counters: new Map(),
-    timerSets: new Map(),
-    timerDeletes: [],
-    outbox: [],
-    metaSets: new Map(),
-    ...parts,
-  };
-}
 
 beforeAll(async () => {
   redis = new Redis(testEndpoints().redisUrl);
@@ -80,7 +63,7 @@ describe('partition store with 20,000 customers and 20,000 due timers in one ste
     }));
     // 20,000 state puts with index entries, counters and outbox entries: about 140,000 arguments.
     const applied = await store.apply(
-      write(epoch, version, {
+      segmentWrite(epoch, version, {
         statePuts: new Map(stepIds.map((id) => [id, stateOf(id)])),
         indexPuts: new Map(stepIds.map((id, i) => [id, i])),
         counters: new Map(stepIds.map((id) => [`c:${id}`, 3])),
@@ -92,7 +75,7 @@ describe('partition store with 20,000 customers and 20,000 due timers in one ste
     // The timer customers' states and their 20,000 due timers: 20,000 state puts alone (the
     // apply-batch case in question), and as many timers.
     const timed = await store.apply(
-      write(epoch, version, {
+      segmentWrite(epoch, version, {
         statePuts: new Map(timerIds.map((id) => [id, stateOf(id)])),
         timerSets: new Map(timerIds.map((id, i) => [timerMember('silence', id), DUE - N + i])),
       }),
