@@ -106,6 +106,11 @@ export const runtimeEnvSpec = {
     env.int(1024, 64 * 1024 * 1024),
     '1048576',
   ),
+  OUTPUT_COMPRESSION: envVariable(
+    'Compression of the records the worker produces (decisions, dead letters): none, gzip or snappy; every codec Kafka has (lz4 and zstd too) is read on input',
+    env.oneOf(['none', 'gzip', 'snappy'] as const),
+    'none',
+  ),
   MAX_RECORD_BYTES: envVariable(
     'Larger input records are dead-lettered as OVERSIZED_RECORD',
     env.int(64, 64 * 1024 * 1024),

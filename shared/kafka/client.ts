@@ -1,6 +1,7 @@
 import { Kafka, type logCreator, logLevel } from 'kafkajs';
 import { type KafkaSecurity, kafkaConnectionOptions } from '../config/secure-connections.js';
 import { type Logger, scrubText } from '../observability/logger.js';
+import { registerCompressionCodecs } from './compression.js';
 
 export interface KafkaClientOptions {
   readonly brokers: readonly string[];
@@ -35,6 +36,7 @@ function redactingLogCreator(logger: Logger): logCreator {
 }
 
 export function createKafka(options: KafkaClientOptions): Kafka {
+  registerCompressionCodecs();
   return new Kafka({
     clientId: options.clientId,
     brokers: [...options.brokers],

@@ -1,6 +1,17 @@
-import type { Kafka, Producer } from 'kafkajs';
+import kafkajs, { type Kafka, type Producer } from 'kafkajs';
 import type { RuntimeEvents } from '../runtime/runtime-events.js';
 import type { OutboxEntry } from '../runtime/state-store.js';
+
+export type OutputCompression = 'none' | 'gzip' | 'snappy';
+
+// kafkajs is CommonJS: Node's ESM loader does not see CompressionTypes as a named export.
+const { CompressionTypes } = kafkajs;
+
+const COMPRESSION: Record<OutputCompression, kafkajs.CompressionTypes> = {
+  none: CompressionTypes.None,
+  gzip: CompressionTypes.GZIP,
+  snappy: CompressionTypes.Snappy,
+};
 
 /**
  * Produces outbox entries with one sendBatch per batch (kafkajs has no linger: every send is a
@@ -14,7 +25,10 @@ export class OutputProducer {
     private readonly events: RuntimeEvents,
     /** Most bytes of keys, values and headers in one produce request (below message.max.bytes). */
     private readonly maxRequestBytes = 768 * 1024,
+    /** OUTPUT_COMPRESSION (the snappy codec comes from compression.ts). */
+    compression: OutputCompression = 'none',
   ) {
+    this.compression = COMPRESSION[compression];
     this.producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
@@ -24,6 +38,8 @@ export class OutputProducer {
       if (e.payload.apiName === 'Produce') this.produceRequests += 1;
     });
   }
+
+  private readonly compression: kafkajs.CompressionTypes;
 
   /** Produce requests sent to brokers so far (one per broker per batch, PITFALLS 9). */
   produceRequests = 0;
@@ -46,6 +62,7 @@ export class OutputProducer {
     }
     await this.producer.sendBatch({
       acks: -1,
+      compression: this.compression,
       topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
     });
   }

@@ -1,15 +1,29 @@
 import { describe, expect, it } from 'vitest';
 import { createKafka } from '../../shared/kafka/client.js';
-import { OutputProducer } from '../../shared/kafka/output-producer.js';
+import { type OutputCompression, OutputProducer } from '../../shared/kafka/output-producer.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { RuntimeEvents } from '../../shared/runtime/runtime-events.js';
 import type { OutboxEntry } from '../../shared/runtime/state-store.js';
 import { testEndpoints, uniqueName } from '../support/endpoints.js';
+import { consumeWithJavaClient } from '../support/java-producer.js';
 import { createTestTopics, readWholeTopic } from '../support/kafka-test-client.js';
 
 // PITFALLS 9: the kafkajs producer has no linger, so every send is a request. The runtime
 // produces a whole batch's outputs and dead letters, across topics and partitions, with one
 // sendBatch: one produce request per broker, whatever the number of records.
+
+function testProducer(brokers: string, compression?: OutputCompression): OutputProducer {
+  return new OutputProducer(
+    createKafka({
+      brokers: brokers.split(','),
+      clientId: 'producer-test',
+      logger: createLogger({ level: 'silent', name: 'test' }),
+    }),
+    new RuntimeEvents(),
+    undefined,
+    compression,
+  );
+}
 
 describe('output producer', () => {
   it('sends a batch of outputs over two topics and twelve partitions in one produce request', async () => {
@@ -17,14 +31,7 @@ describe('output producer', () => {
     const decisions = uniqueName('decisions');
     const deadLetters = uniqueName('dead-letters');
     await createTestTopics(kafkaBrokers, [decisions, deadLetters], 12);
-    const producer = new OutputProducer(
-      createKafka({
-        brokers: kafkaBrokers.split(','),
-        clientId: 'producer-test',
-        logger: createLogger({ level: 'silent', name: 'test' }),
-      }),
-      new RuntimeEvents(),
-    );
+    const producer = testProducer(kafkaBrokers);
     await producer.connect();
     try {
       const entry = (topic: string, i: number): OutboxEntry => ({
@@ -67,14 +74,7 @@ describe('output producer, large steps', () => {
     const { kafkaBrokers } = testEndpoints();
     const decisions = uniqueName('big-decisions');
     await createTestTopics(kafkaBrokers, [decisions], 12);
-    const producer = new OutputProducer(
-      createKafka({
-        brokers: kafkaBrokers.split(','),
-        clientId: 'producer-test',
-        logger: createLogger({ level: 'silent', name: 'test' }),
-      }),
-      new RuntimeEvents(),
-    );
+    const producer = testProducer(kafkaBrokers);
     await producer.connect();
     // 3,000 events of ~1.5 KB, all for one customer (one partition): ~4.5 MB in one step.
     const payload = Buffer.alloc(1500, 7).toString('base64');
@@ -99,4 +99,32 @@ describe('output producer, large steps', () => {
       entries.map((_, i) => `id-${i}`),
     );
   });
+});
+
+describe('output producer, compressed (OUTPUT_COMPRESSION)', () => {
+  it('writes gzip and snappy batches that the Java client reads', async () => {
+    const { kafkaBrokers } = testEndpoints();
+    for (const compression of ['gzip', 'snappy'] as const) {
+      const decisions = uniqueName(`compressed-${compression}`);
+      await createTestTopics(kafkaBrokers, [decisions], 3);
+      const producer = testProducer(kafkaBrokers, compression);
+      await producer.connect();
+      const entries: OutboxEntry[] = Array.from({ length: 200 }, (_, i) => ({
+        topic: decisions,
+        key: Buffer.from(`c-${i % 17}`).toString('base64'),
+        value: Buffer.from(`decision ${i} ${'x'.repeat(i % 50)}`).toString('base64'),
+        headers: {},
+        decisionKind: 'segment-changed',
+      }));
+      try {
+        await producer.produce(entries);
+      } finally {
+        await producer.disconnect();
+      }
+      const read = await consumeWithJavaClient(kafkaBrokers, decisions, entries.length);
+      expect(read.map((v) => v.toString()).sort(), compression).toEqual(
+        entries.map((e) => Buffer.from(e.value!, 'base64').toString()).sort(),
+      );
+    }
+  }, 120_000);
 });

@@ -1,4 +1,5 @@
 import { Kafka, logLevel, type Message } from 'kafkajs';
+import { registerCompressionCodecs } from '../../shared/kafka/compression.js';
 import { waitForTopicLeaders } from '../../shared/kafka/create-topics.js';
 
 // Test-side Kafka helpers: produce raw records and read whole topics back, with real kafkajs
@@ -14,6 +15,8 @@ export interface TopicRecord {
 }
 
 export function testKafka(brokers: string): Kafka {
+  // Topics a foreign producer wrote with snappy, lz4 or zstd are read too.
+  registerCompressionCodecs();
   return new Kafka({ clientId: 'valuestream-test', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
 }
 
