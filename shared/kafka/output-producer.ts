@@ -23,12 +23,15 @@ export class OutputProducer {
   constructor(
     kafka: Kafka,
     private readonly events: RuntimeEvents,
-    /** Most bytes of keys, values and headers in one produce request (below message.max.bytes). */
-    private readonly maxRequestBytes = 768 * 1024,
-    /** OUTPUT_COMPRESSION (the snappy codec comes from compression.ts). */
-    compression: OutputCompression = 'none',
+    options: {
+      /** Most bytes of keys, values and headers in one produce request (below message.max.bytes). */
+      readonly maxRequestBytes?: number;
+      /** OUTPUT_COMPRESSION (the snappy codec comes from compression.ts). */
+      readonly compression?: OutputCompression;
+    } = {},
   ) {
-    this.compression = COMPRESSION[compression];
+    this.maxRequestBytes = options.maxRequestBytes ?? 768 * 1024;
+    this.compression = COMPRESSION[options.compression ?? 'none'];
     this.producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
@@ -39,6 +42,7 @@ export class OutputProducer {
     });
   }
 
+  private readonly maxRequestBytes: number;
   private readonly compression: kafkajs.CompressionTypes;
 
   /** Produce requests sent to brokers so far (one per broker per batch, PITFALLS 9). */

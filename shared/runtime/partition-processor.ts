@@ -626,19 +626,25 @@ export class PartitionProcessor<E, S, G> {
     }
   }
 
-  /** Notes whether any snapshot (posted here, or signalled by another process) is seen until stop(). */
+  /** Calls `listener` at each snapshot posted by this process or signalled by another; returns the unsubscribe. */
+  private onAnySnapshot(listener: () => void): () => void {
+    const offLocal = this.options.events.on('populationSnapshot', listener);
+    const offSeen = this.options.events.on('populationSnapshotSeen', listener);
+    return () => {
+      offLocal();
+      offSeen();
+    };
+  }
+
+  /** Notes whether any snapshot is seen until stop(). */
   private snapshotsSeenDuring(): { stop(): boolean } {
     let seen = false;
-    const offLocal = this.options.events.on('populationSnapshot', () => {
-      seen = true;
-    });
-    const offSeen = this.options.events.on('populationSnapshotSeen', () => {
+    const off = this.onAnySnapshot(() => {
       seen = true;
     });
     return {
       stop: () => {
-        offLocal();
-        offSeen();
+        off();
         return seen;
       },
     };
@@ -649,13 +655,11 @@ export class PartitionProcessor<E, S, G> {
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
-        offLocal();
-        offSeen();
+        off();
         resolve();
       };
       const timer = setTimeout(done, timeoutMs);
-      const offLocal = this.options.events.on('populationSnapshot', done);
-      const offSeen = this.options.events.on('populationSnapshotSeen', done);
+      const off = this.onAnySnapshot(done);
     });
   }
 

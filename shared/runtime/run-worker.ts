@@ -128,7 +128,7 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
     logger,
     security: config.kafkaSecurity,
   });
-  const producer = new OutputProducer(kafka, events, undefined, config.OUTPUT_COMPRESSION);
+  const producer = new OutputProducer(kafka, events, { compression: config.OUTPUT_COMPRESSION });
   await producer.connect().catch((error: unknown) => {
     throw failStartup('kafka', error);
   });

@@ -1,41 +1,24 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generatePurchaseStream } from '../../services/pos-simulator/generate.js';
-import { testEndpoints } from '../support/endpoints.js';
 import { produceWithJavaClient } from '../support/java-producer.js';
 import {
   compareScenarioWithOracle,
-  createScenario,
-  deleteKeys,
-  killWorker,
-  type Scenario,
   scenarioStream,
   startScenarioWorker,
+  useScenarioFile,
   waitCommittedToEnd,
 } from '../support/scenario.js';
-import type { WorkerProcess } from '../support/worker-process.js';
 
 // Point-of-sale systems produce with the Java client or librdkafka, whose common defaults are
 // lz4, snappy or zstd. kafkajs reads none of them by itself: the worker crashed on the first such
 // batch, and again on every restart. Here Apache Kafka's own Java producer writes a third of the
 // purchases with each codec, and the worker applies all of them exactly as the oracle does.
 
-let redis: Redis;
-let scenario: Scenario | undefined;
-const workers: WorkerProcess[] = [];
-
-beforeAll(() => {
-  redis = new Redis(testEndpoints().redisUrl);
-});
-afterAll(async () => {
-  for (const w of workers) await killWorker(w);
-  if (scenario) await deleteKeys(redis, scenario.keyPrefix);
-  await redis.quit();
-});
+const file = useScenarioFile();
 
 describe('input compressed by a Java producer', () => {
   it('applies purchases compressed with lz4, snappy and zstd equal to the oracle', async () => {
-    scenario = await createScenario('compressed');
+    const scenario = await file.createScenario('compressed');
     const records = [...generatePurchaseStream({ ...scenarioStream, events: 3000, seed: 31 })];
     const third = Math.ceil(records.length / 3);
     let sent = 0;
@@ -45,9 +28,9 @@ describe('input compressed by a Java producer', () => {
     }
     expect(sent).toBe(records.length);
     const worker = await startScenarioWorker(scenario, 'compressed');
-    workers.push(worker);
+    file.workers.push(worker);
     await waitCommittedToEnd(scenario);
-    const comparison = await compareScenarioWithOracle(scenario, redis);
+    const comparison = await compareScenarioWithOracle(scenario, file.redis);
     expect(comparison.outputs).toBeGreaterThan(50);
   }, 180_000);
 });

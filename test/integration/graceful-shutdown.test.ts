@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generatePurchaseStream } from '../../services/pos-simulator/generate.js';
 import { testEndpoints } from '../support/endpoints.js';
 import { produceRecords, testKafka, waitFor } from '../support/kafka-test-client.js';
@@ -10,17 +10,15 @@ import {
   committedOffsets,
   compareScenarioWithOracle,
   createScenario,
-  deleteKeys,
-  killWorker,
   ownRedisServer,
   produceStream,
-  type Scenario,
   scenarioStream,
   startScenarioWorker,
+  useScenarioFile,
   waitCommittedToEnd,
   waitMetricAtLeast,
 } from '../support/scenario.js';
-import { metricSum, startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
+import { metricSum, startWorkerProcess } from '../support/worker-process.js';
 
 // SIGTERM in the middle of a stream: the worker finishes (or abandons) the step in flight, commits
 // only what Redis holds, leaves the group and exits 0 within SHUTDOWN_TIMEOUT_MS; the next process
@@ -29,22 +27,13 @@ import { metricSum, startWorkerProcess, type WorkerProcess } from '../support/wo
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
-let redis: Redis;
-const workers: WorkerProcess[] = [];
-let scenario: Scenario | undefined;
-
-beforeAll(() => {
-  redis = new Redis(testEndpoints().redisUrl);
-});
-afterAll(async () => {
-  for (const w of workers) await killWorker(w);
-  if (scenario) await deleteKeys(redis, scenario.keyPrefix);
-  await redis.quit();
-});
+const file = useScenarioFile();
+const { workers } = file;
 
 describe('graceful shutdown', () => {
   it('exits 0 on SIGTERM mid-stream, commits nothing Redis lacks, and a second process finishes equal to the oracle', async () => {
-    scenario = await createScenario('shutdown');
+    const scenario = await file.createScenario('shutdown');
+    const { redis } = file;
     const { count } = await produceStream(scenario, {
       ...scenarioStream,
       seed: 23,

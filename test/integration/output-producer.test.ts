@@ -20,8 +20,7 @@ function testProducer(brokers: string, compression?: OutputCompression): OutputP
       logger: createLogger({ level: 'silent', name: 'test' }),
     }),
     new RuntimeEvents(),
-    undefined,
-    compression,
+    compression === undefined ? {} : { compression },
   );
 }
 

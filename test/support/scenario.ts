@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Admin } from 'kafkajs';
+import { afterAll, beforeAll } from 'vitest';
 import { generatePurchaseStream, type PurchaseStreamOptions } from '../../services/pos-simulator/generate.js';
 import {
   DAY_MS,
@@ -263,6 +264,42 @@ export async function deleteKeys(redis: Redis, keyPrefix: string): Promise<void>
     if (keys.length > 0) await redis.unlink(...keys);
     cursor = next;
   } while (cursor !== '0');
+}
+
+/** What a test file of scenarios shares: one Redis client, the workers it starts, the scenarios it creates. */
+export interface ScenarioFile {
+  readonly redis: Redis;
+  /** Workers to kill after the file (push each one started). */
+  readonly workers: WorkerProcess[];
+  /** createScenario, with the scenario's Redis keys deleted after the file. */
+  createScenario(name: string, options?: Parameters<typeof createScenario>[1]): Promise<Scenario>;
+}
+
+/** Registers the file's beforeAll/afterAll: a Redis client, then workers killed, keys deleted, client closed. */
+export function useScenarioFile(): ScenarioFile {
+  let redis: Redis | undefined;
+  const workers: WorkerProcess[] = [];
+  const scenarios: Scenario[] = [];
+  beforeAll(() => {
+    redis = new Redis(testEndpoints().redisUrl);
+  });
+  afterAll(async () => {
+    for (const w of workers) await killWorker(w);
+    for (const s of scenarios) if (redis) await deleteKeys(redis, s.keyPrefix);
+    await redis?.quit();
+  });
+  return {
+    get redis(): Redis {
+      if (!redis) throw new Error('the Redis client is made in beforeAll');
+      return redis;
+    },
+    workers,
+    async createScenario(name, options) {
+      const scenario = await createScenario(name, options);
+      scenarios.push(scenario);
+      return scenario;
+    },
+  };
 }
 
 /** Stops a worker if it still runs (end of a test); resolves when it has exited. */
