@@ -79,7 +79,12 @@ export class SnapshotEncoder {
   private constructor(
     private whole: StoredWholeSnapshot | null,
     private readonly delta: Map<string, number>,
-    private lastValue: string | null,
+    /**
+     * The stored form of the snapshot encoded last, as a delta (`@<whole>{}` right after a whole
+     * one): an unchanged snapshot is stored as this, never as another whole copy, which the
+     * apply script would keep in place of the whole one later deltas refer to.
+     */
+    private lastDelta: string | null,
   ) {}
 
   private fieldsOf(counters: Counters): number {
@@ -94,7 +99,7 @@ export class SnapshotEncoder {
 
   /** A copy for a step, which becomes the owner's once the step is applied. */
   copy(): SnapshotEncoder {
-    return new SnapshotEncoder(this.whole, new Map(this.delta), this.lastValue);
+    return new SnapshotEncoder(this.whole, new Map(this.delta), this.lastDelta);
   }
 
   /**
@@ -112,19 +117,19 @@ export class SnapshotEncoder {
         this.delta.clear();
         for (const field in counters) compare(field);
         for (const field in whole.counters) compare(field);
-        this.lastValue = null;
+        this.lastDelta = null;
       } else {
         for (const field of touched) compare(field);
-        if (touched.size === 0 && this.lastValue !== null) return this.lastValue;
+        if (touched.size === 0 && this.lastDelta !== null) return this.lastDelta;
       }
       if (this.delta.size <= Math.max(8, this.fieldsOf(counters) * WHOLE_WHEN_DELTA_EXCEEDS)) {
-        this.lastValue = `@${whole.boundary}${JSON.stringify(Object.fromEntries(this.delta))}`;
-        return this.lastValue;
+        this.lastDelta = `@${whole.boundary}${JSON.stringify(Object.fromEntries(this.delta))}`;
+        return this.lastDelta;
       }
     }
     this.whole = { boundary, counters };
     this.delta.clear();
-    this.lastValue = JSON.stringify(counters);
-    return this.lastValue;
+    this.lastDelta = `@${boundary}{}`;
+    return JSON.stringify(counters);
   }
 }
