@@ -11,6 +11,8 @@ export const ReasonCode = {
   TRUNCATED_AVRO: 'TRUNCATED_AVRO',
   /** Avro of another schema: a whole record of another catalogue type, bytes left after a whole record, registry framing, or a `vs.schema` header naming another schema. */
   WRONG_SCHEMA: 'WRONG_SCHEMA',
+  /** The record's batch could not be decompressed (corrupt, or a codec or frame the consumer cannot read): each of its records is dead-lettered, the first with the batch's bytes as Kafka stored them. */
+  UNDECODABLE_BATCH: 'UNDECODABLE_BATCH',
   /** The record has no key; input topics are keyed by customerId. */
   MISSING_KEY: 'MISSING_KEY',
   /** The record key differs from the event's customerId. */

@@ -2,13 +2,15 @@ import { decompress as zstdDecompress } from 'fzstd';
 import kafkajs from 'kafkajs';
 import snappyCodec from 'kafkajs-snappy';
 import * as lz4 from 'lz4js';
+import { tolerantCodec, unknownCodec } from './undecodable-batch.js';
 
 // kafkajs reads only uncompressed and gzip batches by itself: a batch a Java or librdkafka producer
 // compressed with snappy, lz4 or zstd (their common defaults) made the consumer crash, again on
 // every restart, and the whole group stall. kafkajs takes other codecs through CompressionCodecs;
 // these are pure JavaScript (no native build): snappy with Kafka's xerial framing
 // (kafkajs-snappy, by kafkajs's author), LZ4 frames (lz4js), Zstandard (fzstd, decompression
-// only). Our producer writes none, gzip or snappy (OUTPUT_COMPRESSION).
+// only). Our producer writes none, gzip or snappy (OUTPUT_COMPRESSION). A batch that none of them
+// can read is read as stand-in records the runtime dead-letters (./undecodable-batch.ts).
 
 function lz4Codec() {
   return {
@@ -43,8 +45,11 @@ let registered = false;
 export function registerCompressionCodecs(): void {
   if (registered) return;
   registered = true;
-  const codecs = CompressionCodecs as Record<number, () => unknown>;
-  codecs[CompressionTypes.Snappy] = snappyCodec;
-  codecs[CompressionTypes.LZ4] = lz4Codec;
-  codecs[CompressionTypes.ZSTD] = zstdCodec;
+  const codecs = CompressionCodecs as unknown as Record<number, Parameters<typeof tolerantCodec>[1]>;
+  codecs[CompressionTypes.GZIP] = tolerantCodec('gzip', codecs[CompressionTypes.GZIP]!);
+  codecs[CompressionTypes.Snappy] = tolerantCodec('snappy', snappyCodec);
+  codecs[CompressionTypes.LZ4] = tolerantCodec('lz4', lz4Codec);
+  codecs[CompressionTypes.ZSTD] = tolerantCodec('zstd', zstdCodec);
+  // The three values of the attributes' codec bits Kafka has not assigned.
+  for (const type of [5, 6, 7]) codecs[type] = unknownCodec(type);
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { UNDECODABLE_BATCH_HEADER } from '../kafka/undecodable-batch.js';
 import type { RawRecord } from './raw-record.js';
 import { prepareRecord } from './record-intake.js';
 import type { InputDefinition } from './worker-definition.js';
@@ -54,6 +55,18 @@ describe('record intake', () => {
       expect(prepared.input.source).toEqual({ topic: 'purchases', partition: 1, offset: '7' });
       expect(prepared.input.eventTime).toBe(9000);
     }
+  });
+
+  it('dead-letters a stand-in for a record of an unreadable batch first, with the why, however large', () => {
+    const standIn = {
+      ...record(null, Buffer.alloc(5000)),
+      headers: { [UNDECODABLE_BATCH_HEADER]: Buffer.from('lz4 batch does not decompress') },
+    };
+    expect(prepareRecord(standIn, input, decode, limits)).toMatchObject({
+      kind: 'rejected',
+      reasonCode: 'UNDECODABLE_BATCH',
+      message: 'lz4 batch does not decompress',
+    });
   });
 
   it.each([

@@ -1,4 +1,5 @@
 import { ReasonCode } from '../contracts/reason-codes.js';
+import { UNDECODABLE_BATCH_HEADER } from '../kafka/undecodable-batch.js';
 import type { RawRecord } from './raw-record.js';
 import { declaredSchemaMismatch, diagnoseUndecodable, SCHEMA_HEADER } from './undecodable.js';
 import type { InputDefinition, InputRecord } from './worker-definition.js';
@@ -38,6 +39,9 @@ export function prepareRecord<E>(
     reasonCode,
     message,
   });
+  // A stand-in for a record of a batch the consumer could not decompress: its value is the batch.
+  const unreadable = record.headers[UNDECODABLE_BATCH_HEADER];
+  if (unreadable !== undefined) return reject(ReasonCode.UNDECODABLE_BATCH, unreadable.toString());
   const size = (record.value?.length ?? 0) + (record.key?.length ?? 0);
   if (size > limits.maxRecordBytes)
     return reject(ReasonCode.OVERSIZED_RECORD, `record of ${size} bytes exceeds ${limits.maxRecordBytes}`);
