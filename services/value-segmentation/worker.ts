@@ -33,6 +33,7 @@ export function createValueSegmentationWorker(
         validate: (purchase) => validatePurchase(purchase, settings),
         customerIdOf: (purchase) => purchase.customerId,
         eventTimeOf: (purchase) => purchase.occurredAt,
+        eventIdOf: (purchase) => purchase.eventId,
       },
     ],
     allowedLatenessMs: settings.allowedLatenessMs,

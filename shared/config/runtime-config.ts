@@ -121,6 +121,16 @@ export const runtimeEnvSpec = {
     env.int(0, 365 * 86_400_000),
     '86400000',
   ),
+  DEDUPE_HORIZON: envVariable(
+    "A purchase or interaction whose eventId its customer had applied within this much stream time is skipped (a producer's re-send); at least the worker's allowed lateness; 0s = off",
+    env.duration(),
+    '7d',
+  ),
+  DEDUPE_MAX_EVENTS_PER_CUSTOMER: envVariable(
+    'Event ids kept per customer for DEDUPE_HORIZON (22 bytes each); beyond it the oldest go',
+    env.int(1, 10_000),
+    '64',
+  ),
   IDLE_ADVANCE_MS: envVariable(
     'After this idle time a partition whose every record is applied follows the wall clock in stream time (0 = off, for replays)',
     env.int(0, 7 * 86_400_000),

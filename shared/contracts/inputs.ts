@@ -14,6 +14,9 @@ const byCustomer = {
   eventTimeOf: (event: { occurredAt: number }) => event.occurredAt,
 };
 
+/** Producers may send these twice (a retry after a timeout): deduplicated by eventId. */
+const eventIdOf = (event: { eventId: string }) => event.eventId;
+
 /** Purchases in one currency (others are dead-lettered CURRENCY_MISMATCH). */
 export function purchasesInput(currency: string): InputDefinition<Purchase> {
   return {
@@ -21,6 +24,7 @@ export function purchasesInput(currency: string): InputDefinition<Purchase> {
     schema: topicCatalogue.purchases.schema,
     validate: (purchase) => validatePurchase(purchase, { valueCurrency: currency }),
     ...byCustomer,
+    eventIdOf,
   };
 }
 
@@ -42,6 +46,7 @@ export function interactionsInput(): InputDefinition<Interaction> {
     kind: 'table',
     validate: (interaction) => validateInteraction(interaction),
     ...byCustomer,
+    eventIdOf,
   };
 }
 

@@ -47,7 +47,7 @@ export const METRICS: readonly CatalogueEntry[] = [
     type: 'counter',
     labels: { topic: TOPIC },
     meaning:
-      'Input records Kafka handed to the runtime (records in), on every fetch: re-fetches of records not yet applied (after a seek or a population wait) and re-deliveries included. Read amplification = consumed ÷ (applied + dead-lettered + skipped): 1 when every record is fetched once.',
+      'Input records Kafka handed to the runtime (records in), on every fetch: re-fetches of records not yet applied (after a seek or a population wait) and re-deliveries included. Read amplification = consumed ÷ (applied + dead-lettered + skipped + duplicates): 1 when every record is fetched once.',
     workers: 'all',
     movesOn: 'traffic',
   },
@@ -58,6 +58,15 @@ export const METRICS: readonly CatalogueEntry[] = [
     meaning: 'Re-delivered records at or below the offset Redis has applied, skipped (exactly-once guard).',
     workers: 'all',
     movesOn: { fault: 'a re-delivery after a crash or a rebalance' },
+  },
+  {
+    name: 'vs_duplicate_events_total',
+    type: 'counter',
+    labels: { topic: TOPIC },
+    meaning:
+      'Input records skipped because their customer had their eventId applied within DEDUPE_HORIZON of stream time (a producer re-sent them): settled, never applied, no output. Purchases and interactions.',
+    workers: 'all',
+    movesOn: 'traffic',
   },
   {
     name: 'vs_records_applied_total',

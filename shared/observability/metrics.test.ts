@@ -34,12 +34,20 @@ function seriesOf(samples: readonly PromSample[], name: string): Record<string, 
   return out;
 }
 
-function segment(partition: number, applied: number, deadLettered = 0, streamTime: number | null = null) {
+function segment(
+  partition: number,
+  applied: number,
+  deadLettered = 0,
+  streamTime: number | null = null,
+  duplicatesByTopic: Record<string, number> = {},
+) {
+  const duplicates = Object.values(duplicatesByTopic).reduce((a, b) => a + b, 0);
   return {
     partition,
-    records: applied + deadLettered,
+    records: applied + deadLettered + duplicates,
     applied,
     deadLettered,
+    duplicatesByTopic,
     timersFired: 0,
     outputs: 0,
     durationMs: 1,

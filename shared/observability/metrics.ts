@@ -22,6 +22,8 @@ export interface RuntimeMetricsOptions {
    * names some events carry (offsetsCommitted) are read as logical ones.
    */
   readonly inputTopics?: ReadonlyMap<string, string>;
+  /** Logical input topics deduplicated by eventId: their duplicate counters are exposed at 0 from the start. */
+  readonly dedupedTopics?: readonly string[];
   /** Wall clock of the stall detector (tests pass a fake one). */
   readonly clock?: () => number;
 }
@@ -49,6 +51,12 @@ export function createRuntimeMetrics(
   const recordsSkipped = new Counter({
     name: 'vs_records_skipped_total',
     help: 'Re-delivered records at or below the applied offset (skipped)',
+    labelNames: ['topic'],
+    registers: [registry],
+  });
+  const duplicates = new Counter({
+    name: 'vs_duplicate_events_total',
+    help: 'Input records skipped because their customer had their eventId applied within DEDUPE_HORIZON (a re-send)',
     labelNames: ['topic'],
     registers: [registry],
   });
@@ -244,6 +252,7 @@ export function createRuntimeMetrics(
     recordsIn.inc({ topic }, 0);
     recordsSkipped.inc({ topic }, 0);
   }
+  for (const topic of new Set(options.dedupedTopics ?? [])) duplicates.inc({ topic }, 0);
   const logicalTopic = (topic: string) => options.inputTopics?.get(topic) ?? topic;
 
   // The partitions this member owns: those of the last assignment, less those released since (a
@@ -286,8 +295,9 @@ export function createRuntimeMetrics(
   events.on('segmentApplied', (e) => {
     applied.inc(e.applied);
     deadLettered.inc(e.deadLettered);
+    for (const [topic, count] of Object.entries(e.duplicatesByTopic)) duplicates.inc({ topic }, count);
     if (!owns(e.partition)) return;
-    if (e.applied + e.deadLettered > 0) stalls.progress(e.partition);
+    if (e.records > 0) stalls.progress(e.partition);
     if (e.streamTime !== null) streamTime.set(e.partition, {}, e.streamTime / 1000);
   });
   events.on('outputsProduced', (e) => {

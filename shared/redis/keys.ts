@@ -17,6 +17,8 @@ export interface PartitionKeys {
   readonly outbox: string;
   /** Hash: boundary -> snapshot of the population counters. */
   readonly snapshots: string;
+  /** Hash: customerId -> the event ids applied lately (idempotent intake, shared/runtime/recent-events.ts). */
+  readonly recentEvents: string;
 }
 
 export function partitionKeys(prefix: string, worker: string, partition: number): PartitionKeys {
@@ -29,6 +31,7 @@ export function partitionKeys(prefix: string, worker: string, partition: number)
     timers: `${base}:timers`,
     outbox: `${base}:outbox`,
     snapshots: `${base}:snapshots`,
+    recentEvents: `${base}:recent-events`,
   };
 }
 

@@ -17,6 +17,7 @@ describe('apply-batch arguments', () => {
       timerDeletes: ['age-out|c-2'],
       outbox: [],
       metaSets: new Map([['streamTime', '50']]),
+      recentEvents: { puts: new Map([['c-1', 'mxah5doa:AAAAAAAAAAA']]), deletes: ['c-2'] },
     });
     expect(args).toEqual([
       '3',
@@ -44,6 +45,11 @@ describe('apply-batch arguments', () => {
       '1',
       'streamTime',
       '50',
+      '1',
+      'c-1',
+      'mxah5doa:AAAAAAAAAAA',
+      '1',
+      'c-2',
       // No snapshot in this step.
       '0',
     ]);

@@ -54,7 +54,7 @@ export function parseMeta(flat: readonly string[]): PartitionMeta {
   };
 }
 
-/** Builds the flat ARGV of apply-batch-7.lua (pure, unit-tested). */
+/** Builds the flat ARGV of apply-batch-8.lua (pure, unit-tested). */
 export function applyBatchArgs(write: SegmentWrite, channel = '', partition = 0): string[] {
   const args: string[] = [
     String(write.epoch),
@@ -80,6 +80,8 @@ export function applyBatchArgs(write: SegmentWrite, channel = '', partition = 0)
   list(write.timerDeletes);
   list(write.outbox.map((entry) => JSON.stringify(entry)));
   pairs(write.metaSets);
+  pairs(write.recentEvents?.puts ?? new Map());
+  list(write.recentEvents?.deletes ?? []);
   const snapshots = write.snapshots?.taken ?? [];
   args.push(String(snapshots.length));
   for (const { boundary, counters } of snapshots) args.push(String(boundary), counters);
@@ -135,29 +137,32 @@ export class RedisPartitionStore implements PartitionStore {
     maxTimerDue: number | null,
     timerLimit: number,
   ): Promise<PartitionRead> {
-    const [metaFlat, timersFlat, ids, states] = (await this.functions.call(
+    const [metaFlat, timersFlat, ids, states, recent] = (await this.functions.call(
       'readPartition',
-      [this.keys.meta, this.keys.customers, this.keys.timers],
+      [this.keys.meta, this.keys.customers, this.keys.timers, this.keys.recentEvents],
       [maxTimerDue === null ? '' : String(maxTimerDue), String(timerLimit)].concat(customerIds),
-    )) as [string[], string[], string[], Array<string | null>];
+    )) as [string[], string[], string[], Array<string | null>, Array<string | null>];
     const timers: DueTimer[] = [];
     for (let i = 0; i + 1 < timersFlat.length; i += 2) {
       const { kind, customerId } = parseTimerMember(timersFlat[i]!);
       timers.push({ kind, customerId, dueAt: Number(timersFlat[i + 1]) });
     }
     const stateMap = new Map<string, string>();
+    const recentEvents = new Map<string, string>();
     ids.forEach((id, i) => {
       const s = states[i];
       if (s !== null && s !== undefined) stateMap.set(id, s);
+      const r = recent[i];
+      if (r !== null && r !== undefined) recentEvents.set(id, r);
     });
-    return { meta: parseMeta(metaFlat), timers, states: stateMap };
+    return { meta: parseMeta(metaFlat), timers, states: stateMap, recentEvents };
   }
 
   async apply(write: SegmentWrite): Promise<AppliedStep> {
     const k = this.keys;
     const reply = await this.functions.call(
       'applyBatch',
-      [k.meta, k.customers, k.index, k.counters, k.timers, k.outbox, k.snapshots],
+      [k.meta, k.customers, k.index, k.counters, k.timers, k.outbox, k.snapshots, k.recentEvents],
       applyBatchArgs(write, this.channel, this.partition),
     );
     if (!Array.isArray(reply)) {

@@ -9,6 +9,7 @@ import { deadLetterEntry } from './dead-letter.js';
 import { causation, deterministicEventId } from './event-id.js';
 import { nextPopulationInstant, type PopulationInstant } from './instants.js';
 import type { RawRecord } from './raw-record.js';
+import { type DedupeSettings, eventKey } from './recent-events.js';
 import { type IntakeLimits, type PreparedRecord, prepareRecord, type ValueDecoder } from './record-intake.js';
 import type { RuntimeEvents } from './runtime-events.js';
 import { Segment } from './segment.js';
@@ -23,6 +24,9 @@ import type {
   OutputEvent,
   WorkerDefinition,
 } from './worker-definition.js';
+
+/** A record whose customer had its event applied within the dedupe horizon: skipped. */
+const REPEATED = Symbol('repeated');
 
 export interface ProcessorInput<E> {
   readonly definition: InputDefinition<E>;
@@ -41,7 +45,12 @@ export interface ProcessorOptions<E, S, G> {
   /** Keyed by the topic name on the cluster. */
   readonly inputs: ReadonlyMap<string, ProcessorInput<E>>;
   readonly encodeOutput: (output: OutputEvent) => OutboxEntry;
-  readonly limits: IntakeLimits & { readonly maxBatchRecords: number; readonly timerLoadLimit: number };
+  readonly limits: IntakeLimits & {
+    readonly maxBatchRecords: number;
+    readonly timerLoadLimit: number;
+    /** Idempotent intake by eventId (inputs that name one); off when absent. */
+    readonly dedupe?: DedupeSettings;
+  };
   readonly events: RuntimeEvents;
   readonly wallClock: () => number;
   /**
@@ -327,7 +336,13 @@ export class PartitionProcessor<E, S, G> {
       const truncated = read.timers.length >= limits.timerLoadLimit;
       const horizon =
         target === null ? null : truncated ? read.timers[read.timers.length - 1]!.dueAt - 1 : target;
-      const segment = new Segment<S>(worker.decodeState, worker.encodeState, read.states, horizon);
+      const segment = new Segment<S>(
+        worker.decodeState,
+        worker.encodeState,
+        read.states,
+        horizon,
+        read.recentEvents,
+      );
       // The chunk's decisions run at stream times from s to the target, late events and table
       // records at s even when the target is below it; before a partition's first event, at the
       // records' own times. Each of those times may read its counters.
@@ -361,7 +376,13 @@ export class PartitionProcessor<E, S, G> {
       };
 
       for (const item of chunk) {
-        if (item.kind === 'event' && this.isTable(item.record)) {
+        const repeat =
+          item.kind === 'event' ? this.repeatCheck(segment, item, s ?? item.input.eventTime) : null;
+        if (repeat === REPEATED) {
+          // A re-send of an event its customer had applied: settled, nothing changes (also when
+          // it arrives too late to apply, which would dead-letter a copy of what was applied).
+          segment.noteDuplicate(item.record.logicalTopic);
+        } else if (item.kind === 'event' && this.isTable(item.record)) {
           // A table record (a profile, a known tier) is state that takes effect by its own
           // event time: applied on arrival, never late, and it does not move stream time.
           const ctx = this.context(
@@ -369,7 +390,7 @@ export class PartitionProcessor<E, S, G> {
             causation.record(item.input.source.topic, this.partition, item.input.source.offset),
             segment,
           );
-          this.decideRecord(segment, item, ctx);
+          this.decideRemembering(segment, item, ctx, repeat);
         } else if (item.kind === 'event') {
           const t = item.input.eventTime;
           if (s !== null && t < s - worker.allowedLatenessMs) {
@@ -399,7 +420,7 @@ export class PartitionProcessor<E, S, G> {
               causation.record(item.input.source.topic, this.partition, item.input.source.offset),
               segment,
             );
-            this.decideRecord(segment, item, ctx);
+            this.decideRemembering(segment, item, ctx, repeat);
           }
         } else {
           this.addDeadLetter(segment, item.record, item.reasonCode, item.message);
@@ -779,11 +800,45 @@ export class PartitionProcessor<E, S, G> {
    * non-finite score halfway through the step's script, which does not roll back) is a defect
    * of the worker: the record is dead-lettered as INVALID_DECISION and the partition goes on.
    */
+  /**
+   * Idempotent intake: REPEATED when the record's customer had its eventId applied at a stream
+   * time within the dedupe horizon of `streamTime` (a producer's re-send, to skip), otherwise the
+   * event's key to remember once applied; null for inputs without event ids or with dedupe off.
+   */
+  private repeatCheck(
+    segment: Segment<S>,
+    item: Extract<PreparedRecord<E>, { kind: 'event' }>,
+    streamTime: number,
+  ): string | typeof REPEATED | null {
+    const dedupe = this.options.limits.dedupe;
+    const eventIdOf = this.options.inputs.get(item.record.topic)!.definition.eventIdOf;
+    if (!dedupe || !eventIdOf) return null;
+    const key = eventKey(eventIdOf(item.input.event));
+    return segment.recentEventsOf(item.input.customerId).has(key, streamTime - dedupe.horizonMs)
+      ? REPEATED
+      : key;
+  }
+
+  /** Decides a record; an applied one with an event key is remembered, in the same atomic step. */
+  private decideRemembering(
+    segment: Segment<S>,
+    item: Extract<PreparedRecord<E>, { kind: 'event' }>,
+    ctx: DecisionContext<G>,
+    key: string | null,
+  ): void {
+    const dedupe = this.options.limits.dedupe;
+    if (this.decideRecord(segment, item, ctx) && key !== null && dedupe) {
+      const floor = ctx.streamTime - dedupe.horizonMs;
+      segment.noteApplied(item.input.customerId, key, ctx.streamTime, floor, dedupe.maxEventsPerCustomer);
+    }
+  }
+
+  /** True when the record was applied (false: dead-lettered as INVALID_DECISION). */
   private decideRecord(
     segment: Segment<S>,
     item: Extract<PreparedRecord<E>, { kind: 'event' }>,
     ctx: DecisionContext<G>,
-  ): void {
+  ): boolean {
     let decision: CustomerDecision<S>;
     try {
       decision = this.options.worker.decide(segment.stateOf(item.input.customerId), item.input, ctx);
@@ -794,15 +849,16 @@ export class PartitionProcessor<E, S, G> {
         ReasonCode.INVALID_DECISION,
         `decision failed: ${errorText(error)}`,
       );
-      return;
+      return false;
     }
     const invalid = invalidDecision(decision);
     if (invalid) {
       this.addDeadLetter(segment, item.record, ReasonCode.INVALID_DECISION, invalid);
-      return;
+      return false;
     }
     this.mergeDecision(segment, item.input.customerId, decision);
     segment.recordsApplied += 1;
+    return true;
   }
 
   private mergeDecision(segment: Segment<S>, customerId: string, decision: CustomerDecision<S>): void {
@@ -841,6 +897,10 @@ export class PartitionProcessor<E, S, G> {
   ): Promise<void> {
     const meta = this.requireMeta();
     const started = performance.now();
+    const dedupe = this.options.limits.dedupe;
+    const streamTimeSet = metaSets.get('streamTime');
+    if (dedupe && streamTimeSet !== undefined)
+      segment.pruneRecentEventsOfDeleted(Number(streamTimeSet) - dedupe.horizonMs);
     const taken = segment.snapshotsTaken;
     const write = segment.toWrite({
       epoch: this.requireEpoch(),
@@ -873,11 +933,14 @@ export class PartitionProcessor<E, S, G> {
       streamTime: streamTime === undefined ? meta.streamTime : Number(streamTime),
       startedAt: startedAt === undefined ? meta.startedAt : Number(startedAt),
     };
+    let duplicates = 0;
+    for (const count of segment.duplicatesByTopic.values()) duplicates += count;
     this.options.events.emit('segmentApplied', {
       partition: this.partition,
-      records: segment.recordsApplied + segment.deadLettered,
+      records: segment.recordsApplied + segment.deadLettered + duplicates,
       applied: segment.recordsApplied,
       deadLettered: segment.deadLettered,
+      duplicatesByTopic: Object.fromEntries(segment.duplicatesByTopic),
       timersFired: segment.timersFired,
       outputs: segment.outbox.length,
       durationMs: performance.now() - started,

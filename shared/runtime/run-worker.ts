@@ -16,6 +16,7 @@ import { RedisPartitionStore, RedisPopulationStore } from '../redis/partition-st
 import { PopulationSignals } from '../redis/population-signals.js';
 import { deadLetterTopicOf, topicCatalogue } from '../topics.js';
 import { type LocalProgress, PartitionProcessor, type ProcessorInput } from './partition-processor.js';
+import { type DedupeSettings, dedupeSettings } from './recent-events.js';
 import { RuntimeEvents } from './runtime-events.js';
 import { logStartupFailure } from './startup-failure.js';
 import type { OutboxEntry, PopulationStore } from './state-store.js';
@@ -54,9 +55,23 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
   const events = new RuntimeEvents();
   const groupId = `${config.CONSUMER_GROUP_PREFIX}.${definition.name}`;
   const clusterTopic = (logical: string) => `${config.TOPIC_PREFIX}${logical}`;
+  let dedupe: DedupeSettings | null;
+  try {
+    dedupe = dedupeSettings(
+      config.DEDUPE_HORIZON,
+      config.DEDUPE_MAX_EVENTS_PER_CUSTOMER,
+      definition.allowedLatenessMs,
+    );
+  } catch (error) {
+    logStartupFailure(logger, 'config', error);
+    if (options.handleSignals !== false) process.exit(2);
+    throw error;
+  }
   const metrics = createRuntimeMetrics(definition.name, events, {
     stallAfterMs: config.STALL_AFTER_MS,
     inputTopics: new Map(definition.inputs.map((input) => [clusterTopic(input.topic), input.topic])),
+    dedupedTopics:
+      dedupe === null ? [] : definition.inputs.filter((input) => input.eventIdOf).map((input) => input.topic),
   });
 
   const redis = connectRedis({
@@ -198,6 +213,7 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
           futureToleranceMs: config.FUTURE_TOLERANCE_MS,
           maxBatchRecords: config.MAX_BATCH_RECORDS,
           timerLoadLimit: 100_000,
+          ...(dedupe === null ? {} : { dedupe }),
         },
         events,
         wallClock: () => Date.now(),

@@ -10,6 +10,8 @@ export interface RuntimeEventMap {
     records: number;
     applied: number;
     deadLettered: number;
+    /** Records skipped as re-sends of an event their customer had applied (idempotent intake), by logical topic. */
+    duplicatesByTopic: Readonly<Record<string, number>>;
     timersFired: number;
     outputs: number;
     durationMs: number;

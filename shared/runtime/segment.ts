@@ -1,3 +1,4 @@
+import { RecentEvents } from './recent-events.js';
 import type { SnapshotEncoder } from './snapshot-codec.js';
 import type { OutboxEntry, SegmentWrite } from './state-store.js';
 import { TimerQueue } from './timer-queue.js';
@@ -95,14 +96,53 @@ export class Segment<S> {
   deadLettered = 0;
   timersFired = 0;
 
+  /** Customers' recent applied event ids (idempotent intake), decoded when first asked for. */
+  private readonly recentEvents = new Map<string, RecentEvents>();
+  private readonly recentEventsChanged = new Set<string>();
+  /** Records skipped as re-sends of an event their customer had applied, by logical topic. */
+  readonly duplicatesByTopic = new Map<string, number>();
+
   constructor(
     private readonly decodeState: (encoded: string) => S,
     private readonly encodeState: (state: S) => string,
     loadedStates: ReadonlyMap<string, string>,
     /** Timers due after this are persisted only; the segment never fires them. */
     readonly timerHorizon: number | null,
+    private readonly loadedRecentEvents: ReadonlyMap<string, string> = new Map(),
   ) {
     for (const [id, encoded] of loadedStates) this.states.set(id, decodeState(encoded));
+  }
+
+  /** The event ids this customer had applied lately, as of this point of the step. */
+  recentEventsOf(customerId: string): RecentEvents {
+    let recent = this.recentEvents.get(customerId);
+    if (!recent) {
+      recent = RecentEvents.decode(this.loadedRecentEvents.get(customerId));
+      this.recentEvents.set(customerId, recent);
+    }
+    return recent;
+  }
+
+  /** A record skipped: its customer had its event applied within the horizon. */
+  noteDuplicate(logicalTopic: string): void {
+    this.duplicatesByTopic.set(logicalTopic, (this.duplicatesByTopic.get(logicalTopic) ?? 0) + 1);
+  }
+
+  /** An event applied for the customer at stream time `at`, remembered until `at` leaves the horizon. */
+  noteApplied(customerId: string, key: string, at: number, floor: number, maxPerCustomer: number): void {
+    this.recentEventsOf(customerId).add(key, at, floor, maxPerCustomer);
+    this.recentEventsChanged.add(customerId);
+  }
+
+  /**
+   * The recent events of customers whose state the step deleted lose what is older than `floor`
+   * (the field goes with the last entry), so that customers who left cost nothing.
+   */
+  pruneRecentEventsOfDeleted(floor: number): void {
+    for (const id of this.stateDeletes) {
+      if (!this.loadedRecentEvents.has(id) && !this.recentEvents.has(id)) continue;
+      if (this.recentEventsOf(id).prune(floor)) this.recentEventsChanged.add(id);
+    }
   }
 
   stateOf(customerId: string): S | null {
@@ -116,7 +156,8 @@ export class Segment<S> {
       this.stateDeletes.size +
       this.outbox.length +
       this.timerSets.size +
-      this.timerDeletes.size
+      this.timerDeletes.size +
+      this.recentEventsChanged.size
     );
   }
 
@@ -198,6 +239,18 @@ export class Segment<S> {
       timerSets: this.timerSets,
       timerDeletes: [...this.timerDeletes],
       outbox: this.outbox,
+      ...(this.recentEventsChanged.size > 0 ? { recentEvents: this.recentEventsWrite() } : {}),
     };
+  }
+
+  private recentEventsWrite(): NonNullable<SegmentWrite['recentEvents']> {
+    const puts = new Map<string, string>();
+    const deletes: string[] = [];
+    for (const id of this.recentEventsChanged) {
+      const encoded = this.recentEventsOf(id).encode();
+      if (encoded === null) deletes.push(id);
+      else puts.set(id, encoded);
+    }
+    return { puts, deletes };
   }
 }

@@ -30,7 +30,7 @@ export function redisStartupFailureReason(error: unknown, lastConnectionError?: 
 /** Logs one fatal line naming the cause of a failed start-up; returns the error to rethrow. */
 export function logStartupFailure(
   logger: Logger,
-  step: 'redis' | 'kafka',
+  step: 'config' | 'redis' | 'kafka',
   error: unknown,
   lastConnectionError?: string,
 ): unknown {
@@ -39,7 +39,9 @@ export function logStartupFailure(
       ? error.reasonCode
       : step === 'kafka'
         ? kafkaConnectFailureReason(error)
-        : redisStartupFailureReason(error, lastConnectionError);
+        : step === 'redis'
+          ? redisStartupFailureReason(error, lastConnectionError)
+          : 'CONFIG_INVALID';
   logger.fatal(
     {
       reasonCode,

@@ -40,6 +40,8 @@ export interface PartitionRead {
   readonly meta: PartitionMeta;
   readonly timers: readonly DueTimer[];
   readonly states: ReadonlyMap<string, string>;
+  /** The recent applied event ids of the same customers (idempotent intake), where they have any. */
+  readonly recentEvents?: ReadonlyMap<string, string>;
 }
 
 export interface SegmentWrite {
@@ -56,6 +58,11 @@ export interface SegmentWrite {
   readonly timerDeletes: readonly string[];
   readonly outbox: readonly OutboxEntry[];
   readonly metaSets: ReadonlyMap<string, string>;
+  /** Customers' recent applied event ids (shared/runtime/recent-events.ts): set, or deleted when none is left. */
+  readonly recentEvents?: {
+    readonly puts: ReadonlyMap<string, string>;
+    readonly deletes: readonly string[];
+  };
   /**
    * Population snapshots taken in the step (the counters with the population prefix as of each
    * snapshot instant passed), written in the same atomic step; older ones below `dropBefore` go.

@@ -119,6 +119,11 @@ export interface InputDefinition<E> {
   validate(event: E): Rejection | null;
   customerIdOf(event: E): string;
   eventTimeOf(event: E): number;
+  /**
+   * The event's id, for inputs whose records a producer may send twice (purchases,
+   * interactions): a record whose id its customer had applied within DEDUPE_HORIZON is skipped.
+   */
+  eventIdOf?(event: E): string;
 }
 
 /**

@@ -48,7 +48,7 @@ import { startWorkerProcess, type WorkerProcess } from '../support/worker-proces
 // (outbox backlog), FUNCTION FLUSH (function reloads), Redis stopped (Redis errors, batch
 // retries, failed scrape-time collections, not ready), a second claim (fencing), and a restart
 // after Redis lost a partition while Kafka's offsets were rewound for the others (Redis behind
-// Kafka, skipped re-deliveries). Then every metric of the catalogue must be present and moving in
+// Kafka, skipped re-deliveries) and re-sent purchases (skipped by eventId). Then every metric of the catalogue must be present and moving in
 // Prometheus's API, every metric Prometheus stored must be in the catalogue, no label may carry a
 // customer id, and the alert rules of deploy/prometheus must load and evaluate.
 
@@ -235,7 +235,11 @@ describe('metrics in a real Prometheus', () => {
 
     const half = Math.floor(stream.length / 2);
     await Promise.all([
-      produceRecords(kafkaBrokers, vs.topic(purchases.name), vsRecords(0, half)),
+      // The last 20 sent again (a producer's retry): skipped by eventId (vs_duplicate_events_total).
+      produceRecords(kafkaBrokers, vs.topic(purchases.name), [
+        ...vsRecords(0, half),
+        ...vsRecords(half - 20, half),
+      ]),
       produceRecords(kafkaBrokers, sow.topic(customerProfiles.name), [
         ...traffic.profiles.map((r) => ({ key: r.key, value: r.value })),
         ...invalidProfiles,

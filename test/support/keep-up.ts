@@ -30,7 +30,8 @@ export function keepUpFigures(worker: string, metricsText: string): KeepUpFigure
   const applied = promSum(samples, 'vs_records_applied_total');
   const deadLettered = promSum(samples, 'vs_records_dead_lettered_total');
   const skipped = promSum(samples, 'vs_records_skipped_total');
-  const settled = applied + deadLettered + skipped;
+  // Re-sent events skipped by eventId are settled too.
+  const settled = applied + deadLettered + skipped + promSum(samples, 'vs_duplicate_events_total');
   return {
     worker,
     lagSeries: promSeries(samples, 'vs_consumer_lag').length,

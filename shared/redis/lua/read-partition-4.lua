@@ -1,10 +1,12 @@
 -- Reads everything one segment of a batch needs in one round trip.
 -- KEYS[1] meta hash, KEYS[2] customers hash (customerId -> state), KEYS[3] timers sorted set
---   (member "<kind>|<customerId>", score = due stream time)
+--   (member "<kind>|<customerId>", score = due stream time), KEYS[4] recent-events hash
+--   (customerId -> the event ids applied lately, shared/runtime/recent-events.ts)
 -- ARGV[1] highest timer due time to load ('' = load no timers)
 -- ARGV[2] most timers to load
 -- ARGV[3..] customer ids whose state is needed
--- Returns: { meta (flat HGETALL), timers (flat member, score), ids, states (false = none) }
+-- Returns: { meta (flat HGETALL), timers (flat member, score), ids, states (false = none),
+--   recent events (false = none) }
 -- The states of customers whose timers are due are included, so timers can fire in memory.
 local timers = {}
 if ARGV[1] ~= '' then
@@ -28,4 +30,4 @@ for i = 1, #timers, 2 do
 end
 -- A step asks for its own customers plus those of up to the timer limit of due timers: any
 -- number of them (hmgetChunked, library-prelude.lua).
-return { redis.call('HGETALL', KEYS[1]), timers, ids, hmgetChunked(KEYS[2], ids) }
+return { redis.call('HGETALL', KEYS[1]), timers, ids, hmgetChunked(KEYS[2], ids), hmgetChunked(KEYS[4], ids) }
