@@ -204,7 +204,7 @@ export type SegmentChanged = {
   toSegment: string;
   /** What triggered the evaluation: purchase, return, value-aged-out, threshold-refresh or interaction. */
   cause: string;
-  /** Identity of the cause: topic/partition/offset of the input record, or the timer or population-view id. */
+  /** Identity of the cause: topic (as on the cluster, TOPIC_PREFIX included)/partition/offset of the input record, or the timer or population-view id, both prefixed with TOPIC_PREFIX. */
   causationId: string;
   /** Evidence: rolling values, rank, thresholds and the rule. */
   evidence: SegmentEvidence;

@@ -6,7 +6,7 @@ import {
   ValuestreamError,
 } from '../errors.js';
 import { deadLetterEntry } from './dead-letter.js';
-import { causation, deterministicEventId } from './event-id.js';
+import { type CausationIds, causationIds, deterministicEventId } from './event-id.js';
 import { nextPopulationInstant, type PopulationInstant } from './instants.js';
 import type { RawRecord } from './raw-record.js';
 import { type DedupeSettings, eventKey } from './recent-events.js';
@@ -53,6 +53,8 @@ export interface ProcessorOptions<E, S, G> {
   };
   readonly events: RuntimeEvents;
   readonly wallClock: () => number;
+  /** TOPIC_PREFIX: in every causation id, so that event ids differ between topic sets. */
+  readonly topicPrefix?: string;
   /**
    * Views by boundary, shared by the processors of one process: a view is the same in every
    * partition, so the partitions of a process merge or read it once.
@@ -164,7 +166,10 @@ export class PartitionProcessor<E, S, G> {
   /** Entries in the partition's Redis outbox: known exactly from the claim, each apply and each ack. */
   private outboxEntries = 0;
 
+  private readonly causation: CausationIds;
+
   constructor(options: ProcessorOptions<E, S, G>) {
+    this.causation = causationIds(options.topicPrefix ?? '');
     // Every Redis call is timed and its failures counted by operation (timed-store.ts).
     this.viewCache = (options.viewCache as Map<number, G | null> | undefined) ?? new Map();
     this.snapshotBoard = options.snapshotBoard ?? new Map();
@@ -387,7 +392,7 @@ export class PartitionProcessor<E, S, G> {
           // event time: applied on arrival, never late, and it does not move stream time.
           const ctx = this.context(
             s ?? item.input.eventTime,
-            causation.record(item.input.source.topic, this.partition, item.input.source.offset),
+            this.causation.record(item.input.source.topic, this.partition, item.input.source.offset),
             segment,
           );
           this.decideRemembering(segment, item, ctx, repeat);
@@ -417,7 +422,7 @@ export class PartitionProcessor<E, S, G> {
             }
             const ctx = this.context(
               s,
-              causation.record(item.input.source.topic, this.partition, item.input.source.offset),
+              this.causation.record(item.input.source.topic, this.partition, item.input.source.offset),
               segment,
             );
             this.decideRemembering(segment, item, ctx, repeat);
@@ -499,7 +504,7 @@ export class PartitionProcessor<E, S, G> {
       segment.consumeTimer(timer.kind, timer.customerId);
       const ctx = this.context(
         timer.dueAt,
-        causation.timer(this.partition, timer.kind, timer.customerId, timer.dueAt),
+        this.causation.timer(this.partition, timer.kind, timer.customerId, timer.dueAt),
         segment,
       );
       const decision = this.options.worker.onTimer(segment.stateOf(timer.customerId), timer, ctx);
@@ -548,7 +553,7 @@ export class PartitionProcessor<E, S, G> {
         if (state === null) continue;
         const ctx = this.contextWith(
           instant.time,
-          causation.population(this.partition, instant.boundary, customerId),
+          this.causation.population(this.partition, instant.boundary, customerId),
           next,
           segment,
         );

@@ -217,6 +217,7 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
         },
         events,
         wallClock: () => Date.now(),
+        topicPrefix: config.TOPIC_PREFIX,
         viewCache,
         snapshotBoard,
         viewsInFlight,

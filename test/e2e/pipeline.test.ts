@@ -127,6 +127,7 @@ describe('pipeline end to end', () => {
       ),
       redis,
       keyPrefix,
+      topicPrefix: prefix,
     });
     expect(appliedBeforeKill).toBeGreaterThan(0);
     expect(comparison.outputs).toBeGreaterThan(10_000);

@@ -123,6 +123,7 @@ describe('share of wallet end to end', () => {
       const profileLog = await readWholeTopic(kafkaBrokers, profiles);
       const oracle = computeShareOfWallet({
         settings,
+        topicPrefix: prefix,
         partitions: purchaseLog.map((records) =>
           records.map((r) => ({
             offset: r.offset,

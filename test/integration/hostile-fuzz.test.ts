@@ -200,6 +200,7 @@ describe(`fuzz: ${RECORDS} random records through value segmentation`, () => {
       deadLetters: [deadLetters],
       redis,
       keyPrefix: scenario.keyPrefix,
+      topicPrefix: scenario.topicPrefix,
     });
     expect(comparison.outputs, seedNote).toBeGreaterThan(0);
   });

@@ -210,6 +210,7 @@ describe('hostile input through value segmentation', () => {
       deadLetters: [deadLetters],
       redis,
       keyPrefix: scenario.keyPrefix,
+      topicPrefix: scenario.topicPrefix,
     });
     expect(comparison.outputs).toBeGreaterThan(0);
     const applied = await appliedOffsets(redis, scenario.keyPrefix);

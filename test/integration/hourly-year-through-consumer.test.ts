@@ -121,6 +121,7 @@ describe('a year with hourly refresh through the real consumer', () => {
       ),
       redis,
       keyPrefix,
+      topicPrefix: prefix,
     });
     expect(comparison.outputs).toBeGreaterThan(1000);
     expect(comparison.oracle.views.length).toBeGreaterThan(5000);

@@ -99,6 +99,7 @@ describe('purchases sent twice', () => {
       deadLetters,
       redis: file.redis,
       keyPrefix: scenario.keyPrefix,
+      topicPrefix: scenario.topicPrefix,
     });
     // Value counted once: every customer's ranking value as the oracle has it.
     const values = new Map<string, number>();

@@ -147,6 +147,7 @@ describe('retention worker on Kafka and Redis', () => {
           ladder: defaultLadderSettings,
         }),
         PARTITIONS,
+        prefix,
       );
       const logs = await Promise.all(
         [

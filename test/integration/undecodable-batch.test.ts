@@ -112,6 +112,7 @@ describe('a batch the consumer cannot decompress', () => {
       deadLetters,
       redis: file.redis,
       keyPrefix: scenario.keyPrefix,
+      topicPrefix: scenario.topicPrefix,
     });
     expect(comparison.outputs).toBeGreaterThan(50);
     expect(

@@ -95,6 +95,8 @@ export class InMemoryRuntime<E, S, G> {
   constructor(
     private readonly worker: WorkerDefinition<E, S, G>,
     partitionCount: number,
+    /** The topic set's TOPIC_PREFIX, which every causation id (and so every event id) carries. */
+    private readonly topicPrefix = '',
   ) {
     this.stores = Array.from({ length: partitionCount }, () => new PartitionStore<G>());
     this.records = Array.from({ length: partitionCount }, () => []);
@@ -382,8 +384,9 @@ export class InMemoryRuntime<E, S, G> {
     return true;
   }
 
-  private context(p: number, streamTime: number, cause: string): DecisionContext<G> {
+  private context(p: number, streamTime: number, logicalCause: string): DecisionContext<G> {
     const worker = this.worker.name;
+    const cause = `${this.topicPrefix}${logicalCause}`;
     return {
       streamTime,
       partition: p,

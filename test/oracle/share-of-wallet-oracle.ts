@@ -54,6 +54,8 @@ export interface SowOracleInput {
    * ones only), in arrival order. A partition listed here but not in `partitions` has no purchase.
    */
   readonly profiles: ReadonlyArray<readonly CustomerProfile[]>;
+  /** The topic set's TOPIC_PREFIX, which every causation id (and so every event id) carries. */
+  readonly topicPrefix?: string;
 }
 
 export type SowOracleBasis = 'household-calories' | 'headcount-peer-usage';
@@ -378,7 +380,7 @@ export function computeShareOfWallet(input: SowOracleInput): SowOracleOutput {
     const historyStart = historyStartOf(customer);
     const contribution = new Map<string, PeerCell>();
     const largestWindowMs = Math.max(...settings.windowsDays) * DAY_MS;
-    const cause = `population/${run.partition}/${b}/${customer.id}`;
+    const cause = `${input.topicPrefix ?? ''}population/${run.partition}/${b}/${customer.id}`;
     let n = 0;
 
     const decide = (

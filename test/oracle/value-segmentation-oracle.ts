@@ -27,6 +27,8 @@ export interface OracleInput {
   readonly settings: ValueSegmentationSettings;
   /** Records of each partition in offset order; partition number = index. */
   readonly partitions: ReadonlyArray<readonly OracleRecord[]>;
+  /** The topic set's TOPIC_PREFIX, which every causation id (and so every event id) carries. */
+  readonly topicPrefix?: string;
 }
 
 export type OracleTier = 'top2' | 'top' | 'middle' | 'bottom';
@@ -280,7 +282,7 @@ export function computeValueSegmentation(input: OracleInput): OracleOutput {
       at: number,
     ) =>
       segmentChanges.push({
-        eventId: eventIdOf(causeId),
+        eventId: eventIdOf(`${input.topicPrefix ?? ''}${causeId}`),
         customerId,
         fromSegment: from,
         toSegment: to,

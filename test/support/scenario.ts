@@ -253,6 +253,7 @@ export async function compareScenarioWithOracle(
     deadLetters,
     redis,
     keyPrefix,
+    topicPrefix: scenario.topicPrefix,
   });
 }
 

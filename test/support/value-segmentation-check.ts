@@ -59,10 +59,13 @@ export async function compareWithOracle(args: {
   deadLetters: TopicRecord[][];
   redis: Redis;
   keyPrefix: string;
+  /** The worker's TOPIC_PREFIX: in every causation id, so in every event id. */
+  topicPrefix: string;
 }): Promise<RunComparison> {
   const oracle = computeValueSegmentation({
     settings: args.settings,
     partitions: oracleInputFrom(args.purchases, args.settings),
+    topicPrefix: args.topicPrefix,
   });
   expect(oracle.stalledPartitions).toEqual([]);
 

@@ -144,7 +144,7 @@ export function retentionWorkload(seed: number, load: Partial<RetentionLoad> = {
         partitionCount: run.partitions,
         ladder: defaultLadderSettings,
       });
-      const spec = new InMemoryRuntime(worker, run.partitions);
+      const spec = new InMemoryRuntime(worker, run.partitions, run.topicPrefix);
       for (let p = 0; p < run.partitions; p++)
         spec.append(
           p,

@@ -133,6 +133,7 @@ export function shareOfWalletWorkload(seed: number, load: Partial<ShareOfWalletL
       // Alerts: the independent oracle, over the records as Kafka holds them.
       const oracle = computeShareOfWallet({
         settings,
+        topicPrefix: run.topicPrefix,
         partitions: purchaseRecords.map((records, p) =>
           records.map((r, i) => ({
             offset: r.offset,
@@ -166,7 +167,7 @@ export function shareOfWalletWorkload(seed: number, load: Partial<ShareOfWalletL
 
       // Final state: the runtime spec fed the same logs, profiles before purchases as applied.
       const worker = createShareOfWalletWorker(settings);
-      const spec = new InMemoryRuntime(worker, run.partitions);
+      const spec = new InMemoryRuntime(worker, run.partitions, run.topicPrefix);
       for (let p = 0; p < run.partitions; p++)
         spec.append(p, [
           ...(profileRecords[p] ?? []),
