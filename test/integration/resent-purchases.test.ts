@@ -4,6 +4,7 @@ import { decodeState } from '../../services/value-segmentation/state-codec.js';
 import { VALUE_SEGMENTATION } from '../../services/value-segmentation/worker.js';
 import { partitionKeys } from '../../shared/redis/keys.js';
 import { produceRecords, readWholeTopic } from '../support/kafka-test-client.js';
+import { withoutResentCopies, withResentCopies } from '../support/resent-copies.js';
 import {
   scenarioStream,
   startScenarioWorker,
@@ -28,26 +29,7 @@ describe('purchases sent twice', () => {
     const records = [...generatePurchaseStream({ ...scenarioStream, events: 4000, seed: 51 })];
     // Every 9th purchase that is valid and on time is sent again 3 to 40 records later (well within
     // the 7-day horizon: the stream covers 120 days in 4,000 records).
-    const lateness = scenario.settings.allowedLatenessMs;
-    const sequence: Array<{ key: string; value: Buffer }> = [];
-    const pending = new Map<number, Array<{ key: string; value: Buffer }>>();
-    let latest = Number.NEGATIVE_INFINITY;
-    let resent = 0;
-    records.forEach((record, i) => {
-      sequence.push({ key: record.key, value: record.value });
-      const at = record.event?.occurredAt;
-      if (record.malformed === undefined && at !== undefined) {
-        if (at >= latest - lateness && i % 9 === 0) {
-          const later = i + 3 + (i % 38);
-          pending.set(later, [...(pending.get(later) ?? []), { key: record.key, value: record.value }]);
-          resent += 1;
-        }
-        latest = Math.max(latest, at);
-      }
-      for (const copy of pending.get(i) ?? []) sequence.push(copy);
-      pending.delete(i);
-    });
-    for (const copies of pending.values()) sequence.push(...copies);
+    const { sequence, copies: resent } = withResentCopies(records, scenario.settings.allowedLatenessMs, 9);
     expect(resent).toBeGreaterThan(300);
     // In three parts: the copies of the first part's purchases reach a process that did not apply
     // the originals (the first is SIGKILLed), those of the second part one that took a partition
@@ -78,19 +60,7 @@ describe('purchases sent twice', () => {
       readWholeTopic(scenario.brokers, scenario.segmentChanges),
       readWholeTopic(scenario.brokers, scenario.deadLetters),
     ]);
-    let copies = 0;
-    const withoutCopies = purchases.map((partition) => {
-      const seen = new Set<string>();
-      return partition.filter((r) => {
-        const bytes = r.value?.toString('base64') ?? '';
-        if (seen.has(bytes)) {
-          copies += 1;
-          return false;
-        }
-        seen.add(bytes);
-        return true;
-      });
-    });
+    const { purchases: withoutCopies, copies } = withoutResentCopies(purchases);
     expect(copies).toBe(resent);
     const comparison = await compareWithOracle({
       settings: scenario.settings,
