@@ -1,8 +1,9 @@
 import { createRequire } from 'node:module';
 import kafkajs from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import { UNDECODABLE_BATCH_HEADER } from '../runtime/raw-record.js';
 import { registerCompressionCodecs } from './compression.js';
-import { batchHeaderOf, UNDECODABLE_BATCH_HEADER } from './undecodable-batch.js';
+import { batchHeaderOf } from './undecodable-batch.js';
 
 // Batches built and read with kafkajs's own protocol code, as a fetch response holds them.
 const require = createRequire(import.meta.url);

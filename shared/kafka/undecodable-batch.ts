@@ -1,13 +1,14 @@
 import { createRequire } from 'node:module';
+import { UNDECODABLE_BATCH_HEADER } from '../runtime/raw-record.js';
 
 // A compressed batch that will not decompress (corrupt bytes, a codec we lack, a frame feature
 // our decompressor does not know) made kafkajs throw while decoding the whole fetch response: the
 // consumer crashed, again after every restart, and every partition of the group stalled. kafkajs
 // hands a codec only the compressed bytes, which are a slice of the fetch response; the batch's
 // header sits just before them in the same memory. From it we build stand-in records, one per
-// record of the batch at its offsets, each carrying UNDECODABLE_BATCH_HEADER, the first one the
-// batch's bytes whole: the runtime dead-letters them (reason UNDECODABLE_BATCH) and the partition
-// goes on. Nothing is lost: the batch is in the dead-letter topic as Kafka stored it.
+// record of the batch at its offsets, each carrying UNDECODABLE_BATCH_HEADER (raw-record.ts), the
+// first one the batch's bytes whole: the runtime dead-letters them (reason UNDECODABLE_BATCH) and
+// the partition goes on. Nothing is lost: the batch is in the dead-letter topic as Kafka stored it.
 
 const require = createRequire(import.meta.url);
 
@@ -25,9 +26,6 @@ const encodeRecord = require('kafkajs/src/protocol/recordBatch/record/v0') as (r
   headers: Record<string, string>;
 }) => { buffer: Buffer };
 const Decoder = require('kafkajs/src/protocol/decoder') as new (buffer: Buffer) => KafkaDecoder;
-
-/** Header of a stand-in record: why its batch could not be read. */
-export const UNDECODABLE_BATCH_HEADER = 'vs.consumer.undecodable-batch';
 
 /** Bytes of a v2 record batch before its records (Kafka's DefaultRecordBatch.RECORDS_OFFSET). */
 const RECORDS_OFFSET = 61;

@@ -12,3 +12,9 @@ export interface RawRecord {
   /** Kafka record timestamp (CreateTime), epoch ms as a string. */
   readonly timestamp: string;
 }
+
+/**
+ * Header the Kafka layer sets on the stand-ins for the records of a batch it could not decompress
+ * (shared/kafka/undecodable-batch.ts): why. The runtime dead-letters them as UNDECODABLE_BATCH.
+ */
+export const UNDECODABLE_BATCH_HEADER = 'vs.consumer.undecodable-batch';

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UNDECODABLE_BATCH_HEADER } from '../kafka/undecodable-batch.js';
-import type { RawRecord } from './raw-record.js';
+import { type RawRecord, UNDECODABLE_BATCH_HEADER } from './raw-record.js';
 import { prepareRecord } from './record-intake.js';
 import type { InputDefinition } from './worker-definition.js';
 

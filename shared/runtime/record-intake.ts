@@ -1,6 +1,5 @@
 import { ReasonCode } from '../contracts/reason-codes.js';
-import { UNDECODABLE_BATCH_HEADER } from '../kafka/undecodable-batch.js';
-import type { RawRecord } from './raw-record.js';
+import { type RawRecord, UNDECODABLE_BATCH_HEADER } from './raw-record.js';
 import { declaredSchemaMismatch, diagnoseUndecodable, SCHEMA_HEADER } from './undecodable.js';
 import type { InputDefinition, InputRecord } from './worker-definition.js';
 
