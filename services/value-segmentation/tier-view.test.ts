@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { linkSnapshot } from '../../shared/runtime/snapshot-lineage.js';
 import { cellOf, lowerEdgeOf, upperEdgeOf } from './histogram.js';
 import { valueSegmentationSettings } from './settings.js';
 import { countField, mergeSnapshots, percentileOf, sumField } from './tier-view.js';
@@ -116,6 +117,50 @@ describe('percentile of a value', () => {
 });
 
 describe('merging boundary after boundary', () => {
+  it('equals a merge from scratch when snapshots are linked to the ones before them (property)', () => {
+    const values = fc.array(fc.integer({ min: 1, max: 5_000_000 }), { maxLength: 12 });
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(fc.integer({ min: 0, max: 3 }), values, fc.integer({ min: 0, max: 2 }), fc.boolean()),
+          {
+            minLength: 1,
+            maxLength: 25,
+          },
+        ),
+        (changes) => {
+          // As the runtime builds them: a new snapshot linked to the previous one by the fields
+          // that moved (plus some that did not), at times through snapshots no merge saw, at
+          // times not linked at all (a new step).
+          const current: Array<Record<string, number>> = [{}, {}, {}, {}];
+          const link = (next: Record<string, number>, previous: Record<string, number>) => {
+            const touched = new Set([...Object.keys(next), ...Object.keys(previous)]);
+            linkSnapshot(next, previous, touched);
+          };
+          const rounds = changes.map(([partition, customers, unseen, linked]) => {
+            let previous = current[partition]!;
+            for (let i = 0; i < unseen; i++) {
+              const between = snapshotOf(customers.slice(i));
+              link(between, previous);
+              previous = between;
+            }
+            const next = snapshotOf(customers);
+            if (linked) link(next, previous);
+            current[partition] = next;
+            return [...current];
+          });
+          const incremental = rounds.map((snapshots, boundary) =>
+            mergeSnapshots(boundary, snapshots, settings),
+          );
+          const scratch = rounds.map((snapshots, boundary) =>
+            mergeSnapshots(boundary, [...snapshots.map((snapshot) => ({ ...snapshot })), {}], settings),
+          );
+          expect(incremental).toEqual(scratch);
+        },
+      ),
+    );
+  });
+
   it('equals a merge from scratch when only some partitions hand over a new snapshot (property)', () => {
     const values = fc.array(fc.integer({ min: 1, max: 5_000_000 }), { maxLength: 12 });
     fc.assert(

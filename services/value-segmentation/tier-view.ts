@@ -2,6 +2,7 @@
 // snapshot at one boundary (SEMANTICS.md, "Histogram and thresholds"). It is the same in every
 // partition, because it is a pure function of the snapshots, whatever order they arrive in.
 
+import { fieldsChangedSince } from '../../shared/runtime/snapshot-lineage.js';
 import { cellOf, lowerEdgeOf } from './histogram.js';
 import { customersInShare, type ValueSegmentationSettings } from './settings.js';
 
@@ -95,6 +96,20 @@ function addCells(into: Map<number, number>, cells: ReadonlyMap<number, number>,
   for (const [cell, amount] of cells) into.set(cell, (into.get(cell) ?? 0) + sign * amount);
 }
 
+/** Moves the count or sum cell a snapshot field names by `delta`. */
+function moveCell(
+  counts: Map<number, number>,
+  sums: Map<number, number>,
+  field: string,
+  delta: number,
+): void {
+  if (delta === 0) return;
+  const countCell = parseCell(field, COUNT_FIELD_PREFIX);
+  if (countCell !== null) counts.set(countCell, (counts.get(countCell) ?? 0) + delta);
+  const sumCell = parseCell(field, SUM_FIELD_PREFIX);
+  if (sumCell !== null) sums.set(sumCell, (sums.get(sumCell) ?? 0) + delta);
+}
+
 /** Adds up every partition's `h:c:<cell>` / `h:s:<cell>` counters into ascending cells. */
 function mergeCells(snapshots: ReadonlyArray<Readonly<Record<string, number>>>): HistogramCell[] {
   let counts: Map<number, number>;
@@ -105,6 +120,14 @@ function mergeCells(snapshots: ReadonlyArray<Readonly<Record<string, number>>>):
     snapshots.forEach((snapshot, i) => {
       const before = previous.snapshots[i]!;
       if (snapshot === before) return;
+      // The runtime built this snapshot from the one merged before, moving a few fields: only
+      // those move the sums. Otherwise every field of both is read.
+      const changed = fieldsChangedSince(snapshot, before);
+      if (changed !== null) {
+        for (const field of changed)
+          moveCell(counts, sums, field, (snapshot[field] ?? 0) - (before[field] ?? 0));
+        return;
+      }
       const [old, now] = [parsed(before), parsed(snapshot)];
       addCells(counts, old.counts, -1);
       addCells(sums, old.sums, -1);

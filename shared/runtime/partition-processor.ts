@@ -530,11 +530,11 @@ export class PartitionProcessor<E, S, G> {
       segment.snapshotBase ??= await this.options.store.readCountersWithPrefix(
         population.snapshotCounterPrefix,
       );
-      const { counters, touched } = segment.populationSnapshot(population.snapshotCounterPrefix);
+      const { counters, touched, fields } = segment.populationSnapshot(population.snapshotCounterPrefix);
       segment.snapshotEncoder ??= this.snapshotEncoder.copy();
       segment.snapshotsTaken.push({
         boundary: instant.boundary,
-        counters: segment.snapshotEncoder.encode(instant.boundary, counters, touched),
+        counters: segment.snapshotEncoder.encode(instant.boundary, counters, touched, fields),
       });
       segment.metaSets.set('snapshotBoundary', String(instant.boundary));
       this.meta = { ...this.requireMeta(), snapshotBoundary: instant.boundary };

@@ -1,5 +1,6 @@
 import { RecentEvents } from './recent-events.js';
 import type { SnapshotEncoder } from './snapshot-codec.js';
+import { linkSnapshot } from './snapshot-lineage.js';
 import type { OutboxEntry, SegmentWrite } from './state-store.js';
 import { TimerQueue } from './timer-queue.js';
 import type { CustomerDecision, Observation } from './worker-definition.js';
@@ -34,6 +35,8 @@ export class Segment<S> {
     readonly now: Map<string, number>;
     /** The snapshot built last, null when a counter moved since. */
     last: Record<string, number> | null;
+    /** The snapshot built last, kept when a counter moved (the next one links to it) with its field count. */
+    built: { readonly counters: Record<string, number>; readonly fields: number } | null;
     /** Fields that moved since the previous call; null before the first. */
     touched: Set<string> | null;
   } | null = null;
@@ -53,21 +56,32 @@ export class Segment<S> {
   populationSnapshot(prefix: string): {
     counters: Record<string, number>;
     touched: ReadonlySet<string> | null;
+    /** The number of fields of `counters`. */
+    fields: number;
   } {
     if (this.population === null || this.population.prefix !== prefix) {
       const now = new Map(this.snapshotBase ?? []);
       for (const [field, delta] of this.counters)
         if (field.startsWith(prefix)) now.set(field, (now.get(field) ?? 0) + delta);
-      this.population = { prefix, now, last: null, touched: null };
+      this.population = { prefix, now, last: null, built: null, touched: null };
     }
     const population = this.population;
     const touched = population.touched;
     population.touched = new Set();
-    if (population.last !== null) return { counters: population.last, touched };
+    if (population.last !== null)
+      return { counters: population.last, touched, fields: population.built!.fields };
     const counters: Record<string, number> = {};
-    for (const [field, value] of population.now) if (value !== 0) counters[field] = value;
+    let fields = 0;
+    for (const [field, value] of population.now) {
+      if (value === 0) continue;
+      counters[field] = value;
+      fields += 1;
+    }
+    if (population.built !== null && touched !== null)
+      linkSnapshot(counters, population.built.counters, touched);
     population.last = counters;
-    return { counters, touched };
+    population.built = { counters, fields };
+    return { counters, touched, fields };
   }
 
   /** Customers whose index entry this step changed: their score now, or null when removed. */

@@ -87,8 +87,9 @@ export class SnapshotEncoder {
     private lastDelta: string | null,
   ) {}
 
-  private fieldsOf(counters: Counters): number {
-    if (this.sized?.counters !== counters) this.sized = { counters, fields: Object.keys(counters).length };
+  private fieldsOf(counters: Counters, known: number | undefined): number {
+    if (this.sized?.counters !== counters)
+      this.sized = { counters, fields: known ?? Object.keys(counters).length };
     return this.sized.fields;
   }
 
@@ -104,9 +105,10 @@ export class SnapshotEncoder {
 
   /**
    * The stored form of `counters` at `boundary`; `touched` holds every field that moved since the
-   * previous call, or is null when that is not known (every field is compared then).
+   * previous call, or is null when that is not known (every field is compared then); `fields` is
+   * the number of fields of `counters`, when the caller knows it.
    */
-  encode(boundary: number, counters: Counters, touched: ReadonlySet<string> | null): string {
+  encode(boundary: number, counters: Counters, touched: ReadonlySet<string> | null, fields?: number): string {
     const whole = this.whole;
     if (whole !== null) {
       const compare = (field: string): void => {
@@ -122,7 +124,7 @@ export class SnapshotEncoder {
         for (const field of touched) compare(field);
         if (touched.size === 0 && this.lastDelta !== null) return this.lastDelta;
       }
-      if (this.delta.size <= Math.max(8, this.fieldsOf(counters) * WHOLE_WHEN_DELTA_EXCEEDS)) {
+      if (this.delta.size <= Math.max(8, this.fieldsOf(counters, fields) * WHOLE_WHEN_DELTA_EXCEEDS)) {
         this.lastDelta = `@${whole.boundary}${JSON.stringify(Object.fromEntries(this.delta))}`;
         return this.lastDelta;
       }
