@@ -317,12 +317,14 @@ export class RedisPopulationStore implements PopulationStore {
     return totals;
   }
 
-  /** The newest population view applied in any partition. */
+  /**
+   * The newest population view in force in any partition: that of its `viewBoundary`, the last
+   * applied boundary whose merge gave a view. The last applied boundary's may be null (a model fit
+   * rejected, no customer active), while the partition goes on deciding with the view before it.
+   */
   async latestAppliedView(partitions: readonly number[]): Promise<string | null> {
     const boundaries = await Promise.all(
-      partitions.map((p) =>
-        this.redis.hget(partitionKeys(this.prefix, this.worker, p).meta, 'appliedBoundary'),
-      ),
+      partitions.map((p) => this.redis.hget(partitionKeys(this.prefix, this.worker, p).meta, 'viewBoundary')),
     );
     const latest = Math.max(...boundaries.map((b) => (b === null ? Number.NEGATIVE_INFINITY : Number(b))));
     return Number.isFinite(latest) ? this.getView(latest) : null;

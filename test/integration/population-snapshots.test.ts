@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FunctionCaller } from '../../shared/redis/function-caller.js';
-import { partitionKeys } from '../../shared/redis/keys.js';
+import { partitionKeys, populationViewKey } from '../../shared/redis/keys.js';
 import { RedisPartitionStore, RedisPopulationStore } from '../../shared/redis/partition-store.js';
 import { encodeSnapshot, type StoredWholeSnapshot } from '../../shared/runtime/snapshot-codec.js';
 import { testEndpoints, uniqueName } from '../support/endpoints.js';
@@ -77,6 +77,23 @@ describe('population snapshots stored as deltas (real Redis)', () => {
     for (const boundary of kept.filter((b) => b >= dropBefore)) {
       const [read] = await population.readSnapshots(boundary, [0]);
       expect(JSON.parse(read!.snapshot!), `hour ${boundary / HOUR}`).toEqual(countersAt(boundary / HOUR));
+    }
+  });
+
+  it('hands the gauges the view in force, not the last applied boundary whose merge gave none', async () => {
+    // Partition 1 applied boundary 3 h, whose merge gave no view (a rejected fit: stored as null),
+    // and decides with the view of 2 h; partition 2 is at 1 h.
+    const meta = (p: number) => partitionKeys(prefix, WORKER, p).meta;
+    await redis.hset(meta(1), { appliedBoundary: String(3 * HOUR), viewBoundary: String(2 * HOUR) });
+    await redis.hset(meta(2), { appliedBoundary: String(HOUR), viewBoundary: String(HOUR) });
+    await population.setViewIfAbsent(HOUR, JSON.stringify({ fitted: 1 }), 60_000);
+    await population.setViewIfAbsent(2 * HOUR, JSON.stringify({ fitted: 2 }), 60_000);
+    await population.setViewIfAbsent(3 * HOUR, 'null', 60_000);
+    try {
+      expect(JSON.parse((await population.latestAppliedView([1, 2]))!)).toEqual({ fitted: 2 });
+    } finally {
+      await redis.del(meta(1), meta(2));
+      for (const h of [1, 2, 3]) await redis.del(populationViewKey(prefix, WORKER, h * HOUR));
     }
   });
 });
