@@ -78,6 +78,51 @@ describe('the fitted population view', () => {
     expect(await runYielding(mergeModelSnapshotsSteps(boundary, partitions, settings), 1)).toEqual(view);
   });
 
+  it('keeps the last usable spend fit when a refit runs off, and says when it was fitted', () => {
+    // Repeat buyers whose spend never varies: the Gamma-Gamma likelihood runs off to its bounds.
+    const population = (boundary: number, spendOf: (x: number, i: number) => number) => {
+      const uniform = seededUniform(7);
+      const partitions: Array<Record<string, number>> = [{}, {}];
+      for (let i = 0; i < 1500; i += 1) {
+        const firstDay = START + Math.floor(uniform() * 84) * DAY_MS;
+        const weeks = (boundary - DAY_MS - firstDay) / (7 * DAY_MS);
+        const customer = simulateBgNbdCustomer({ r: 0.25, alpha: 4, a: 0.8, b: 2.5 }, weeks, uniform);
+        const days = [...new Set(customer.purchases.map((t) => firstDay + Math.floor(t * 7) * DAY_MS))];
+        const x = days.length - 1;
+        const summary = { x, firstDay, lastDay: days.at(-1)!, repeatSpendMinor: x * spendOf(x, i) };
+        for (const field of modelCounterFields(summary)) {
+          const counters = partitions[i % 2]!;
+          counters[field] = (counters[field] ?? 0) + 1;
+        }
+      }
+      return partitions;
+    };
+    const early = START + 210 * DAY_MS;
+    const late = early + 7 * DAY_MS;
+    const varied = mergeModelSnapshots(
+      early,
+      population(early, (_x, i) => 1000 + ((i * 7919) % 4000)),
+      settings,
+    )!;
+    expect(varied.gammaGamma).not.toBeNull();
+    expect(varied.gammaGamma!.fittedAt).toBe(early);
+    const flat = population(late, () => 2500);
+    // Alone, the run-off refit leaves no spend model: CLV would disappear.
+    expect(mergeModelSnapshots(late, flat, settings)!.gammaGamma).toBeNull();
+    // With the view in force, its fit stays, fitted at the earlier boundary; BG/NBD is refitted.
+    const kept = mergeModelSnapshots(late, flat, settings, varied)!;
+    expect(kept.gammaGamma).toEqual(varied.gammaGamma);
+    expect(kept.bgnbd.fittedAt).toBe(late);
+    // A usable refit replaces it.
+    const refit = mergeModelSnapshots(
+      late,
+      population(late, (_x, i) => 1500 + ((i * 104729) % 3000)),
+      settings,
+      varied,
+    )!;
+    expect(refit.gammaGamma!.fittedAt).toBe(late);
+  });
+
   it('keeps the view in force (null) while the population is too small or has no repeat buyer', () => {
     expect(
       mergeModelSnapshots(

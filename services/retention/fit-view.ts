@@ -27,6 +27,8 @@ export interface ModelFit<P> {
   readonly logLikelihood: number;
   readonly customers: number;
   readonly converged: boolean;
+  /** The boundary it was fitted at: earlier than the view's when a later refit was rejected. */
+  readonly fittedAt: number;
 }
 
 export interface RetentionView {
@@ -34,7 +36,11 @@ export interface RetentionView {
   /** Start of the last whole day observed: T counts to it (purchases of that day included). */
   readonly observedDay: number;
   readonly bgnbd: ModelFit<BgNbdParams>;
-  /** Spend in minor units; null until some customer has a repeat purchase with spend. */
+  /**
+   * Spend in minor units; null until a fit is usable. A refit that is not usable (parameters run
+   * off to their bounds, as in a young population) keeps the last usable fit, which CLV goes on
+   * using; `fittedAt` says when it was made.
+   */
   readonly gammaGamma: ModelFit<GammaGammaParams> | null;
 }
 
@@ -62,8 +68,9 @@ export function mergeModelSnapshots(
   boundary: number,
   snapshots: ReadonlyArray<Readonly<Record<string, number>>>,
   settings: RetentionSettings,
+  inForce: RetentionView | null = null,
 ): RetentionView | null {
-  return runToEnd(mergeModelSnapshotsSteps(boundary, snapshots, settings));
+  return runToEnd(mergeModelSnapshotsSteps(boundary, snapshots, settings, inForce));
 }
 
 /** mergeModelSnapshots, pausing after every iteration of its fits (the worker gives the event loop turns in between). */
@@ -71,6 +78,7 @@ export function* mergeModelSnapshotsSteps(
   boundary: number,
   snapshots: ReadonlyArray<Readonly<Record<string, number>>>,
   settings: RetentionSettings,
+  inForce: RetentionView | null = null,
 ): Steps<RetentionView | null> {
   const observedDay = Math.floor((boundary - 1) / DAY_MS) * DAY_MS;
   const summaries: CustomerSummary[] = [];
@@ -101,7 +109,6 @@ export function* mergeModelSnapshotsSteps(
   // infinity: a Poisson rate known exactly); such a fit is not used, the view in force stays.
   if (!usable(bgnbd)) return null;
   const spendFit = spends.length >= 2 ? yield* fitGammaGammaSteps(spends) : null;
-  const gammaGamma = spendFit !== null && usable(spendFit) ? spendFit : null;
   const asModelFit = <P>(f: {
     params: P;
     logLikelihood: number;
@@ -112,11 +119,13 @@ export function* mergeModelSnapshotsSteps(
     logLikelihood: f.logLikelihood,
     customers: f.customers,
     converged: f.converged,
+    fittedAt: boundary,
   });
   return {
     boundary,
     observedDay,
     bgnbd: asModelFit(bgnbd),
-    gammaGamma: gammaGamma === null ? null : asModelFit(gammaGamma),
+    // A spend refit that ran off keeps the last usable one (CLV never silently disappears).
+    gammaGamma: spendFit !== null && usable(spendFit) ? asModelFit(spendFit) : (inForce?.gammaGamma ?? null),
   };
 }

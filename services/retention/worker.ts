@@ -58,9 +58,13 @@ export function createRetentionWorker(
       periodMs: settings.fitPeriodMs,
       publishDelayMs: settings.publishDelayMs,
       snapshotCounterPrefix: MODEL_COUNTER_PREFIX,
-      merge: (boundary, snapshots) => mergeModelSnapshots(boundary, snapshots, settings) as RetentionView,
-      mergeYielding: async (boundary, snapshots) =>
-        (await runYielding(mergeModelSnapshotsSteps(boundary, snapshots, settings))) as RetentionView,
+      mergeKeepsFromViewInForce: true,
+      merge: (boundary, snapshots, inForce) =>
+        mergeModelSnapshots(boundary, snapshots, settings, inForce ?? null) as RetentionView,
+      mergeYielding: async (boundary, snapshots, inForce) =>
+        (await runYielding(
+          mergeModelSnapshotsSteps(boundary, snapshots, settings, inForce ?? null),
+        )) as RetentionView,
       affectedScoreRanges: () => [[Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY]],
       onPopulationChange: (state, _customerId, ctx) => decideRefit(state, ctx, rc),
     },

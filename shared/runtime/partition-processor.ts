@@ -751,9 +751,10 @@ export class PartitionProcessor<E, S, G> {
         return json === null || json === undefined ? {} : (JSON.parse(json) as Record<string, number>);
       });
       const started = performance.now();
+      const inForce = population.mergeKeepsFromViewInForce ? await this.viewBefore(boundary) : null;
       const view = population.mergeYielding
-        ? await population.mergeYielding(boundary, snapshots)
-        : population.merge(boundary, snapshots);
+        ? await population.mergeYielding(boundary, snapshots, inForce)
+        : population.merge(boundary, snapshots, inForce);
       this.options.events.emit('populationMerged', {
         boundary,
         durationMs: performance.now() - started,
@@ -766,6 +767,26 @@ export class PartitionProcessor<E, S, G> {
     this.snapshotBoard.delete(boundary);
     if (this.viewCache.size > 256) this.viewCache.delete(this.viewCache.keys().next().value!);
     return view;
+  }
+
+  /**
+   * The last view a merge gave before `boundary`: the agreed views of the boundaries before it,
+   * newest first, skipping those whose merge gave none, up to the first not stored (none yet, or
+   * expired). Not this partition's view in force: a partition that started late never applied
+   * the views before its start, and the merge must not depend on which partition runs it.
+   */
+  private async viewBefore(boundary: number): Promise<G | null> {
+    const period = this.options.worker.population!.periodMs;
+    for (let b = boundary - period, k = 0; k < 90; b -= period, k += 1) {
+      let view = this.viewCache.get(b);
+      if (view === undefined && !this.viewCache.has(b)) {
+        const encoded = await this.options.population!.getView(b);
+        if (encoded === null) return null;
+        view = JSON.parse(encoded) as G | null;
+      }
+      if (view !== null && view !== undefined) return view;
+    }
+    return null;
   }
 
   private context(streamTime: number, causationId: string, segment: Segment<S>): DecisionContext<G> {

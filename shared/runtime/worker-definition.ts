@@ -138,8 +138,17 @@ export interface PopulationDefinition<S, G> {
   readonly publishDelayMs: number;
   /** Field prefix of the per-partition counters copied into each snapshot. */
   readonly snapshotCounterPrefix: string;
-  /** Pure merge of all partitions' snapshots (field -> value) at boundary b; null = nothing to apply (the view in force stays). */
-  merge(boundary: number, snapshots: ReadonlyArray<Readonly<Record<string, number>>>): G | null;
+  /**
+   * Pure merge of all partitions' snapshots (field -> value) at boundary b; null = nothing to apply
+   * (the view in force stays). `inForce` (given when `mergeKeepsFromViewInForce`) is the last
+   * view a merge gave before b, the same whichever partition merges: a merge may keep part of it
+   * (a model whose refit was rejected).
+   */
+  merge(
+    boundary: number,
+    snapshots: ReadonlyArray<Readonly<Record<string, number>>>,
+    inForce?: G | null,
+  ): G | null;
   /**
    * The same merge, for a worker whose merge takes long (a model fit): equal to merge's result,
    * but giving the event loop turns while it runs, so that heartbeats, fetches and the other
@@ -148,7 +157,10 @@ export interface PopulationDefinition<S, G> {
   mergeYielding?(
     boundary: number,
     snapshots: ReadonlyArray<Readonly<Record<string, number>>>,
+    inForce?: G | null,
   ): Promise<G | null>;
+  /** The merge reads the view in force before its boundary (looked up in Redis when not cached). */
+  readonly mergeKeepsFromViewInForce?: boolean;
   /** Index score ranges [min, max] (inclusive) whose customers may change when the view changes. */
   affectedScoreRanges(previous: G | null, next: G): ReadonlyArray<readonly [number, number]>;
   /** Re-decide one affected customer under the new view. */

@@ -338,9 +338,11 @@ export class InMemoryRuntime<E, S, G> {
     if (!ready) return undefined;
     // The contract types merge's result as G, but a worker may have no view to give (see the
     // value-segmentation worker); like the Redis runtime, a null view is merged, then not applied.
+    const before = this.viewOrder.filter((v) => v.boundary < boundary && v.view !== null).at(-1);
     const view: G | null = population.merge(
       boundary,
       this.stores.map((store) => store.snapshots.get(boundary) ?? {}),
+      before?.view ?? null,
     );
     this.views.set(boundary, view);
     this.viewOrder.push({ boundary, view });
