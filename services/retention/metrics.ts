@@ -52,10 +52,15 @@ export function registerRetentionMetrics(
       if (!view) return;
       this.set({ model: 'bgnbd', what: 'log-likelihood' }, view.bgnbd.logLikelihood);
       this.set({ model: 'bgnbd', what: 'customers' }, view.bgnbd.customers);
-      this.set({ model: 'bgnbd', what: 'fitted-at-seconds' }, view.boundary / 1000);
+      // Views stored before fits recorded their boundary were fitted at the view's.
+      this.set({ model: 'bgnbd', what: 'fitted-at-seconds' }, (view.bgnbd.fittedAt ?? view.boundary) / 1000);
       if (view.gammaGamma) {
         this.set({ model: 'gamma-gamma', what: 'log-likelihood' }, view.gammaGamma.logLikelihood);
         this.set({ model: 'gamma-gamma', what: 'customers' }, view.gammaGamma.customers);
+        this.set(
+          { model: 'gamma-gamma', what: 'fitted-at-seconds' },
+          (view.gammaGamma.fittedAt ?? view.boundary) / 1000,
+        );
       }
     },
   });
