@@ -117,6 +117,7 @@ describe('simulator command line', () => {
       pos: 3000,
       consumption: due.length,
       profile: consumption.profiles.length,
+      resent: 0,
     });
     // Consumption history comes first: its first records are long before the point-of-sale history.
     expect(records[0]!.source).toBe('profile');
@@ -188,5 +189,55 @@ describe('simulator command line', () => {
       profilesGenerated: consumption.profiles.length,
       purchasesGenerated: consumption.purchases.length,
     });
+  });
+
+  it('sends a share of the on-time purchases again a few records later, same bytes (--resend-share)', () => {
+    const cli = parseCli(
+      [
+        '--seed',
+        '9',
+        '--customers',
+        '100',
+        '--history-days',
+        '30',
+        '--events',
+        '2000',
+        '--resend-share',
+        '0.1',
+        '--max-lateness-ms',
+        '86400000',
+      ],
+      {},
+    );
+    if (cli === 'help') throw new Error('unexpected');
+    expect(cli.resendShare).toBe(0.1);
+    const liveFrom = Date.UTC(2025, 0, 1);
+    const stream = new SimulatorStream(
+      new PurchaseSimulation(simulationOptions(cli, liveFrom)),
+      null,
+      { purchases: 'p', profiles: 'q' },
+      false,
+      cli.resendShare,
+    );
+    const records: OutgoingRecord[] = [];
+    for (let r = stream.next(); r; r = stream.next()) records.push(r);
+    expect(records.every((r, i) => i === 0 || records[i - 1]!.emitAt <= r.emitAt)).toBe(true);
+    const copies = records.filter((r) => r.source === 'resent');
+    const onTime = records.filter(
+      (r) =>
+        r.source === 'pos' &&
+        r.purchase?.malformed === undefined &&
+        r.purchase?.event?.occurredAt === r.emitAt,
+    );
+    expect(copies.length).toBeGreaterThan(0.05 * onTime.length);
+    expect(copies.length).toBeLessThan(0.15 * onTime.length);
+    for (const copy of copies) {
+      const first = records.findIndex((r) => r.source === 'pos' && r.value.equals(copy.value));
+      expect(first).toBeGreaterThanOrEqual(0);
+      expect(records[first]!.key).toBe(copy.key);
+      expect(records[first]!.purchase!.event!.occurredAt).toBe(records[first]!.emitAt);
+      expect(records.indexOf(copy)).toBeGreaterThan(first + 2);
+    }
+    expect(() => parseCli(['--resend-share', '0.9'], {})).toThrow(/--resend-share/);
   });
 });

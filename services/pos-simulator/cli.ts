@@ -30,6 +30,8 @@ export const HELP = `usage: npm run simulator -- [options]
   --malformed-share <s>    share of malformed records (default 0.005)
   --return-share <s>       share of returns (default 0.03)
   --max-lateness-ms <ms>   delay a few records by up to this much (default 0)
+  --resend-share <s>       send this share of the on-time purchases again a few records later,
+                           same bytes (a producer retrying without idempotence; default 0)
   --batch-size <n>         records per sendBatch (default 500)
   --linger-ms <ms>         live mode: send when the next record is further away (default 50)
   --brokers <list>         Kafka bootstrap servers (default: $KAFKA_BROKERS or 127.0.0.1:19092)
@@ -63,6 +65,8 @@ export interface CliOptions {
   readonly malformedShare: number;
   readonly returnShare: number;
   readonly maxLatenessMs: number;
+  /** Share of on-time, well-formed point-of-sale purchases sent a second time (same bytes). */
+  readonly resendShare: number;
   readonly batchSize: number;
   readonly lingerMs: number;
   readonly brokers: string[];
@@ -95,6 +99,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions | '
       'malformed-share': { type: 'string', default: '0.005' },
       'return-share': { type: 'string', default: '0.03' },
       'max-lateness-ms': { type: 'string', default: '0' },
+      'resend-share': { type: 'string', default: '0' },
       'batch-size': { type: 'string', default: '500' },
       'linger-ms': { type: 'string', default: '50' },
       brokers: { type: 'string' },
@@ -141,6 +146,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions | '
     malformedShare: num('malformed-share', values['malformed-share'], (n) => n >= 0 && n < 1),
     returnShare: num('return-share', values['return-share'], (n) => n >= 0 && n < 0.5),
     maxLatenessMs: num('max-lateness-ms', values['max-lateness-ms'], (n) => n >= 0),
+    resendShare: num('resend-share', values['resend-share'], (n) => n >= 0 && n <= 0.5),
     batchSize: num('batch-size', values['batch-size'], positiveInt),
     lingerMs: num('linger-ms', values['linger-ms'], (n) => n >= 0),
     brokers,
@@ -210,7 +216,7 @@ export function consumptionOptions(cli: CliOptions, liveFrom: number): Consumpti
 }
 
 /** Which stream a record to produce comes from. */
-export type RecordSource = 'pos' | 'consumption' | 'profile';
+export type RecordSource = 'pos' | 'consumption' | 'profile' | 'resent';
 
 /** A record to produce: its topic, key, value and the simulated time it is due. */
 export interface OutgoingRecord {
@@ -240,7 +246,9 @@ export class SimulatorStream {
   private posDone = false;
   private profileIndex = 0;
   private purchaseIndex = 0;
-  private readonly counts = { pos: 0, consumption: 0, profile: 0 } as Record<RecordSource, number>;
+  private readonly counts = { pos: 0, consumption: 0, profile: 0, resent: 0 } as Record<RecordSource, number>;
+  /** Copies to send again, each after `due` more point-of-sale records. */
+  private readonly resends: Array<{ due: number; record: SimulatedRecord }> = [];
 
   private readonly profiled = new Set<string>();
 
@@ -250,10 +258,35 @@ export class SimulatorStream {
     readonly topics: SimulatorTopics,
     /** Emit a profile before each point-of-sale customer's first record. */
     readonly posProfiles = false,
+    /** Share of on-time, well-formed point-of-sale purchases sent again 3 to 22 records later. */
+    readonly resendShare = 0,
   ) {}
+
+  private lastEmitAt = Number.NEGATIVE_INFINITY;
 
   /** The next record, or undefined when the stream has ended. */
   next(): OutgoingRecord | undefined {
+    const record = this.nextRecord();
+    if (record) this.lastEmitAt = record.emitAt;
+    return record;
+  }
+
+  private nextRecord(): OutgoingRecord | undefined {
+    const resend = this.resends[0];
+    if (resend !== undefined && resend.due <= this.counts.pos && !this.posDone) {
+      this.resends.shift();
+      this.counts.resent++;
+      // Sent now, with the bytes of the first send: the same eventId.
+      const { key, value } = resend.record;
+      return {
+        topic: this.topics.purchases,
+        key,
+        value,
+        emitAt: Math.max(this.lastEmitAt, resend.record.emitAt),
+        source: 'resent',
+        purchase: resend.record,
+      };
+    }
     if (!this.posDone && this.posNext === undefined) {
       this.posNext = this.sim.next();
       if (this.posNext === undefined) this.posDone = true;
@@ -288,6 +321,7 @@ export class SimulatorStream {
     }
     this.posNext = undefined;
     this.counts.pos++;
+    this.maybeResend(pos);
     return {
       topic: this.topics.purchases,
       key: pos.key,
@@ -296,6 +330,21 @@ export class SimulatorStream {
       source: 'pos',
       purchase: pos,
     };
+  }
+
+  /**
+   * Queues a copy of an on-time, well-formed purchase (event time = emission time: never late
+   * where it stands, so the worker applies the first send and skips the copy). Chosen by a hash of
+   * its position, so a seed gives the same copies.
+   */
+  private maybeResend(pos: SimulatedRecord): void {
+    if (this.resendShare <= 0 || pos.malformed !== undefined || pos.event === undefined) return;
+    if (pos.emitAt !== pos.event.occurredAt) return;
+    const n = this.counts.pos;
+    const hash = (Math.imul(n, 2654435761) >>> 0) / 2 ** 32;
+    if (hash >= this.resendShare) return;
+    this.resends.push({ due: n + 3 + (n % 20), record: pos });
+    this.resends.sort((a, b) => a.due - b.due);
   }
 
   /** Records returned so far, by source. */
@@ -357,6 +406,7 @@ export function runToEnd(source: PurchaseSimulation | SimulatorStream) {
     },
     lapsedShareOfBuyers:
       stats.customersWithSales === 0 ? 0 : stats.customersLapsed / stats.customersWithSales,
+    ...(stream && stream.resendShare > 0 ? { resent: stream.produced().resent } : {}),
     ...(stream?.consumption
       ? {
           consumption: {

@@ -53,6 +53,7 @@ async function main(): Promise<number> {
     consumption,
     { purchases: cli.topic, profiles: cli.profilesTopic },
     cli.posProfiles,
+    cli.resendShare,
   );
 
   if (cli.dryRun) {
@@ -132,6 +133,7 @@ async function main(): Promise<number> {
         malformed: s.malformed,
         lapsed: s.customersLapsed,
         ...consumptionCounts(),
+        resent: stream.produced().resent,
         live,
       },
       'progress',
@@ -174,6 +176,7 @@ async function main(): Promise<number> {
       malformed: s.malformed,
       lapsed: s.customersLapsed,
       ...consumptionCounts(),
+      resent: stream.produced().resent,
     },
     'point-of-sale simulator stopped',
   );

@@ -20,6 +20,8 @@ export interface LoadOptions {
   /** Total records (history + live). */
   readonly events: number;
   readonly maxLatenessMs: number;
+  /** Share of on-time purchases the simulator sends twice (`--resend-share`). */
+  readonly resendShare?: number;
 }
 
 export const defaultLoad: Omit<LoadOptions, 'seed'> = {
@@ -65,6 +67,8 @@ export function startLoad(brokers: string, topic: string, options: LoadOptions, 
     String(options.events),
     '--max-lateness-ms',
     String(options.maxLatenessMs),
+    '--resend-share',
+    String(options.resendShare ?? 0),
   ];
   const child = spawn(process.execPath, args, {
     cwd: repoRoot,
