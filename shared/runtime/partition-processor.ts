@@ -822,11 +822,6 @@ export class PartitionProcessor<E, S, G> {
   }
 
   /**
-   * Decides one record. A decision that throws or could not be stored (Redis would refuse a
-   * non-finite score halfway through the step's script, which does not roll back) is a defect
-   * of the worker: the record is dead-lettered as INVALID_DECISION and the partition goes on.
-   */
-  /**
    * Idempotent intake: REPEATED when the record's customer had its eventId applied at a stream
    * time within the dedupe horizon of `streamTime` (a producer's re-send, to skip), otherwise the
    * event's key to remember once applied; null for inputs without event ids or with dedupe off.
@@ -859,7 +854,12 @@ export class PartitionProcessor<E, S, G> {
     }
   }
 
-  /** True when the record was applied (false: dead-lettered as INVALID_DECISION). */
+  /**
+   * Decides one record; true when it was applied. A decision that throws or could not be stored
+   * (Redis would refuse a non-finite score halfway through the step's script, which does not roll
+   * back) is a defect of the worker: the record is dead-lettered as INVALID_DECISION (false) and
+   * the partition goes on.
+   */
   private decideRecord(
     segment: Segment<S>,
     item: Extract<PreparedRecord<E>, { kind: 'event' }>,

@@ -33,10 +33,10 @@ export class Segment<S> {
   private population: {
     readonly prefix: string;
     readonly now: Map<string, number>;
-    /** The snapshot built last, null when a counter moved since. */
-    last: Record<string, number> | null;
-    /** The snapshot built last, kept when a counter moved (the next one links to it) with its field count. */
+    /** The snapshot built last (the next one links to it) with its field count. */
     built: { readonly counters: Record<string, number>; readonly fields: number } | null;
+    /** A counter moved since `built`: the next call builds a new snapshot. */
+    moved: boolean;
     /** Fields that moved since the previous call; null before the first. */
     touched: Set<string> | null;
   } | null = null;
@@ -63,13 +63,12 @@ export class Segment<S> {
       const now = new Map(this.snapshotBase ?? []);
       for (const [field, delta] of this.counters)
         if (field.startsWith(prefix)) now.set(field, (now.get(field) ?? 0) + delta);
-      this.population = { prefix, now, last: null, built: null, touched: null };
+      this.population = { prefix, now, built: null, moved: true, touched: null };
     }
     const population = this.population;
     const touched = population.touched;
     population.touched = new Set();
-    if (population.last !== null)
-      return { counters: population.last, touched, fields: population.built!.fields };
+    if (!population.moved && population.built !== null) return { ...population.built, touched };
     const counters: Record<string, number> = {};
     let fields = 0;
     for (const [field, value] of population.now) {
@@ -79,8 +78,8 @@ export class Segment<S> {
     }
     if (population.built !== null && touched !== null)
       linkSnapshot(counters, population.built.counters, touched);
-    population.last = counters;
     population.built = { counters, fields };
+    population.moved = false;
     return { counters, touched, fields };
   }
 
@@ -205,7 +204,7 @@ export class Segment<S> {
       this.counters.set(field, (this.counters.get(field) ?? 0) + delta);
       if (population !== null && delta !== 0 && field.startsWith(population.prefix)) {
         population.now.set(field, (population.now.get(field) ?? 0) + delta);
-        population.last = null;
+        population.moved = true;
         population.touched?.add(field);
       }
     }

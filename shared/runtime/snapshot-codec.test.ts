@@ -79,7 +79,7 @@ describe('population snapshot codec', () => {
             touched = null;
           }
           const counters = Object.fromEntries([...now].filter(([, v]) => v !== 0));
-          const value = step.encode(boundary, counters, touched);
+          const value = step.encode(boundary, counters, touched, Object.keys(counters).length);
           touched = new Set();
           stored.set(boundary, value);
           const base = snapshotBaseOf(value);

@@ -73,9 +73,6 @@ export function decodeSnapshot(value: string, base: string | null): Record<strin
  * Gives the same values as encodeSnapshot with the same base.
  */
 export class SnapshotEncoder {
-  /** The number of fields of the counters seen last (a snapshot unchanged is the same object). */
-  private sized: { readonly counters: Counters; readonly fields: number } | null = null;
-
   private constructor(
     private whole: StoredWholeSnapshot | null,
     private readonly delta: Map<string, number>,
@@ -86,12 +83,6 @@ export class SnapshotEncoder {
      */
     private lastDelta: string | null,
   ) {}
-
-  private fieldsOf(counters: Counters, known: number | undefined): number {
-    if (this.sized?.counters !== counters)
-      this.sized = { counters, fields: known ?? Object.keys(counters).length };
-    return this.sized.fields;
-  }
 
   /** An owner's first: the first snapshot it stores is whole. */
   static start(): SnapshotEncoder {
@@ -106,9 +97,9 @@ export class SnapshotEncoder {
   /**
    * The stored form of `counters` at `boundary`; `touched` holds every field that moved since the
    * previous call, or is null when that is not known (every field is compared then); `fields` is
-   * the number of fields of `counters`, when the caller knows it.
+   * the number of fields of `counters` (counted as the runtime builds it).
    */
-  encode(boundary: number, counters: Counters, touched: ReadonlySet<string> | null, fields?: number): string {
+  encode(boundary: number, counters: Counters, touched: ReadonlySet<string> | null, fields: number): string {
     const whole = this.whole;
     if (whole !== null) {
       const compare = (field: string): void => {
@@ -124,7 +115,7 @@ export class SnapshotEncoder {
         for (const field of touched) compare(field);
         if (touched.size === 0 && this.lastDelta !== null) return this.lastDelta;
       }
-      if (this.delta.size <= Math.max(8, this.fieldsOf(counters, fields) * WHOLE_WHEN_DELTA_EXCEEDS)) {
+      if (this.delta.size <= Math.max(8, fields * WHOLE_WHEN_DELTA_EXCEEDS)) {
         this.lastDelta = `@${whole.boundary}${JSON.stringify(Object.fromEntries(this.delta))}`;
         return this.lastDelta;
       }

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { generatePurchaseStream } from '../../services/pos-simulator/generate.js';
 import { produceWithJavaClient } from '../support/java-producer.js';
-import { withoutResentCopies, withResentCopies } from '../support/resent-copies.js';
+import { compareWithoutResentCopies, withResentCopies } from '../support/resent-copies.js';
 import {
-  compareScenarioWithOracle,
   scenarioStream,
   startScenarioWorker,
   useScenarioFile,
@@ -38,12 +37,7 @@ describe('input compressed by a Java producer', () => {
     const worker = await startScenarioWorker(scenario, 'compressed');
     file.workers.push(worker);
     await waitCommittedToEnd(scenario);
-    let removed = 0;
-    const comparison = await compareScenarioWithOracle(scenario, file.redis, scenario.keyPrefix, (held) => {
-      const without = withoutResentCopies(held);
-      removed = without.copies;
-      return without.purchases;
-    });
+    const { comparison, copies: removed } = await compareWithoutResentCopies(scenario, file.redis);
     expect(removed).toBe(copies);
     expect(comparison.outputs).toBeGreaterThan(50);
     console.log(

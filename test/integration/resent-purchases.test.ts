@@ -4,9 +4,8 @@ import { decodeState } from '../../services/value-segmentation/state-codec.js';
 import { VALUE_SEGMENTATION } from '../../services/value-segmentation/worker.js';
 import { partitionKeys } from '../../shared/redis/keys.js';
 import { produceRecords } from '../support/kafka-test-client.js';
-import { withoutResentCopies, withResentCopies } from '../support/resent-copies.js';
+import { compareWithoutResentCopies, withResentCopies } from '../support/resent-copies.js';
 import {
-  compareScenarioWithOracle,
   PARTITIONS,
   scenarioStream,
   startScenarioWorker,
@@ -56,12 +55,7 @@ describe('purchases sent twice', () => {
       metricSum(await second.metrics(), 'vs_duplicate_events_total') +
       metricSum(await joining.metrics(), 'vs_duplicate_events_total');
 
-    let copies = 0;
-    const comparison = await compareScenarioWithOracle(scenario, file.redis, scenario.keyPrefix, (held) => {
-      const without = withoutResentCopies(held);
-      copies = without.copies;
-      return without.purchases;
-    });
+    const { comparison, copies } = await compareWithoutResentCopies(scenario, file.redis);
     expect(copies).toBe(resent);
     // Value counted once: every customer's ranking value as the oracle has it.
     const values = new Map<string, number>();

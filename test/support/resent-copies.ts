@@ -1,5 +1,8 @@
+import type { Redis } from 'ioredis';
 import type { SimulatedRecord } from '../../services/pos-simulator/generate.js';
 import type { TopicRecord } from './kafka-test-client.js';
+import { compareScenarioWithOracle, type Scenario } from './scenario.js';
+import type { RunComparison } from './value-segmentation-check.js';
 
 // Re-sent purchases as a producer without idempotence makes them (a retry after a timeout): the
 // same key and bytes again, a few records later. Only purchases the worker applies are re-sent
@@ -52,4 +55,18 @@ export function withoutResentCopies(purchases: TopicRecord[][]): {
     });
   });
   return { purchases: kept, copies };
+}
+
+/** The scenario's run against the oracle over its purchases without the re-sent copies, and how many it left out. */
+export async function compareWithoutResentCopies(
+  scenario: Scenario,
+  redis: Redis,
+): Promise<{ comparison: RunComparison; copies: number }> {
+  let copies = 0;
+  const comparison = await compareScenarioWithOracle(scenario, redis, scenario.keyPrefix, (held) => {
+    const without = withoutResentCopies(held);
+    copies = without.copies;
+    return without.purchases;
+  });
+  return { comparison, copies };
 }
