@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  fitPopulation,
+  fitPopulationSteps,
   mergeModelSnapshots,
-  mergeModelSnapshotsSteps,
   modelCounterFields,
   modelSummary,
 } from './fit-view.js';
@@ -75,7 +76,7 @@ describe('the fitted population view', () => {
     const shuffled = partitions.map((p) => Object.fromEntries(Object.entries(p).reverse())).reverse();
     expect(mergeModelSnapshots(boundary, shuffled, settings)).toEqual(view);
     // The worker's merge that gives the event loop turns while it fits gives the same view.
-    expect(await runYielding(mergeModelSnapshotsSteps(boundary, partitions, settings), 1)).toEqual(view);
+    expect((await runYielding(fitPopulationSteps(boundary, partitions, settings), 1)).view).toEqual(view);
   });
 
   it('keeps the last usable spend fit when a refit runs off, and says when it was fitted', () => {
@@ -113,6 +114,11 @@ describe('the fitted population view', () => {
     const kept = mergeModelSnapshots(late, flat, settings, varied)!;
     expect(kept.gammaGamma).toEqual(varied.gammaGamma);
     expect(kept.bgnbd.fittedAt).toBe(late);
+    expect(fitPopulation(late, flat, settings, varied).outcomes).toEqual({
+      boundary: late,
+      bgnbd: 'accepted',
+      gammaGamma: 'degenerate-parameters',
+    });
     // A usable refit replaces it.
     const refit = mergeModelSnapshots(
       late,
@@ -121,16 +127,34 @@ describe('the fitted population view', () => {
       varied,
     )!;
     expect(refit.gammaGamma!.fittedAt).toBe(late);
+    // Repeat visits that cost nothing carry no spend information: not a fit, and no error.
+    const free = fitPopulation(
+      late,
+      population(late, () => 0),
+      settings,
+      varied,
+    );
+    expect(free.outcomes.gammaGamma).toBe('too-few-repeat-buyers');
+    expect(free.view!.gammaGamma).toEqual(varied.gammaGamma);
   });
 
-  it('keeps the view in force (null) while the population is too small or has no repeat buyer', () => {
-    expect(
-      mergeModelSnapshots(
-        START + 10 * DAY_MS,
-        [{ [`m:f:1:${START / DAY_MS}:${START / DAY_MS + 2}`]: 5 }],
-        settings,
-      ),
-    ).toBeNull();
+  it('keeps the view in force (null) while the population is too small or has no repeat buyer, and says which', () => {
+    const tooFew = fitPopulation(
+      START + 10 * DAY_MS,
+      [{ [`m:f:1:${START / DAY_MS}:${START / DAY_MS + 2}`]: 5 }],
+      settings,
+    );
+    expect(tooFew).toEqual({
+      view: null,
+      outcomes: { boundary: START + 10 * DAY_MS, bgnbd: 'too-few-customers', gammaGamma: null },
+    });
+    const noRepeat = fitPopulation(
+      START + 10 * DAY_MS,
+      [{ [`m:f:0:${START / DAY_MS}:${START / DAY_MS}`]: 50 }],
+      settings,
+    );
+    expect(noRepeat.view).toBeNull();
+    expect(noRepeat.outcomes.bgnbd).toBe('too-few-repeat-buyers');
     expect(
       mergeModelSnapshots(
         START + 10 * DAY_MS,
@@ -138,5 +162,15 @@ describe('the fitted population view', () => {
         settings,
       ),
     ).toBeNull();
+  });
+
+  it('rejects a BG/NBD fit that runs off to its bounds (every customer buying at one steady rate), keeping the view in force', () => {
+    // Every customer buys every 7 days from the same day: no heterogeneity, r and α run off.
+    const counters: Record<string, number> = {};
+    for (let x = 1; x <= 20; x += 1) counters[`m:f:${x}:${START / DAY_MS}:${START / DAY_MS + 7 * x}`] = 30;
+    const fit = fitPopulation(START + 200 * DAY_MS, [counters], settings);
+    expect(fit.view).toBeNull();
+    expect(fit.outcomes.bgnbd).toBe('degenerate-parameters');
+    expect(fit.outcomes.gammaGamma).toBeNull();
   });
 });

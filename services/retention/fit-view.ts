@@ -3,6 +3,7 @@
 // of its customers have each (x, first day, last day) and each (x, repeat spend); the merge of
 // all partitions' snapshots is the whole population, and the fit is a pure function of it.
 
+import type { RetentionModelVersion } from '../../shared/contracts/generated.js';
 import type { BgNbdParams, CustomerSummary } from './models/bgnbd.js';
 import { fitBgNbdSteps, fitGammaGammaSteps } from './models/fit.js';
 import type { GammaGammaParams, SpendSummary } from './models/gamma-gamma.js';
@@ -44,6 +45,17 @@ export interface RetentionView {
   readonly gammaGamma: ModelFit<GammaGammaParams> | null;
 }
 
+/** The model version a decision made under `view` used: its boundary and when each fit in force was made. */
+export function modelVersionOf(view: RetentionView | null): RetentionModelVersion | null {
+  if (view === null) return null;
+  return {
+    viewBoundary: view.boundary,
+    // Views stored before fits recorded their boundary were fitted at the view's.
+    churnModelFittedAt: view.bgnbd.fittedAt ?? view.boundary,
+    clvModelFittedAt: view.gammaGamma === null ? null : (view.gammaGamma.fittedAt ?? view.boundary),
+  };
+}
+
 /** A customer's model summary as of `observedDay`, in the models' time unit. */
 export function modelSummary(
   summary: DaySummary,
@@ -58,28 +70,71 @@ export function modelSummary(
   };
 }
 
-/** Parameters a model can be evaluated with: converged, finite, within [1e-6, 1e6]. */
-function usable(fit: { params: object; converged: boolean }): boolean {
-  return fit.converged && Object.values(fit.params).every((v) => Number.isFinite(v) && v >= 1e-6 && v <= 1e6);
+/**
+ * Why a fit is used or not: accepted; too few customers (below minFitCustomers); too few repeat
+ * buyers (none for BG/NBD, fewer than two with spend for Gamma-Gamma); no convergence; or
+ * degenerate parameters (run off to their bounds, as in a young population). Labels of
+ * vs_retention_model_fits_total.
+ */
+export type FitOutcome =
+  | 'accepted'
+  | 'too-few-customers'
+  | 'too-few-repeat-buyers'
+  | 'no-convergence'
+  | 'degenerate-parameters';
+
+export interface FitOutcomes {
+  readonly boundary: number;
+  readonly bgnbd: FitOutcome;
+  /** Null when not attempted: Gamma-Gamma is fitted only with a usable BG/NBD fit. */
+  readonly gammaGamma: FitOutcome | null;
 }
 
-/** Null (the view in force stays) until the population is large enough to fit. */
+export interface PopulationFit {
+  /** Null (the view in force stays) until BG/NBD has a usable fit. */
+  readonly view: RetentionView | null;
+  readonly outcomes: FitOutcomes;
+}
+
+/** Bounds a parameter must lie within for a model to be evaluated with it. */
+const PARAMETER_RANGE = [1e-6, 1e6] as const;
+
+function outcomeOf(fit: { params: object; converged: boolean }): FitOutcome {
+  const inRange = Object.values(fit.params).every(
+    (v) => Number.isFinite(v) && v >= PARAMETER_RANGE[0] && v <= PARAMETER_RANGE[1],
+  );
+  // A fit running off to a bound usually stops unconverged too; the bound is the cause to report.
+  if (!inRange) return 'degenerate-parameters';
+  return fit.converged ? 'accepted' : 'no-convergence';
+}
+
+/** The view merged from every partition's snapshot: fitPopulation's view. */
 export function mergeModelSnapshots(
   boundary: number,
   snapshots: ReadonlyArray<Readonly<Record<string, number>>>,
   settings: RetentionSettings,
   inForce: RetentionView | null = null,
 ): RetentionView | null {
-  return runToEnd(mergeModelSnapshotsSteps(boundary, snapshots, settings, inForce));
+  return runToEnd(fitPopulationSteps(boundary, snapshots, settings, inForce)).view;
 }
 
-/** mergeModelSnapshots, pausing after every iteration of its fits (the worker gives the event loop turns in between). */
-export function* mergeModelSnapshotsSteps(
+/** Both fits over every partition's snapshot, with why each was used or not. */
+export function fitPopulation(
   boundary: number,
   snapshots: ReadonlyArray<Readonly<Record<string, number>>>,
   settings: RetentionSettings,
   inForce: RetentionView | null = null,
-): Steps<RetentionView | null> {
+): PopulationFit {
+  return runToEnd(fitPopulationSteps(boundary, snapshots, settings, inForce));
+}
+
+/** fitPopulation, pausing after every iteration of its fits (the worker gives the event loop turns in between). */
+export function* fitPopulationSteps(
+  boundary: number,
+  snapshots: ReadonlyArray<Readonly<Record<string, number>>>,
+  settings: RetentionSettings,
+  inForce: RetentionView | null = null,
+): Steps<PopulationFit> {
   const observedDay = Math.floor((boundary - 1) / DAY_MS) * DAY_MS;
   const summaries: CustomerSummary[] = [];
   const spends: SpendSummary[] = [];
@@ -96,19 +151,28 @@ export function* mergeModelSnapshotsSteps(
         for (let i = 0; i < count; i += 1) summaries.push(summary);
       } else if (kind === 'g') {
         const spend = { x: Number(x), meanSpend: Number(a) / Number(x) };
-        for (let i = 0; i < count; i += 1) spends.push(spend);
+        // Repeat purchases that total 0 (or less, with returns) say nothing on spend per visit.
+        if (spend.meanSpend > 0 && Number.isFinite(spend.meanSpend))
+          for (let i = 0; i < count; i += 1) spends.push(spend);
       }
     }
   }
   // Sorted input: the fit's result must not depend on the order snapshots list their fields.
   summaries.sort((p, q) => p.x - q.x || p.tx - q.tx || p.T - q.T);
   spends.sort((p, q) => p.x - q.x || p.meanSpend - q.meanSpend);
-  if (summaries.length < settings.minFitCustomers || !summaries.some((s) => s.x > 0)) return null;
+  const notFitted = (bgnbd: FitOutcome): PopulationFit => ({
+    view: null,
+    outcomes: { boundary, bgnbd, gammaGamma: null },
+  });
+  if (summaries.length < settings.minFitCustomers) return notFitted('too-few-customers');
+  if (!summaries.some((s) => s.x > 0)) return notFitted('too-few-repeat-buyers');
   const bgnbd = yield* fitBgNbdSteps(summaries);
+  const bgnbdOutcome = outcomeOf(bgnbd);
   // A young or tiny population can drive the likelihood to a boundary (r and α running off to
   // infinity: a Poisson rate known exactly); such a fit is not used, the view in force stays.
-  if (!usable(bgnbd)) return null;
+  if (bgnbdOutcome !== 'accepted') return notFitted(bgnbdOutcome);
   const spendFit = spends.length >= 2 ? yield* fitGammaGammaSteps(spends) : null;
+  const spendOutcome = spendFit === null ? 'too-few-repeat-buyers' : outcomeOf(spendFit);
   const asModelFit = <P>(f: {
     params: P;
     logLikelihood: number;
@@ -122,10 +186,16 @@ export function* mergeModelSnapshotsSteps(
     fittedAt: boundary,
   });
   return {
-    boundary,
-    observedDay,
-    bgnbd: asModelFit(bgnbd),
-    // A spend refit that ran off keeps the last usable one (CLV never silently disappears).
-    gammaGamma: spendFit !== null && usable(spendFit) ? asModelFit(spendFit) : (inForce?.gammaGamma ?? null),
+    view: {
+      boundary,
+      observedDay,
+      bgnbd: asModelFit(bgnbd),
+      // A spend refit that is not used keeps the last usable one (CLV never silently disappears).
+      gammaGamma:
+        spendFit !== null && spendOutcome === 'accepted'
+          ? asModelFit(spendFit)
+          : (inForce?.gammaGamma ?? null),
+    },
+    outcomes: { boundary, bgnbd: bgnbdOutcome, gammaGamma: spendOutcome },
   };
 }

@@ -5,7 +5,7 @@
 import type { SegmentChanged } from '../../shared/contracts/generated.js';
 import type { DecisionContext, OutputEvent, TimerChange } from '../../shared/runtime/worker-definition.js';
 import { topicCatalogue } from '../../shared/topics.js';
-import type { RetentionView } from './fit-view.js';
+import { modelVersionOf, type RetentionView } from './fit-view.js';
 import { LADDER_DIMENSION, ladderMove, nextPossibleFallAt, type Rung } from './ladder/ladder.js';
 import { type LadderEvidence, pruneEvidence } from './ladder/ladder-evidence.js';
 import type { LadderSettings } from './ladder/ladder-settings.js';
@@ -48,6 +48,7 @@ export function ladderStep(
   const inWindow = spendDays.filter(([day]) => day > now - windowDays * DAY_MS && day <= now);
   const spend = inWindow.reduce((sum, [, minor]) => sum + minor, 0);
   const eventId = ctx.eventId(LADDER_MOVE);
+  const clvMinor = clvOf();
   const value: SegmentChanged = {
     eventId,
     customerId,
@@ -69,7 +70,8 @@ export function ladderStep(
       thresholdsBoundary: null,
       rule: move.rule,
     },
-    clvMinor: clvOf(),
+    clvMinor,
+    clvModelFittedAt: clvMinor === null ? null : (modelVersionOf(ctx.population)?.clvModelFittedAt ?? null),
   };
   return {
     ladder: { evidence: kept, rung: move.to },

@@ -5,16 +5,17 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { RuntimeEvents } from '../../shared/runtime/runtime-events.js';
 import type { PopulationStore } from '../../shared/runtime/state-store.js';
-import type { RetentionView } from './fit-view.js';
+import type { FitOutcomes, RetentionView } from './fit-view.js';
 import { ratesFrom } from './retention-rate.js';
 import { TREATMENT_METRIC } from './treatment.js';
 
+/** Registers the retention metrics; the function returned counts the outcomes of a fit. */
 export function registerRetentionMetrics(
   registry: Registry,
   population: PopulationStore,
   events: RuntimeEvents,
   partitionCount: number,
-): void {
+): (outcomes: FitOutcomes) => void {
   const partitions = Array.from({ length: partitionCount }, (_, p) => p);
   const retentionCounterTotals = async () =>
     new Map([
@@ -28,7 +29,7 @@ export function registerRetentionMetrics(
   };
   new Gauge({
     name: 'vs_retention_model_parameter',
-    help: 'Fitted population parameters: BG/NBD r, alpha, a, b and Gamma-Gamma p, q, gamma (minor units)',
+    help: 'Parameters of the models in force (each its last accepted fit): BG/NBD r, alpha, a, b and Gamma-Gamma p, q, gamma (minor units)',
     labelNames: ['model', 'parameter'],
     registers: [registry],
     async collect() {
@@ -43,7 +44,7 @@ export function registerRetentionMetrics(
   });
   new Gauge({
     name: 'vs_retention_model_log_likelihood',
-    help: 'Log-likelihood of the newest fit, and the customers it covered',
+    help: 'Log-likelihood of each model in force, the customers its fit covered and the boundary it was fitted at',
     labelNames: ['model', 'what'],
     registers: [registry],
     async collect() {
@@ -124,6 +125,12 @@ export function registerRetentionMetrics(
     labelNames: ['tier', 'outcome', 'reason'],
     registers: [registry],
   });
+  const fits = new Counter({
+    name: 'vs_retention_model_fits_total',
+    help: 'Model fits this process ran, by model (bgnbd, gamma-gamma) and outcome (accepted, too-few-customers, too-few-repeat-buyers, no-convergence, degenerate-parameters); a fit not accepted keeps the model in force',
+    labelNames: ['model', 'outcome'],
+    registers: [registry],
+  });
   events.on('observations', ({ observations }) => {
     for (const o of observations)
       if (o.metric === TREATMENT_METRIC)
@@ -132,4 +139,8 @@ export function registerRetentionMetrics(
           o.value,
         );
   });
+  return (outcomes) => {
+    fits.inc({ model: 'bgnbd', outcome: outcomes.bgnbd });
+    if (outcomes.gammaGamma !== null) fits.inc({ model: 'gamma-gamma', outcome: outcomes.gammaGamma });
+  };
 }

@@ -14,11 +14,14 @@ const policy = parseOfferPolicy(
 const NOW = Date.UTC(2024, 5, 1, 12);
 const today = Math.floor(NOW / DAY_MS);
 
-function ctx(counters: Record<string, number> = {}): DecisionContext<RetentionView> {
+function ctx(
+  counters: Record<string, number> = {},
+  population: RetentionView | null = null,
+): DecisionContext<RetentionView> {
   return {
     streamTime: NOW,
     partition: 0,
-    population: null,
+    population,
     causationId: 'timer/0/silence/c/1',
     eventId: (kind, n = 0) => `${kind}-${n}`,
     counter: (field) => counters[field] ?? 0,
@@ -66,6 +69,45 @@ describe('retention treatment', () => {
       { field: budgetField(today, 'top'), delta: 25_000 },
     ]);
     expect(top.state.lastTreatment).toMatchObject({ at: NOW, kind: 'offer', tier: 'top', retained: false });
+    // Before any usable fit the decision names no model.
+    expect(event.model).toBeNull();
+  });
+
+  it('names the model version it decided under: the view in force and when each of its fits was made', () => {
+    const modelFit = <P>(params: P, fittedAt: number) => ({
+      params,
+      logLikelihood: -1,
+      customers: 100,
+      converged: true,
+      fittedAt,
+    });
+    const view: RetentionView = {
+      boundary: NOW - 3 * DAY_MS,
+      observedDay: NOW - 4 * DAY_MS,
+      bgnbd: modelFit({ r: 0.24, alpha: 4.4, a: 0.79, b: 2.4 }, NOW - 3 * DAY_MS),
+      // A later spend refit was rejected: the one in force is older than the view.
+      gammaGamma: modelFit({ p: 6, q: 4, gamma: 15 }, NOW - 17 * DAY_MS),
+    };
+    const id = idWhere('top', false);
+    const withModel = treat(customer('top', true), id, risk, ctx({}, view), policy, 12);
+    expect((withModel.outputs[0]!.value as Record<string, unknown>).model).toEqual({
+      viewBoundary: NOW - 3 * DAY_MS,
+      churnModelFittedAt: NOW - 3 * DAY_MS,
+      clvModelFittedAt: NOW - 17 * DAY_MS,
+    });
+    const noSpendModel = treat(
+      customer('top', true),
+      id,
+      risk,
+      ctx({}, { ...view, gammaGamma: null }),
+      policy,
+      12,
+    );
+    expect((noSpendModel.outputs[0]!.value as Record<string, unknown>).model).toEqual({
+      viewBoundary: NOW - 3 * DAY_MS,
+      churnModelFittedAt: NOW - 3 * DAY_MS,
+      clvModelFittedAt: null,
+    });
   });
 
   it('offers nothing without marketing consent (or without a profile)', () => {

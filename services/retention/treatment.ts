@@ -10,7 +10,7 @@ import type {
   OutputEvent,
 } from '../../shared/runtime/worker-definition.js';
 import { topicCatalogue } from '../../shared/topics.js';
-import type { RetentionView } from './fit-view.js';
+import { modelVersionOf, type RetentionView } from './fit-view.js';
 import { chooseTreatment, partitionBudgetShare, utcDay } from './offers/offer-gates.js';
 import { OFFER_TIERS, type OfferPolicy, type OfferTier } from './offers/offer-policy.js';
 import { DAY_MS } from './settings.js';
@@ -125,6 +125,7 @@ export function treat(
     expiresAt,
     currency: policy.currency,
     clvMinor: risk.clvMinor,
+    model: modelVersionOf(ctx.population),
   };
   const counters: CounterDelta[] = [{ field: upliftField(kind, tier, 'assigned'), delta: 1 }];
   if (treatment.kind === 'offer') counters.push({ field, delta: treatment.offer.costCeilingMinor });

@@ -19,9 +19,11 @@ import {
   type RetentionInput,
 } from './decide.js';
 import {
+  type FitOutcomes,
+  fitPopulation,
+  fitPopulationSteps,
   MODEL_COUNTER_PREFIX,
-  mergeModelSnapshots,
-  mergeModelSnapshotsSteps,
+  type PopulationFit,
   type RetentionView,
 } from './fit-view.js';
 import { LADDER_TIMER } from './ladder-step.js';
@@ -32,11 +34,20 @@ import { budgetFields } from './treatment.js';
 
 export const RETENTION = 'retention';
 
+/**
+ * `onFit` hears why each fit this process ran was used or not (the fit-outcomes counter): the
+ * merge itself stays pure, and which process merges a boundary is the runtime's business.
+ */
 export function createRetentionWorker(
   rc: RetentionContext,
+  onFit: (outcomes: FitOutcomes) => void = () => {},
 ): WorkerDefinition<RetentionInput, RetentionState, RetentionView> {
   const { settings } = rc;
   checkRetentionSettings(settings);
+  const viewOf = (fit: PopulationFit) => {
+    onFit(fit.outcomes);
+    return fit.view as RetentionView;
+  };
   return {
     name: RETENTION,
     inputs: inputsOf<RetentionInput>(
@@ -60,11 +71,9 @@ export function createRetentionWorker(
       snapshotCounterPrefix: MODEL_COUNTER_PREFIX,
       mergeKeepsFromViewInForce: true,
       merge: (boundary, snapshots, inForce) =>
-        mergeModelSnapshots(boundary, snapshots, settings, inForce ?? null) as RetentionView,
+        viewOf(fitPopulation(boundary, snapshots, settings, inForce ?? null)),
       mergeYielding: async (boundary, snapshots, inForce) =>
-        (await runYielding(
-          mergeModelSnapshotsSteps(boundary, snapshots, settings, inForce ?? null),
-        )) as RetentionView,
+        viewOf(await runYielding(fitPopulationSteps(boundary, snapshots, settings, inForce ?? null))),
       affectedScoreRanges: () => [[Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY]],
       onPopulationChange: (state, _customerId, ctx) => decideRefit(state, ctx, rc),
     },

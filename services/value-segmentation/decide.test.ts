@@ -118,6 +118,7 @@ describe('a purchase', () => {
             rule: 'value 1,234.56 EUR ≥ top threshold 1,000.00: placed in top',
           },
           clvMinor: null,
+          clvModelFittedAt: null,
         },
       },
     ]);

@@ -38,6 +38,7 @@ export type SegmentChangedValue = {
   evidence: SegmentChangedEvidence;
   /** CLV is estimated by the retention worker; value segmentation does not know it. */
   clvMinor: null;
+  clvModelFittedAt: null;
 };
 
 export interface EvidenceInput {
@@ -107,6 +108,7 @@ export function segmentChangedOutput(change: SegmentChange, ctx: DecisionContext
     causationId: ctx.causationId,
     evidence: change.evidence,
     clvMinor: null,
+    clvModelFittedAt: null,
   };
   return {
     topic: topicCatalogue.segmentChanges.name,

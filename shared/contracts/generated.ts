@@ -174,6 +174,8 @@ export type RetentionOfferIssued = {
   currency: string;
   /** Customer lifetime value estimate in minor units of currency; null when not estimated. */
   clvMinor: number | null;
+  /** Model version the decision used; null before the first usable fit (a complaint alone made the customer at risk). */
+  model: RetentionModelVersion | null;
 };
 
 /** The treatment chosen by the tier's offer policy. */
@@ -186,6 +188,16 @@ export type RetentionOffer = {
   costCeilingMinor: number;
   /** ISO 4217 code of costCeilingMinor. */
   currency: string;
+};
+
+/** The fitted population models the decision used (riskScore from BG/NBD, clvMinor from Gamma-Gamma with it). */
+export type RetentionModelVersion = {
+  /** The model version: the fit-period boundary whose population view was in force, epoch milliseconds UTC. */
+  viewBoundary: number;
+  /** Boundary at which the BG/NBD fit in force was made, epoch milliseconds UTC. */
+  churnModelFittedAt: number;
+  /** Boundary at which the Gamma-Gamma fit in force was made (earlier than viewBoundary when later refits were rejected); null before the first usable spend fit. */
+  clvModelFittedAt: number | null;
 };
 
 /** A customer moved from one segment to another on one dimension (value tier or loyalty rung), with the evidence that led to it. Topic: segment-changes, keyed by customerId. */
@@ -210,6 +222,8 @@ export type SegmentChanged = {
   evidence: SegmentEvidence;
   /** Customer lifetime value estimate in minor units of evidence.currency; null when not estimated. */
   clvMinor: number | null;
+  /** Model version behind clvMinor: the boundary at which the Gamma-Gamma fit in force was made, epoch milliseconds UTC; null when clvMinor is. */
+  clvModelFittedAt: number | null;
 };
 
 /** The numbers behind a segment change, enough to re-check the decision by hand. */

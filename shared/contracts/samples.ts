@@ -129,6 +129,7 @@ export function sampleSegmentChanged(): SegmentChanged {
       rule: 'value 410000 >= top threshold 380000 + band 19000',
     },
     clvMinor: 1_250_000,
+    clvModelFittedAt: T0 - 9 * DAY,
   };
 }
 
@@ -172,6 +173,7 @@ export function sampleRetentionOffer(): RetentionOfferIssued {
     expiresAt: T0 + 14 * DAY,
     currency: 'EUR',
     clvMinor: 1_250_000,
+    model: { viewBoundary: T0 - 2 * DAY, churnModelFittedAt: T0 - 2 * DAY, clvModelFittedAt: T0 - 9 * DAY },
   };
 }
 

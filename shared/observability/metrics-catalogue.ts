@@ -414,7 +414,8 @@ export const METRICS: readonly CatalogueEntry[] = [
     name: 'vs_retention_model_parameter',
     type: 'gauge',
     labels: { model: 'bgnbd, gamma-gamma', parameter: 'r, alpha, a, b; p, q, gamma' },
-    meaning: 'Fitted population parameters of the newest fit (Gamma-Gamma gamma in minor units).',
+    meaning:
+      'Fitted population parameters of the models in force, each its last accepted fit (Gamma-Gamma gamma in minor units).',
     workers: ['retention'],
     movesOn: 'traffic',
   },
@@ -422,7 +423,20 @@ export const METRICS: readonly CatalogueEntry[] = [
     name: 'vs_retention_model_log_likelihood',
     type: 'gauge',
     labels: { model: 'bgnbd, gamma-gamma', what: 'log-likelihood, customers, fitted-at-seconds' },
-    meaning: 'Log-likelihood of the newest fit, the customers it covered and when it was fitted.',
+    meaning:
+      'Log-likelihood of each model in force, the customers its fit covered and the boundary it was fitted at.',
+    workers: ['retention'],
+    movesOn: 'traffic',
+  },
+  {
+    name: 'vs_retention_model_fits_total',
+    type: 'counter',
+    labels: {
+      model: 'bgnbd, gamma-gamma',
+      outcome: 'accepted, too-few-customers, too-few-repeat-buyers, no-convergence, degenerate-parameters',
+    },
+    meaning:
+      'Model fits this process ran at fit-period boundaries, by outcome; a fit not accepted keeps the model in force (Gamma-Gamma is fitted only after an accepted BG/NBD fit).',
     workers: ['retention'],
     movesOn: 'traffic',
   },
