@@ -50,6 +50,11 @@ export const retentionEnvSpec = {
     env.int(1, 1_000_000_000),
     String(defaults.minFitCustomers),
   ),
+  RETENTION_STALE_FIT_PERIODS: envVariable(
+    'Fit periods of stream time with no accepted BG/NBD fit before the stale-model alert fires',
+    env.int(1, 100_000),
+    '4',
+  ),
   RETENTION_ALLOWED_LATENESS: envVariable(
     'Purchases older than stream time minus this go to the dead letters',
     env.duration(),
@@ -148,6 +153,8 @@ export interface RetentionConfig {
   readonly settings: RetentionSettings;
   readonly policy: OfferPolicy;
   readonly ladder: LadderSettings;
+  /** Stream time with no accepted BG/NBD fit after which ValuestreamRetentionModelStale fires. */
+  readonly staleModelAfterMs: number;
 }
 
 const settingToVariable: Partial<Record<keyof RetentionSettings, keyof typeof retentionEnvSpec>> = {
@@ -232,5 +239,11 @@ export function loadRetentionConfig(
   } catch (error) {
     throw new ConfigError('RETENTION_LADDER_*', (error as Error).message);
   }
-  return Object.freeze({ runtime, settings: Object.freeze(settings), policy, ladder });
+  return Object.freeze({
+    runtime,
+    settings: Object.freeze(settings),
+    policy,
+    ladder,
+    staleModelAfterMs: v.RETENTION_STALE_FIT_PERIODS * settings.fitPeriodMs,
+  });
 }

@@ -38,6 +38,12 @@ await runWorker({
   config: config.runtime,
   logger,
   registerMetrics: (registry, population, events) => {
-    countFit = registerRetentionMetrics(registry, population, events, config.runtime.TOPIC_PARTITIONS);
+    countFit = registerRetentionMetrics(
+      registry,
+      population,
+      events,
+      config.runtime.TOPIC_PARTITIONS,
+      config.staleModelAfterMs,
+    );
   },
 });

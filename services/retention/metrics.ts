@@ -15,6 +15,7 @@ export function registerRetentionMetrics(
   population: PopulationStore,
   events: RuntimeEvents,
   partitionCount: number,
+  staleModelAfterMs: number,
 ): (outcomes: FitOutcomes) => void {
   const partitions = Array.from({ length: partitionCount }, (_, p) => p);
   const retentionCounterTotals = async () =>
@@ -125,6 +126,12 @@ export function registerRetentionMetrics(
     labelNames: ['tier', 'outcome', 'reason'],
     registers: [registry],
   });
+  // The alert's threshold comes from the worker, so a deployment sets it by environment.
+  new Gauge({
+    name: 'vs_retention_model_stale_after_seconds',
+    help: 'Stream time with no accepted BG/NBD fit after which ValuestreamRetentionModelStale fires (RETENTION_STALE_FIT_PERIODS fit periods)',
+    registers: [registry],
+  }).set(staleModelAfterMs / 1000);
   const fits = new Counter({
     name: 'vs_retention_model_fits_total',
     help: 'Model fits this process ran, by model (bgnbd, gamma-gamma) and outcome (accepted, too-few-customers, too-few-repeat-buyers, no-convergence, degenerate-parameters); a fit not accepted keeps the model in force',

@@ -39,7 +39,7 @@ function registryOf(worker: WorkerName): Registry {
   const { registry } = createRuntimeMetrics(worker, events);
   if (worker === 'value-segmentation') registerValueTierGauges(registry, population, 4);
   if (worker === 'share-of-wallet') registerShareOfWalletMetrics(registry, events);
-  if (worker === 'retention') registerRetentionMetrics(registry, population, events, 4);
+  if (worker === 'retention') registerRetentionMetrics(registry, population, events, 4, 28 * 86_400_000);
   return registry;
 }
 

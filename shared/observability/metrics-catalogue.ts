@@ -429,6 +429,15 @@ export const METRICS: readonly CatalogueEntry[] = [
     movesOn: 'traffic',
   },
   {
+    name: 'vs_retention_model_stale_after_seconds',
+    type: 'gauge',
+    labels: {},
+    meaning:
+      'Stream time with no accepted BG/NBD fit after which ValuestreamRetentionModelStale fires: RETENTION_STALE_FIT_PERIODS × RETENTION_FIT_PERIOD.',
+    workers: ['retention'],
+    movesOn: 'traffic',
+  },
+  {
     name: 'vs_retention_model_fits_total',
     type: 'counter',
     labels: {
