@@ -28,6 +28,12 @@ export const topicCatalogue = {
     compacted: true,
     doc: 'Latest profile per customer (compacted)',
   },
+  customerErasures: {
+    name: 'customer-erasures',
+    schema: 'CustomerErasureRequested',
+    compacted: true,
+    doc: 'Erasure requests (GDPR article 17), per customer (compacted)',
+  },
   segmentChanges: {
     name: 'segment-changes',
     schema: 'SegmentChanged',
@@ -46,6 +52,12 @@ export const topicCatalogue = {
     compacted: false,
     doc: 'Value-tiered retention offers',
   },
+  erasuresCompleted: {
+    name: 'erasures-completed',
+    schema: 'ErasureCompleted',
+    compacted: false,
+    doc: 'One per worker per erasure request it has applied',
+  },
 } as const satisfies Record<string, TopicSpec>;
 
 export type TopicKey = keyof typeof topicCatalogue;
@@ -62,10 +74,17 @@ export function allTopicNames(): string[] {
     topicCatalogue.purchases,
     topicCatalogue.interactions,
     topicCatalogue.customerProfiles,
+    topicCatalogue.customerErasures,
     topicCatalogue.segmentChanges,
   ];
   return [
     ...Object.values(topicCatalogue).map((t) => t.name),
     ...inputs.map((t) => deadLetterTopicOf(t.name)),
   ];
+}
+
+/** The topics of erasures (GDPR article 17): every worker reads the requests and writes their completion. */
+export function erasureTopicNames(): string[] {
+  const { customerErasures, erasuresCompleted } = topicCatalogue;
+  return [customerErasures.name, deadLetterTopicOf(customerErasures.name), erasuresCompleted.name];
 }

@@ -1,6 +1,16 @@
 // GENERATED from schemas/*.avsc by `npm run schemas:generate`. Do not edit by hand:
 // shared/contracts/generated.test.ts fails when this file and the schemas disagree.
 
+/** A customer asked to be forgotten (GDPR article 17). Topic: customer-erasures (compacted, keyed by customerId). Every worker deletes the customer's state, timers, index entry and remembered event ids, removes its contribution from the population counters, ignores the customer's later records until a newer profile re-admits it, and reports ErasureCompleted. */
+export type CustomerErasureRequested = {
+  /** Unique id of this request (the request id of the privacy process). */
+  eventId: string;
+  /** Customer to erase; equals the record key. */
+  customerId: string;
+  /** Event time: when the request was made, epoch milliseconds UTC. A customer-profiles record later than this re-admits the customer. */
+  occurredAt: number;
+};
+
 /** The latest known profile of a customer. Topic: customer-profiles (compacted: the newest record per customerId wins; a tombstone deletes). */
 export type CustomerProfile = {
   /** Unique id of this profile version. */
@@ -54,6 +64,28 @@ export type BusinessProfile = {
   headcount: number;
   /** Industry code or name, e.g. a NACE section such as G or 'retail'. */
   industry: string;
+};
+
+/** A worker has erased a customer: nothing of it is left in the worker's state store and its population figures no longer count it. One per worker per request. Topic: erasures-completed, keyed by customerId. Holds no personal data besides the id. */
+export type ErasureCompleted = {
+  /** Deterministic id derived from the request's position and the worker: a re-delivery repeats it, so consumers dedupe on it. */
+  eventId: string;
+  /** Customer erased; equals the record key. */
+  customerId: string;
+  /** Stream time of the worker's partition when the erasure was applied, epoch milliseconds UTC. */
+  occurredAt: number;
+  /** eventId of the CustomerErasureRequested handled. */
+  requestEventId: string;
+  /** occurredAt of the request, epoch milliseconds UTC. */
+  requestedAt: number;
+  /** Worker that erased the customer: value-segmentation, share-of-wallet or retention. */
+  worker: string;
+  /** Position of the request: <topic>/<partition>/<offset>. */
+  causationId: string;
+  /** The worker held state of the customer (false: nothing to delete but the request is honoured). */
+  hadState: boolean;
+  /** Population counters the customer's contribution was removed from. */
+  populationCountersRemoved: number;
 };
 
 /** A non-purchase contact between the customer and the business, from CRM, apps and contact centres. Topic: interactions, keyed by customerId. */
@@ -318,7 +350,9 @@ export type ConsumptionWindow = {
 
 /** The top-level schema of each file in schemas/, by short name. */
 export const SCHEMA_NAMES = [
+  'CustomerErasureRequested',
   'CustomerProfile',
+  'ErasureCompleted',
   'Interaction',
   'Purchase',
   'RetentionOfferIssued',
@@ -328,7 +362,9 @@ export const SCHEMA_NAMES = [
 
 /** Value type of each top-level schema, by short name. */
 export interface EventTypes {
+  CustomerErasureRequested: CustomerErasureRequested;
   CustomerProfile: CustomerProfile;
+  ErasureCompleted: ErasureCompleted;
   Interaction: Interaction;
   Purchase: Purchase;
   RetentionOfferIssued: RetentionOfferIssued;

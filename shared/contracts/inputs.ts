@@ -4,7 +4,14 @@
 
 import type { InputDefinition } from '../runtime/worker-definition.js';
 import { topicCatalogue } from '../topics.js';
-import type { CustomerProfile, Interaction, Purchase, SegmentChanged } from './generated.js';
+import type {
+  CustomerErasureRequested,
+  CustomerProfile,
+  Interaction,
+  Purchase,
+  SegmentChanged,
+} from './generated.js';
+import { ReasonCode } from './reason-codes.js';
 import { validateInteraction } from './validate-interaction.js';
 import { validateCustomerProfile } from './validate-profile.js';
 import { validatePurchase } from './validate-purchase.js';
@@ -34,6 +41,25 @@ export function customerProfilesInput(): InputDefinition<CustomerProfile> {
     schema: topicCatalogue.customerProfiles.schema,
     kind: 'table',
     validate: (profile) => validateCustomerProfile(profile),
+    ...byCustomer,
+  };
+}
+
+/**
+ * Erasure requests, applied on arrival by the runtime (shared/runtime/erasure.ts) in every worker
+ * that reads them; a request without an id is dead-lettered.
+ */
+export function customerErasuresInput(): InputDefinition<CustomerErasureRequested> {
+  return {
+    topic: topicCatalogue.customerErasures.name,
+    schema: topicCatalogue.customerErasures.schema,
+    kind: 'table',
+    erasure: true,
+    // A blank customerId is the intake's MISSING_CUSTOMER_ID.
+    validate: (request) =>
+      request.eventId.trim() === ''
+        ? { reasonCode: ReasonCode.INVALID_FIELD, message: 'an erasure request needs an eventId' }
+        : null,
     ...byCustomer,
   };
 }

@@ -1,7 +1,9 @@
 // Valid sample events, one per schema, for tests and docs. Each call returns a fresh object.
 
 import type {
+  CustomerErasureRequested,
   CustomerProfile,
+  ErasureCompleted,
   EventTypes,
   Interaction,
   Purchase,
@@ -177,10 +179,30 @@ export function sampleRetentionOffer(): RetentionOfferIssued {
   };
 }
 
+export function sampleErasureRequest(): CustomerErasureRequested {
+  return { eventId: 'erasure-2024-000042', customerId: 'c-000123', occurredAt: T0 };
+}
+
+export function sampleErasureCompleted(): ErasureCompleted {
+  return {
+    eventId: '7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d',
+    customerId: 'c-000123',
+    occurredAt: T0 + 60_000,
+    requestEventId: 'erasure-2024-000042',
+    requestedAt: T0,
+    worker: 'value-segmentation',
+    causationId: 'customer-erasures/3/17',
+    hadState: true,
+    populationCountersRemoved: 4,
+  };
+}
+
 /** One valid sample per top-level schema. */
 export function sampleEvents(): { [K in keyof EventTypes]: EventTypes[K] } {
   return {
+    CustomerErasureRequested: sampleErasureRequest(),
     CustomerProfile: sampleConsumerProfile(),
+    ErasureCompleted: sampleErasureCompleted(),
     Interaction: sampleInteraction(),
     Purchase: samplePurchase(),
     RetentionOfferIssued: sampleRetentionOffer(),

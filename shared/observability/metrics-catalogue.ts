@@ -60,6 +60,24 @@ export const METRICS: readonly CatalogueEntry[] = [
     movesOn: { fault: 'a re-delivery after a crash or a rebalance' },
   },
   {
+    name: 'vs_erasures_total',
+    type: 'counter',
+    labels: {},
+    meaning:
+      'Erasure requests (customer-erasures) applied: the customer’s state, timers, index entry and event ids deleted and its contribution taken out of the population counters; one ErasureCompleted each.',
+    workers: 'all',
+    movesOn: 'traffic',
+  },
+  {
+    name: 'vs_erased_customer_records_total',
+    type: 'counter',
+    labels: { topic: TOPIC },
+    meaning:
+      'Input records skipped because their customer was erased and no newer profile re-admitted it: settled, never applied, no output.',
+    workers: 'all',
+    movesOn: 'traffic',
+  },
+  {
     name: 'vs_duplicate_events_total',
     type: 'counter',
     labels: { topic: TOPIC },

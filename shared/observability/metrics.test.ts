@@ -48,6 +48,8 @@ function segment(
     applied,
     deadLettered,
     duplicatesByTopic,
+    erasures: 0,
+    erasedSkipsByTopic: {},
     timersFired: 0,
     outputs: 0,
     durationMs: 1,

@@ -60,6 +60,17 @@ export function createRuntimeMetrics(
     labelNames: ['topic'],
     registers: [registry],
   });
+  const erasures = new Counter({
+    name: 'vs_erasures_total',
+    help: 'Erasure requests applied: the customer forgotten (state, timers, index, event ids, population contribution)',
+    registers: [registry],
+  });
+  const erasedSkips = new Counter({
+    name: 'vs_erased_customer_records_total',
+    help: 'Input records skipped because their customer was erased (until a newer profile re-admits it)',
+    labelNames: ['topic'],
+    registers: [registry],
+  });
   const applied = new Counter({
     name: 'vs_records_applied_total',
     help: 'Input records applied to state',
@@ -296,6 +307,8 @@ export function createRuntimeMetrics(
     applied.inc(e.applied);
     deadLettered.inc(e.deadLettered);
     for (const [topic, count] of Object.entries(e.duplicatesByTopic)) duplicates.inc({ topic }, count);
+    if (e.erasures > 0) erasures.inc(e.erasures);
+    for (const [topic, count] of Object.entries(e.erasedSkipsByTopic)) erasedSkips.inc({ topic }, count);
     if (!owns(e.partition)) return;
     if (e.records > 0) stalls.progress(e.partition);
     if (e.streamTime !== null) streamTime.set(e.partition, {}, e.streamTime / 1000);

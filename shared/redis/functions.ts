@@ -19,8 +19,8 @@ const PRELUDE = 'library-prelude.lua';
 
 export const functionFiles = {
   claimPartition: { file: 'claim-partition-3.lua', keys: 3, readOnly: false },
-  readPartition: { file: 'read-partition-4.lua', keys: 4, readOnly: true },
-  applyBatch: { file: 'apply-batch-8.lua', keys: 8, readOnly: false },
+  readPartition: { file: 'read-partition-5.lua', keys: 5, readOnly: true },
+  applyBatch: { file: 'apply-batch-9.lua', keys: 9, readOnly: false },
   ackOutbox: { file: 'ack-outbox-2.lua', keys: 2, readOnly: false },
   readIndexRanges: { file: 'read-index-ranges-2.lua', keys: 2, readOnly: true },
 } as const;

@@ -19,6 +19,11 @@ export interface PartitionKeys {
   readonly snapshots: string;
   /** Hash: customerId -> the event ids applied lately (idempotent intake, shared/runtime/recent-events.ts). */
   readonly recentEvents: string;
+  /**
+   * Hash: SHA-1 of an erased customer's id -> the erasure's event time. Their later records are
+   * skipped until a newer profile re-admits them; the id itself is nowhere in Redis.
+   */
+  readonly erased: string;
 }
 
 export function partitionKeys(prefix: string, worker: string, partition: number): PartitionKeys {
@@ -32,6 +37,7 @@ export function partitionKeys(prefix: string, worker: string, partition: number)
     outbox: `${base}:outbox`,
     snapshots: `${base}:snapshots`,
     recentEvents: `${base}:recent-events`,
+    erased: `${base}:erased`,
   };
 }
 

@@ -18,6 +18,7 @@ describe('apply-batch arguments', () => {
       outbox: [],
       metaSets: new Map([['streamTime', '50']]),
       recentEvents: { puts: new Map([['c-1', 'mxah5doa:AAAAAAAAAAA']]), deletes: ['c-2'] },
+      erased: { puts: new Map([['6c3b', 40]]), deletes: ['9f1e'] },
     });
     expect(args).toEqual([
       '3',
@@ -50,6 +51,11 @@ describe('apply-batch arguments', () => {
       'mxah5doa:AAAAAAAAAAA',
       '1',
       'c-2',
+      '1',
+      '6c3b',
+      '40',
+      '1',
+      '9f1e',
       // No snapshot in this step.
       '0',
     ]);

@@ -54,7 +54,7 @@ export function parseMeta(flat: readonly string[]): PartitionMeta {
   };
 }
 
-/** Builds the flat ARGV of apply-batch-8.lua (pure, unit-tested). */
+/** Builds the flat ARGV of apply-batch-9.lua (pure, unit-tested). */
 export function applyBatchArgs(write: SegmentWrite, channel = '', partition = 0): string[] {
   const args: string[] = [
     String(write.epoch),
@@ -82,6 +82,8 @@ export function applyBatchArgs(write: SegmentWrite, channel = '', partition = 0)
   pairs(write.metaSets);
   pairs(write.recentEvents?.puts ?? new Map());
   list(write.recentEvents?.deletes ?? []);
+  pairs(write.erased?.puts ?? new Map());
+  list(write.erased?.deletes ?? []);
   const snapshots = write.snapshots?.taken ?? [];
   args.push(String(snapshots.length));
   for (const { boundary, counters } of snapshots) args.push(String(boundary), counters);
@@ -137,11 +139,11 @@ export class RedisPartitionStore implements PartitionStore {
     maxTimerDue: number | null,
     timerLimit: number,
   ): Promise<PartitionRead> {
-    const [metaFlat, timersFlat, ids, states, recent] = (await this.functions.call(
+    const [metaFlat, timersFlat, ids, states, recent, erasedAt] = (await this.functions.call(
       'readPartition',
-      [this.keys.meta, this.keys.customers, this.keys.timers, this.keys.recentEvents],
+      [this.keys.meta, this.keys.customers, this.keys.timers, this.keys.recentEvents, this.keys.erased],
       [maxTimerDue === null ? '' : String(maxTimerDue), String(timerLimit)].concat(customerIds),
-    )) as [string[], string[], string[], Array<string | null>, Array<string | null>];
+    )) as [string[], string[], string[], Array<string | null>, Array<string | null>, Array<string | null>];
     const timers: DueTimer[] = [];
     for (let i = 0; i + 1 < timersFlat.length; i += 2) {
       const { kind, customerId } = parseTimerMember(timersFlat[i]!);
@@ -149,20 +151,23 @@ export class RedisPartitionStore implements PartitionStore {
     }
     const stateMap = new Map<string, string>();
     const recentEvents = new Map<string, string>();
+    const erased = new Map<string, number>();
     ids.forEach((id, i) => {
       const s = states[i];
       if (s !== null && s !== undefined) stateMap.set(id, s);
       const r = recent[i];
       if (r !== null && r !== undefined) recentEvents.set(id, r);
+      const e = erasedAt[i];
+      if (e !== null && e !== undefined) erased.set(id, Number(e));
     });
-    return { meta: parseMeta(metaFlat), timers, states: stateMap, recentEvents };
+    return { meta: parseMeta(metaFlat), timers, states: stateMap, recentEvents, erased };
   }
 
   async apply(write: SegmentWrite): Promise<AppliedStep> {
     const k = this.keys;
     const reply = await this.functions.call(
       'applyBatch',
-      [k.meta, k.customers, k.index, k.counters, k.timers, k.outbox, k.snapshots, k.recentEvents],
+      [k.meta, k.customers, k.index, k.counters, k.timers, k.outbox, k.snapshots, k.recentEvents, k.erased],
       applyBatchArgs(write, this.channel, this.partition),
     );
     if (!Array.isArray(reply)) {

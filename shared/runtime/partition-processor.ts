@@ -1,3 +1,4 @@
+import type { CustomerErasureRequested } from '../contracts/generated.js';
 import { ReasonCode } from '../contracts/reason-codes.js';
 import {
   PartitionFencedError,
@@ -6,6 +7,7 @@ import {
   ValuestreamError,
 } from '../errors.js';
 import { deadLetterEntry } from './dead-letter.js';
+import { erasureDecision, readmits } from './erasure.js';
 import { type CausationIds, causationIds, deterministicEventId } from './event-id.js';
 import { nextPopulationInstant, type PopulationInstant } from './instants.js';
 import type { RawRecord } from './raw-record.js';
@@ -169,6 +171,8 @@ export class PartitionProcessor<E, S, G> {
   private readonly causation: CausationIds;
 
   constructor(options: ProcessorOptions<E, S, G>) {
+    if (!options.worker.erasure && [...options.inputs.values()].some((i) => i.definition.erasure))
+      throw new Error(`worker ${options.worker.name} reads erasure requests but defines no erasure`);
     this.causation = causationIds(options.topicPrefix ?? '');
     // Every Redis call is timed and its failures counted by operation (timed-store.ts).
     this.viewCache = (options.viewCache as Map<number, G | null> | undefined) ?? new Map();
@@ -347,6 +351,7 @@ export class PartitionProcessor<E, S, G> {
         read.states,
         horizon,
         read.recentEvents,
+        read.erased,
       );
       // The chunk's decisions run at stream times from s to the target, late events and table
       // records at s even when the target is below it; before a partition's first event, at the
@@ -381,9 +386,23 @@ export class PartitionProcessor<E, S, G> {
       };
 
       for (const item of chunk) {
+        const erasedSkip = item.kind === 'event' && this.skipsErased(segment, item);
         const repeat =
-          item.kind === 'event' ? this.repeatCheck(segment, item, s ?? item.input.eventTime) : null;
-        if (repeat === REPEATED) {
+          item.kind === 'event' && !erasedSkip
+            ? this.repeatCheck(segment, item, s ?? item.input.eventTime)
+            : null;
+        if (erasedSkip) {
+          // The customer asked to be forgotten: its records change nothing until a newer profile.
+          segment.noteErasedSkip(item.record.logicalTopic);
+        } else if (item.kind === 'event' && this.isErasure(item.record)) {
+          // An erasure acts on arrival, as a table record does, at the partition's stream time.
+          const ctx = this.context(
+            s ?? item.input.eventTime,
+            this.causation.record(item.input.source.topic, this.partition, item.input.source.offset),
+            segment,
+          );
+          this.erase(segment, item, ctx);
+        } else if (repeat === REPEATED) {
           // A re-send of an event its customer had applied: settled, nothing changes (also when
           // it arrives too late to apply, which would dead-letter a copy of what was applied).
           segment.noteDuplicate(item.record.logicalTopic);
@@ -497,6 +516,47 @@ export class PartitionProcessor<E, S, G> {
 
   private isTable(record: RawRecord): boolean {
     return this.options.inputs.get(record.topic)?.definition.kind === 'table';
+  }
+
+  private isErasure(record: RawRecord): boolean {
+    return this.options.inputs.get(record.topic)?.definition.erasure === true;
+  }
+
+  /**
+   * True for a record of an erased customer, to skip; a profile newer than the erasure
+   * re-admits the customer (the mark goes, in the same step) and is applied.
+   */
+  private skipsErased(segment: Segment<S>, item: Extract<PreparedRecord<E>, { kind: 'event' }>): boolean {
+    const erasedAt = segment.erasedAt(item.input.customerId);
+    if (erasedAt === null || this.isErasure(item.record)) return false;
+    if (readmits(item.record.logicalTopic, item.input.eventTime, erasedAt)) {
+      segment.readmit(item.input.customerId);
+      return false;
+    }
+    return true;
+  }
+
+  /** Forgets the customer (shared/runtime/erasure.ts) and marks it erased, in this step. */
+  private erase(
+    segment: Segment<S>,
+    item: Extract<PreparedRecord<E>, { kind: 'event' }>,
+    ctx: DecisionContext<G>,
+  ): void {
+    const { worker } = this.options;
+    const customerId = item.input.customerId;
+    this.mergeDecision(
+      segment,
+      customerId,
+      erasureDecision(
+        worker.name,
+        worker.erasure!,
+        segment.stateOf(customerId),
+        item.input.event as unknown as CustomerErasureRequested,
+        ctx,
+      ),
+    );
+    segment.markErased(customerId, item.input.eventTime);
+    segment.recordsApplied += 1;
   }
 
   private fireTimers(segment: Segment<S>, upTo: number): void {
@@ -961,12 +1021,15 @@ export class PartitionProcessor<E, S, G> {
     };
     let duplicates = 0;
     for (const count of segment.duplicatesByTopic.values()) duplicates += count;
+    for (const count of segment.erasedSkipsByTopic.values()) duplicates += count;
     this.options.events.emit('segmentApplied', {
       partition: this.partition,
       records: segment.recordsApplied + segment.deadLettered + duplicates,
       applied: segment.recordsApplied,
       deadLettered: segment.deadLettered,
       duplicatesByTopic: Object.fromEntries(segment.duplicatesByTopic),
+      erasures: segment.erasures,
+      erasedSkipsByTopic: Object.fromEntries(segment.erasedSkipsByTopic),
       timersFired: segment.timersFired,
       outputs: segment.outbox.length,
       durationMs: performance.now() - started,

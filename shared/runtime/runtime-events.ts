@@ -12,6 +12,10 @@ export interface RuntimeEventMap {
     deadLettered: number;
     /** Records skipped as re-sends of an event their customer had applied (idempotent intake), by logical topic. */
     duplicatesByTopic: Readonly<Record<string, number>>;
+    /** Customers erased (erasure requests applied). */
+    erasures: number;
+    /** Records skipped because their customer is erased, by logical topic. */
+    erasedSkipsByTopic: Readonly<Record<string, number>>;
     timersFired: number;
     outputs: number;
     durationMs: number;

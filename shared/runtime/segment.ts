@@ -1,3 +1,4 @@
+import { erasureDigest } from './erasure.js';
 import { RecentEvents } from './recent-events.js';
 import type { SnapshotEncoder } from './snapshot-codec.js';
 import { linkSnapshot } from './snapshot-lineage.js';
@@ -114,6 +115,13 @@ export class Segment<S> {
   private readonly recentEventsChanged = new Set<string>();
   /** Records skipped as re-sends of an event their customer had applied, by logical topic. */
   readonly duplicatesByTopic = new Map<string, number>();
+  /** Erased customers of the step (id -> erasure event time), as read and as the step changes them. */
+  private readonly erased: Map<string, number>;
+  private readonly erasedPuts = new Map<string, number>();
+  private readonly erasedDeletes = new Set<string>();
+  /** Records skipped because their customer is erased, by logical topic. */
+  readonly erasedSkipsByTopic = new Map<string, number>();
+  erasures = 0;
 
   constructor(
     private readonly decodeState: (encoded: string) => S,
@@ -122,8 +130,42 @@ export class Segment<S> {
     /** Timers due after this are persisted only; the segment never fires them. */
     readonly timerHorizon: number | null,
     private readonly loadedRecentEvents: ReadonlyMap<string, string> = new Map(),
+    loadedErased: ReadonlyMap<string, number> = new Map(),
   ) {
     for (const [id, encoded] of loadedStates) this.states.set(id, decodeState(encoded));
+    this.erased = new Map(loadedErased);
+  }
+
+  /** When the customer was erased, or null: not erased, or re-admitted since. */
+  erasedAt(customerId: string): number | null {
+    return this.erased.get(customerId) ?? null;
+  }
+
+  /**
+   * Marks the customer erased at `at` (its later records are skipped) and forgets the event ids
+   * it had applied: the mark is a digest, so no key or value keeps the id.
+   */
+  markErased(customerId: string, at: number): void {
+    const digest = erasureDigest(customerId);
+    this.erased.set(customerId, at);
+    this.erasedDeletes.delete(digest);
+    this.erasedPuts.set(digest, at);
+    this.recentEvents.set(customerId, RecentEvents.empty());
+    this.recentEventsChanged.add(customerId);
+    this.erasures += 1;
+  }
+
+  /** A newer profile re-admits an erased customer: its records count again from here. */
+  readmit(customerId: string): void {
+    const digest = erasureDigest(customerId);
+    this.erased.delete(customerId);
+    this.erasedPuts.delete(digest);
+    this.erasedDeletes.add(digest);
+  }
+
+  /** A record skipped because its customer is erased. */
+  noteErasedSkip(logicalTopic: string): void {
+    this.erasedSkipsByTopic.set(logicalTopic, (this.erasedSkipsByTopic.get(logicalTopic) ?? 0) + 1);
   }
 
   /** The event ids this customer had applied lately, as of this point of the step. */
@@ -170,7 +212,9 @@ export class Segment<S> {
       this.outbox.length +
       this.timerSets.size +
       this.timerDeletes.size +
-      this.recentEventsChanged.size
+      this.recentEventsChanged.size +
+      this.erasedPuts.size +
+      this.erasedDeletes.size
     );
   }
 
@@ -253,6 +297,9 @@ export class Segment<S> {
       timerDeletes: [...this.timerDeletes],
       outbox: this.outbox,
       ...(this.recentEventsChanged.size > 0 ? { recentEvents: this.recentEventsWrite() } : {}),
+      ...(this.erasedPuts.size + this.erasedDeletes.size > 0
+        ? { erased: { puts: this.erasedPuts, deletes: [...this.erasedDeletes] } }
+        : {}),
     };
   }
 

@@ -42,6 +42,8 @@ export interface PartitionRead {
   readonly states: ReadonlyMap<string, string>;
   /** The recent applied event ids of the same customers (idempotent intake), where they have any. */
   readonly recentEvents?: ReadonlyMap<string, string>;
+  /** Erasure event times of the customers read that are erased (and not re-admitted). */
+  readonly erased?: ReadonlyMap<string, number>;
 }
 
 export interface SegmentWrite {
@@ -61,6 +63,11 @@ export interface SegmentWrite {
   /** Customers' recent applied event ids (shared/runtime/recent-events.ts): set, or deleted when none is left. */
   readonly recentEvents?: {
     readonly puts: ReadonlyMap<string, string>;
+    readonly deletes: readonly string[];
+  };
+  /** Erasure marks (keys/erased: SHA-1 of the id -> erasure time): set, or cleared on re-admission. */
+  readonly erased?: {
+    readonly puts: ReadonlyMap<string, number>;
     readonly deletes: readonly string[];
   };
   /**

@@ -63,6 +63,12 @@ describe('diagnoseUndecodable', () => {
     for (const [name, event] of Object.entries(sampleEvents())) {
       if (name === 'Purchase') continue;
       const bytes = codecFor(name).encode(event as never);
+      if (name === 'CustomerErasureRequested') {
+        // Its fields are the envelope every record starts with: the same bytes as a purchase
+        // cut right after its event time, which is the likelier story on the purchases topic.
+        expect(diagnoseUndecodable(bytes, 'Purchase', 'x').reasonCode, name).toBe(ReasonCode.TRUNCATED_AVRO);
+        continue;
+      }
       const diagnosis = diagnoseUndecodable(bytes, 'Purchase', 'x');
       expect(diagnosis, name).toEqual({
         reasonCode: ReasonCode.WRONG_SCHEMA,

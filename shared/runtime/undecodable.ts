@@ -5,6 +5,7 @@
 
 import { defaultSchemas, type SchemaRegistry } from '../avro/index.js';
 import { type AvroWalk, walkAvro } from '../avro/prefix-walk.js';
+import type { SchemaFile } from '../avro/schema-files.js';
 import { ReasonCode } from '../contracts/reason-codes.js';
 
 export interface UndecodableDiagnosis {
@@ -30,6 +31,21 @@ function wholeRecord(walk: AvroWalk, length: number): boolean {
   return walk.outcome === 'complete' && walk.end === length && plausible(walk);
 }
 
+/**
+ * `other`'s fields are the first fields of `own`, type for type (an erasure request is the
+ * envelope every record starts with): a cut `own` can read as a whole `other`, so a whole
+ * `other` is no evidence of a wrong schema.
+ */
+function isPrefixOf(other: SchemaFile, own: SchemaFile): boolean {
+  type Fields = ReadonlyArray<{ readonly type: unknown }>;
+  const mine = (own.schema as unknown as { fields: Fields }).fields;
+  const theirs = (other.schema as unknown as { fields: Fields }).fields;
+  return (
+    theirs.length <= mine.length &&
+    theirs.every((f, i) => JSON.stringify(f.type) === JSON.stringify(mine[i]!.type))
+  );
+}
+
 /** The catalogue schema (other than `except`) `value` is one whole record of, from `start`. */
 function wholeRecordOf(
   value: Buffer,
@@ -39,6 +55,7 @@ function wholeRecordOf(
 ): string | null {
   for (const name of schemas.names) {
     if (name === except) continue;
+    if (except !== null && isPrefixOf(schemas.schema(name), schemas.schema(except))) continue;
     if (wholeRecord(walkAvro(schemas.schema(name), value, start), value.length)) return name;
   }
   return null;

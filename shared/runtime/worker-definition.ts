@@ -124,6 +124,23 @@ export interface InputDefinition<E> {
    * interactions): a record whose id its customer had applied within DEDUPE_HORIZON is skipped.
    */
   eventIdOf?(event: E): string;
+  /**
+   * Erasure requests (customer-erasures): the runtime applies them itself, on arrival, with the
+   * worker's `erasure` (shared/runtime/erasure.ts); the worker's decide never sees them.
+   */
+  readonly erasure?: true;
+}
+
+/** How a worker forgets a customer; the runtime deletes state, timers, index entry and event ids. */
+export interface ErasureDefinition<S, G> {
+  /** Every timer kind the worker sets: the customer's timers of each are cancelled. */
+  readonly timerKinds: readonly string[];
+  /**
+   * The counter deltas that take the customer's contribution out of the partition's counters
+   * (population figures: histogram cells, model summaries, peer statistics), from its state, so
+   * that the population is as if the customer had never been there from now on. Pure.
+   */
+  forget(state: S, ctx: DecisionContext<G>): readonly CounterDelta[];
 }
 
 /**
@@ -181,4 +198,6 @@ export interface WorkerDefinition<E, S, G = never> {
   readonly population?: PopulationDefinition<S, G>;
   /** Counter fields the decisions of a step moving stream time from `from` to `to` may read. */
   counterReads?(from: number | null, to: number): readonly string[];
+  /** Required when an input is the erasure requests (InputDefinition.erasure). */
+  readonly erasure?: ErasureDefinition<S, G>;
 }

@@ -79,7 +79,7 @@ describe('vs_redis_commands_total', () => {
     const keys = partitionKeys(name, 'bench', 0);
     await functions.call(
       'readPartition',
-      [keys.meta, keys.customers, keys.timers, keys.recentEvents],
+      [keys.meta, keys.customers, keys.timers, keys.recentEvents, keys.erased],
       ['0', '10', 'c-1', 'c-2'],
     );
     expect(sentBy(name) - beforeCall).toBe(1);

@@ -132,7 +132,7 @@ describe('partition store with 20,000 customers and 20,000 due timers in one ste
   });
 });
 
-/** read-partition-4.lua before the fix (then read-partition-3.lua): one HMGET of every id through unpack. */
+/** read-partition-5.lua before the fix (then read-partition-3.lua): one HMGET of every id through unpack. */
 const UNCHUNKED_READ_PARTITION = `local timers = {}
 if ARGV[1] ~= '' then
   timers = redis.call('ZRANGE', KEYS[3], '-inf', ARGV[1], 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[2]), 'WITHSCORES')
@@ -166,7 +166,7 @@ describe('a changed script on a Redis that holds the older library', () => {
     const lua = (file: string) =>
       readFileSync(new URL(`../../shared/redis/lua/${file}`, import.meta.url), 'utf8') + marker;
     const older = buildFunctionLibrary((file) =>
-      file === 'read-partition-4.lua' ? UNCHUNKED_READ_PARTITION + marker : lua(file),
+      file === 'read-partition-5.lua' ? UNCHUNKED_READ_PARTITION + marker : lua(file),
     );
     const newer = buildFunctionLibrary(lua);
     expect(newer.name).not.toBe(older.name);
@@ -180,11 +180,12 @@ describe('a changed script on a Redis that holds the older library', () => {
           'FCALL',
           [
             older.functionNames.readPartition,
-            '4',
+            '5',
             keys.meta,
             keys.customers,
             keys.timers,
             keys.recentEvents,
+            keys.erased,
             '',
             '0',
           ].concat(stepIds),

@@ -1,6 +1,7 @@
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import { registerCompressionCodecs } from '../../shared/kafka/compression.js';
 import { waitForTopicLeaders } from '../../shared/kafka/create-topics.js';
+import { erasureTopicNames, topicCatalogue } from '../../shared/topics.js';
 
 // Test-side Kafka helpers: produce raw records and read whole topics back, with real kafkajs
 // against the real broker (never a mock).
@@ -20,11 +21,23 @@ export function testKafka(brokers: string): Kafka {
   return new Kafka({ clientId: 'valuestream-test', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
 }
 
+/**
+ * Creates the topics, and with them the erasure topics of each topic set among them (a prefix
+ * followed by a catalogue input): every worker subscribes to erasure requests and writes their
+ * completion, so a test's topic set that lists only what it uses still starts a worker.
+ */
 export async function createTestTopics(
   brokers: string,
-  names: readonly string[],
+  listed: readonly string[],
   partitions: number,
 ): Promise<void> {
+  const inputs = Object.values(topicCatalogue).map((t) => t.name);
+  const prefixes = new Set(
+    listed.flatMap((name) => inputs.filter((i) => name.endsWith(i)).map((i) => name.slice(0, -i.length))),
+  );
+  const names = [
+    ...new Set([...listed, ...[...prefixes].flatMap((p) => erasureTopicNames().map((t) => p + t))]),
+  ];
   const admin = testKafka(brokers).admin();
   await admin.connect();
   try {

@@ -1,12 +1,13 @@
 -- Reads everything one segment of a batch needs in one round trip.
 -- KEYS[1] meta hash, KEYS[2] customers hash (customerId -> state), KEYS[3] timers sorted set
 --   (member "<kind>|<customerId>", score = due stream time), KEYS[4] recent-events hash
---   (customerId -> the event ids applied lately, shared/runtime/recent-events.ts)
+--   (customerId -> the event ids applied lately, shared/runtime/recent-events.ts), KEYS[5] erased
+--   hash (SHA-1 of an erased customer's id -> erasure event time)
 -- ARGV[1] highest timer due time to load ('' = load no timers)
 -- ARGV[2] most timers to load
 -- ARGV[3..] customer ids whose state is needed
 -- Returns: { meta (flat HGETALL), timers (flat member, score), ids, states (false = none),
---   recent events (false = none) }
+--   recent events (false = none), erasure times (false = not erased) }
 -- The states of customers whose timers are due are included, so timers can fire in memory.
 local timers = {}
 if ARGV[1] ~= '' then
@@ -30,4 +31,20 @@ for i = 1, #timers, 2 do
 end
 -- A step asks for its own customers plus those of up to the timer limit of due timers: any
 -- number of them (hmgetChunked, library-prelude.lua).
-return { redis.call('HGETALL', KEYS[1]), timers, ids, hmgetChunked(KEYS[2], ids), hmgetChunked(KEYS[4], ids) }
+local states = hmgetChunked(KEYS[2], ids)
+-- Only a customer without state can be erased (an erasure deletes it, a re-admission clears the
+-- mark before any state comes back): most steps hash nothing, or only their new customers.
+local stateless, digests = {}, {}
+for k = 1, #ids do
+  if not states[k] then
+    stateless[#stateless + 1] = k
+    digests[#digests + 1] = redis.sha1hex(ids[k])
+  end
+end
+local erased = {}
+for k = 1, #ids do erased[k] = false end
+if #digests > 0 then
+  local times = hmgetChunked(KEYS[5], digests)
+  for j = 1, #stateless do erased[stateless[j]] = times[j] end
+end
+return { redis.call('HGETALL', KEYS[1]), timers, ids, states, hmgetChunked(KEYS[4], ids), erased }

@@ -8,6 +8,7 @@
 -- KEYS[7] snapshots hash (boundary -> the population counters: whole json, or '@<boundary>' and
 --   the json of the fields that differ from the whole snapshot stored at that boundary)
 -- KEYS[8] recent-events hash (customerId -> the event ids applied lately: idempotent intake)
+-- KEYS[9] erased hash (SHA-1 of an erased customer's id -> erasure event time)
 -- ARGV[1] owner epoch held by the caller
 -- ARGV[2] meta version the caller read (CAS against concurrent steps)
 -- ARGV[3] offset field ('' when no record is applied), ARGV[4] new offset
@@ -15,7 +16,8 @@
 --   state puts (id, json), state deletes (id), index puts (id, score), index deletes (id),
 --   counter deltas (field, delta), timer sets (member, due), timer deletes (member),
 --   outbox entries (json), meta sets (field, value), recent-events puts (id, list), recent-events
---   deletes (id), then the population snapshots the step
+--   deletes (id), erased puts (digest, time), erased deletes (digest), then the population
+--   snapshots the step
 --   took (the partition's population counters as of each snapshot instant it passed, computed by
 --   the caller from the counters it read and the step's changes): a count, the snapshots
 --   (boundary, json), then the boundary below which snapshots are dropped, the pub/sub channel
@@ -74,6 +76,10 @@ n = take()
 for _ = 1, n do redis.call('HSET', KEYS[8], ARGV[i], ARGV[i + 1]); i = i + 2 end
 n = take()
 for _ = 1, n do redis.call('HDEL', KEYS[8], ARGV[i]); i = i + 1 end
+n = take()
+for _ = 1, n do redis.call('HSET', KEYS[9], ARGV[i], ARGV[i + 1]); i = i + 2 end
+n = take()
+for _ = 1, n do redis.call('HDEL', KEYS[9], ARGV[i]); i = i + 1 end
 n = take()
 if n > 0 then
   local first = i
