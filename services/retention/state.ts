@@ -14,9 +14,9 @@
 // bytes per promoter survey, positive review, referral or partnership agreement inside its
 // window (the one part that grows with a customer's interaction rate rather than with time).
 //
-// A customer's state is never deleted: see README "Retention" (deleting a silent customer and its
-// counters would drop exactly the customers that show dropout from the fitted population, and
-// lose the consent and tier tables). A customer silent for longer than every window keeps the
+// A customer's state is deleted only on an erasure request (forget.ts), never for silence: see
+// README "Retention" (deleting a silent customer and its counters would drop exactly the customers
+// that show dropout from the fitted population, and lose the consent and tier tables). A customer silent for longer than every window keeps the
 // fixed fields and `earlier` only: a few hundred bytes (at most 693).
 
 import { emptyLadderEvidence } from './ladder/ladder-evidence.js';

@@ -1,8 +1,10 @@
 // Retention as the runtime sees it: purchases (the stream that moves time), interactions,
-// profiles and value tiers (applied on arrival), per-customer purchase summaries, the silence
-// timer, and a population view of the BG/NBD and Gamma-Gamma fits.
+// profiles and value tiers (applied on arrival), erasure requests (applied by the runtime with
+// forget.ts), per-customer purchase summaries, the silence and ladder timers, and a population
+// view of the BG/NBD and Gamma-Gamma fits.
 
 import {
+  customerErasuresInput,
   customerProfilesInput,
   inputsOf,
   interactionsInput,
@@ -17,6 +19,7 @@ import {
   decideSilence,
   type RetentionContext,
   type RetentionInput,
+  SILENCE_TIMER,
 } from './decide.js';
 import {
   type FitOutcomes,
@@ -26,6 +29,7 @@ import {
   type PopulationFit,
   type RetentionView,
 } from './fit-view.js';
+import { forgetRetention } from './forget.js';
 import { LADDER_TIMER } from './ladder-step.js';
 import { runYielding } from './models/nelder-mead.js';
 import { checkRetentionSettings } from './settings.js';
@@ -55,6 +59,7 @@ export function createRetentionWorker(
       interactionsInput(),
       customerProfilesInput(),
       segmentChangesInput(),
+      customerErasuresInput(),
     ),
     allowedLatenessMs: settings.allowedLatenessMs,
     encodeState,
@@ -65,6 +70,12 @@ export function createRetentionWorker(
         ? decideLadderAgeing(state, timer.customerId, ctx, rc)
         : decideSilence(state, timer.customerId, ctx, rc),
     counterReads: budgetFields,
+    // An erased customer comes back only with a profile newer than the erasure (the runtime's
+    // rule): it starts from nothing, like a new customer, since its history was forgotten.
+    erasure: {
+      timerKinds: [SILENCE_TIMER, LADDER_TIMER],
+      forget: (state, ctx) => forgetRetention(state, ctx, rc),
+    },
     population: {
       periodMs: settings.fitPeriodMs,
       publishDelayMs: settings.publishDelayMs,

@@ -4,8 +4,17 @@
 import { describe, expect, it } from 'vitest';
 import { day, purchase, purchaseWorth } from '../../services/value-segmentation/test-fixtures.js';
 import { createValueSegmentationWorker } from '../../services/value-segmentation/worker.js';
+import { customerErasuresInput, inputsOf } from '../../shared/contracts/inputs.js';
+import { erasureDigest } from '../../shared/runtime/erasure.js';
 import { causation, deterministicEventId } from '../../shared/runtime/event-id.js';
-import { InMemoryRuntime, outputEventId, runInMemory } from './in-memory-driver.js';
+import type { InputDefinition, WorkerDefinition } from '../../shared/runtime/worker-definition.js';
+import {
+  type DriverRecord,
+  erasedMark,
+  InMemoryRuntime,
+  outputEventId,
+  runInMemory,
+} from './in-memory-driver.js';
 
 const worker = createValueSegmentationWorker();
 const at = (offset: number, valueMinor: number, time: number, customerId = 'c-1') => ({
@@ -121,5 +130,225 @@ describe('the in-memory runtime', () => {
         deterministicEventId('value-segmentation', runtimeCause, 'segment-changed', 0),
       );
     }
+  });
+});
+
+// A small worker that reads erasure requests: a count of purchases per customer (state, index
+// score and the partition counter `n`), a reminder timer a day after each purchase, a 'keep'
+// timer kind it does not list (to see that only listed kinds are cancelled), and profiles.
+interface Tick {
+  readonly customerId: string;
+  readonly occurredAt: number;
+  readonly eventId?: string;
+}
+const counting: WorkerDefinition<Tick, { n: number }> = {
+  name: 'counting',
+  inputs: inputsOf<Tick>(
+    {
+      topic: 'purchases',
+      schema: 'Purchase',
+      validate: () => null,
+      customerIdOf: (e: Tick) => e.customerId,
+      eventTimeOf: (e: Tick) => e.occurredAt,
+    } as InputDefinition<never>,
+    {
+      topic: 'customer-profiles',
+      schema: 'CustomerProfile',
+      kind: 'table',
+      validate: () => null,
+      customerIdOf: (e: Tick) => e.customerId,
+      eventTimeOf: (e: Tick) => e.occurredAt,
+    } as InputDefinition<never>,
+    customerErasuresInput(),
+  ),
+  allowedLatenessMs: day(1) - day(0),
+  encodeState: (s) => JSON.stringify(s),
+  decodeState: (s) => JSON.parse(s) as { n: number },
+  decide: (state, record, ctx) => {
+    if (record.source.topic === 'customer-profiles')
+      return {
+        state: state ?? { n: 0 },
+        outputs: [],
+        timers: [{ kind: 'keep', dueAt: record.eventTime + day(100) - day(0) }],
+      };
+    const n = (state?.n ?? 0) + 1;
+    return {
+      state: { n },
+      outputs: [
+        {
+          topic: 'counts',
+          key: record.customerId,
+          eventId: ctx.eventId('count'),
+          value: { customerId: record.customerId, n },
+          decisionKind: 'count',
+        },
+      ],
+      timers: [{ kind: 'remind', dueAt: ctx.streamTime + day(1) - day(0) }],
+      indexScore: n,
+      counters: [{ field: 'n', delta: 1 }],
+    };
+  },
+  onTimer: (state, timer, ctx) => ({
+    state,
+    outputs: [
+      {
+        topic: 'counts',
+        key: timer.customerId,
+        eventId: ctx.eventId(timer.kind),
+        value: { customerId: timer.customerId, timer: timer.kind },
+        decisionKind: timer.kind,
+      },
+    ],
+    timers: [],
+  }),
+  erasure: {
+    timerKinds: ['remind'],
+    forget: (state) => [
+      { field: 'n', delta: -state.n },
+      { field: 'zero', delta: 0 },
+    ],
+  },
+};
+const buy = (offset: number, time: number, customerId = 'c-1'): DriverRecord<Tick> => ({
+  offset: String(offset),
+  topic: 'purchases',
+  value: { customerId, occurredAt: time },
+});
+const profile = (offset: number, time: number, customerId = 'c-1'): DriverRecord<Tick> => ({
+  offset: String(offset),
+  topic: 'customer-profiles',
+  value: { customerId, occurredAt: time },
+});
+const erasure = (
+  offset: number,
+  time: number,
+  customerId = 'c-1',
+  eventId = `e-${offset}`,
+): DriverRecord<Tick> => ({
+  offset: String(offset),
+  topic: 'customer-erasures',
+  value: { customerId, occurredAt: time, eventId },
+});
+
+describe('the in-memory runtime with erasure requests', () => {
+  it('forgets state, index entry, listed timers and counters at stream time, and says so once', () => {
+    const result = runInMemory(counting, [
+      [
+        profile(0, day(1)),
+        buy(1, day(2)),
+        buy(2, day(2) + 5),
+        buy(3, day(2) + 7, 'c-2'),
+        erasure(4, day(1) + 3),
+      ],
+    ]);
+    const store = result.partitions[0]!;
+    expect(store.states.has('c-1')).toBe(false);
+    expect(store.index.has('c-1')).toBe(false);
+    // 'remind' was listed and is gone; 'keep' was not listed and stays.
+    expect(store.timers.get('c-1')).toEqual(new Map([['keep', day(101)]]));
+    expect(store.counters.get('n')).toBe(1);
+    expect(store.streamTime).toBe(day(2) + 7);
+    const done = result.outputs.filter((o) => o.topic === 'erasures-completed');
+    const eventId = outputEventId('counting', 'customer-erasures/0/4', 'erasure-completed');
+    expect(done).toEqual([
+      {
+        topic: 'erasures-completed',
+        key: 'c-1',
+        eventId,
+        value: {
+          eventId,
+          customerId: 'c-1',
+          occurredAt: day(2) + 7,
+          requestEventId: 'e-4',
+          requestedAt: day(1) + 3,
+          worker: 'counting',
+          causationId: 'customer-erasures/0/4',
+          hadState: true,
+          // Zero deltas are no change: only `n`.
+          populationCountersRemoved: 1,
+        },
+        decisionKind: 'erasure-completed',
+        causedAtEventTime: day(1) + 3,
+      },
+    ]);
+    expect([...store.erased]).toEqual([[erasedMark('c-1'), day(1) + 3]]);
+    expect(erasedMark('c-1')).toBe(erasureDigest('c-1'));
+  });
+
+  it('skips an erased customer’s later records (late or not, without moving stream time) until a newer profile', () => {
+    const runtime = new InMemoryRuntime(counting, 1, 'x.');
+    runtime.append(0, [
+      buy(0, day(10)),
+      erasure(1, day(10) + 1),
+      buy(2, day(12)), // skipped: does not move stream time
+      buy(3, day(1)), // skipped, not dead-lettered although far too late
+      profile(4, day(10) + 1), // not later than the erasure: skipped
+      buy(5, day(11), 'c-2'),
+      profile(6, day(10) + 2), // later: re-admits c-1, applied
+      buy(7, day(11) + 1),
+    ]);
+    runtime.runUntilIdle();
+    const result = runtime.result();
+    const store = result.partitions[0]!;
+    expect(result.deadLetters).toEqual([]);
+    expect(store.erasedSkips).toEqual(
+      new Map([
+        ['purchases', 2],
+        ['customer-profiles', 1],
+      ]),
+    );
+    expect(store.erased.size).toBe(0);
+    // c-1 starts from nothing: its count after re-admission is 1.
+    expect(store.states.get('c-1')).toBe('{"n":1}');
+    expect(store.counters.get('n')).toBe(2);
+    // The reminder of c-1's first purchase (day 11) was cancelled; c-2's comes at day 12 only if
+    // stream time got there, and the skipped day-12 purchase did not take it there.
+    expect(store.streamTime).toBe(day(11) + 1);
+    const namesC1 = result.outputs.filter((o) => o.key === 'c-1').map((o) => o.decisionKind);
+    expect(namesC1).toEqual(['count', 'erasure-completed', 'count']);
+    expect(result.outputs.find((o) => o.decisionKind === 'erasure-completed')!.eventId).toBe(
+      outputEventId('counting', 'x.customer-erasures/0/1', 'erasure-completed'),
+    );
+  });
+
+  it('honours a request for a customer it never saw, at the request’s own time before the first record', () => {
+    const result = runInMemory(counting, [
+      [erasure(0, day(5), 'c-9'), buy(1, day(6), 'c-9'), buy(2, day(6))],
+    ]);
+    const store = result.partitions[0]!;
+    expect(result.outputs[0]!.value).toMatchObject({
+      hadState: false,
+      occurredAt: day(5),
+      populationCountersRemoved: 0,
+    });
+    expect(store.states.has('c-9')).toBe(false);
+    expect(store.streamTime).toBe(day(6));
+    expect(result.outputs.filter((o) => o.key === 'c-9')).toHaveLength(1);
+  });
+
+  it('applies a second request of an erased customer again, and keeps no id of it anywhere', () => {
+    const result = runInMemory(counting, [
+      [buy(0, day(10)), erasure(1, day(10) + 1), erasure(2, day(9)), profile(3, day(9) + 1)],
+    ]);
+    const store = result.partitions[0]!;
+    const done = result.outputs.filter((o) => o.decisionKind === 'erasure-completed');
+    expect(done.map((o) => o.value.hadState)).toEqual([true, false]);
+    // The mark is the latest request's time: a profile later than it re-admits.
+    expect(store.erased.size).toBe(0);
+    expect(store.states.get('c-1')).toBe('{"n":0}');
+    const erasedOnly = runInMemory(counting, [[buy(0, day(10)), erasure(1, day(10) + 1)]]).partitions[0]!;
+    const everything = JSON.stringify({
+      states: [...erasedOnly.states],
+      index: [...erasedOnly.index],
+      timers: [...erasedOnly.timers].map(([c, k]) => [c, [...k]]),
+      counters: [...erasedOnly.counters],
+      erased: [...erasedOnly.erased],
+      snapshots: [...erasedOnly.snapshots],
+    });
+    expect(everything).not.toContain('c-1');
+  });
+
+  it('refuses a worker that reads erasure requests without saying how to forget', () => {
+    expect(() => new InMemoryRuntime({ ...counting, erasure: undefined }, 1)).toThrow(/defines no erasure/);
   });
 });

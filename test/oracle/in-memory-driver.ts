@@ -7,8 +7,12 @@
 // shared/runtime/worker-definition.ts): the real runtime must produce the same outputs, states
 // and counters for the same records, whatever the batch sizes, the crash points or the speed at
 // which partitions are consumed. Nothing here is fast; everything here is meant to be obvious.
+//
+// Erasure requests (an input flagged `erasure`) are written out here from the rules, not taken
+// from the runtime's code, so that the two can be compared: see `erase` and `skipsErased`.
 
 import { createHash } from 'node:crypto';
+import type { CustomerErasureRequested, ErasureCompleted } from '../../shared/contracts/generated.js';
 import type {
   CustomerDecision,
   DecisionContext,
@@ -72,7 +76,21 @@ export class PartitionStore<G> {
   pausedAt: number | null = null;
   /** Index of the next record to consume. */
   nextRecord = 0;
+  /** Erased customers: SHA-1 of the id (hex) → event time of the erasure request. */
+  readonly erased = new Map<string, number>();
+  /** Records skipped because their customer was erased, by logical topic. */
+  readonly erasedSkips = new Map<string, number>();
 }
+
+/** The erasure mark of a customer: its SHA-1, so the store keeps no id of an erased customer. */
+export function erasedMark(customerId: string): string {
+  return createHash('sha1').update(customerId, 'utf8').digest('hex');
+}
+
+/** Logical topics of the erasure contract (shared/topics.ts), spelled out: this is the spec. */
+const ERASURES_COMPLETED_TOPIC = 'erasures-completed';
+const ERASURE_COMPLETED_KIND = 'erasure-completed';
+const PROFILES_TOPIC = 'customer-profiles';
 
 export interface DriverResult<G> {
   readonly outputs: readonly OutputEvent[];
@@ -100,6 +118,8 @@ export class InMemoryRuntime<E, S, G> {
   ) {
     this.stores = Array.from({ length: partitionCount }, () => new PartitionStore<G>());
     this.records = Array.from({ length: partitionCount }, () => []);
+    if (worker.inputs.some((i) => i.erasure) && worker.erasure === undefined)
+      throw new Error(`worker ${worker.name} reads erasure requests but defines no erasure`);
   }
 
   /** Appends records to a partition's log (offset order). */
@@ -205,10 +225,27 @@ export class InMemoryRuntime<E, S, G> {
     const input = this.inputOf(record);
     const table = input.kind === 'table';
     if (store.pausedAt === null) {
+      const invalid = this.invalidityOf(record);
+      if (invalid !== null) {
+        this.deadLetters.push({ partition: p, offset: record.offset, reasonCode: invalid });
+        store.nextRecord += 1;
+        return;
+      }
+      // An erased customer's records change nothing, not even stream time (and are not late:
+      // they are not looked at), until a profile newer than the erasure.
+      if (this.skipsErased(store, record)) {
+        store.erasedSkips.set(input.topic, (store.erasedSkips.get(input.topic) ?? 0) + 1);
+        store.nextRecord += 1;
+        return;
+      }
+      if (input.erasure) {
+        this.erase(p, record);
+        store.nextRecord += 1;
+        return;
+      }
       // A table record is never late: applied on arrival, stream time unchanged.
-      const rejection = this.rejectionOf(record, table ? null : store.streamTime);
-      if (rejection !== null) {
-        this.deadLetters.push({ partition: p, offset: record.offset, reasonCode: rejection });
+      if (!table && this.isLate(record, store.streamTime)) {
+        this.deadLetters.push({ partition: p, offset: record.offset, reasonCode: 'LATE_EVENT' });
         store.nextRecord += 1;
         return;
       }
@@ -243,18 +280,83 @@ export class InMemoryRuntime<E, S, G> {
   }
 
   /**
-   * Why a record goes to the dead letters, if it does: undecodable, rejected by the worker's
-   * validation, or older than stream time minus the allowed lateness. Such records move nothing,
-   * not even stream time.
+   * True when the record's customer is erased and the record does not bring it back: only a
+   * profile whose event time is later than the erasure request's does (the mark goes, and the
+   * profile is applied as any). A new erasure request of an erased customer is applied again.
    */
-  private rejectionOf(record: DriverRecord<E>, streamTime: number | null): string | null {
-    if (record.value === null) return 'AVRO_DECODE';
+  private skipsErased(store: PartitionStore<G>, record: DriverRecord<E>): boolean {
     const input = this.inputOf(record);
-    const rejection = input.validate(record.value);
-    if (rejection !== null) return rejection.reasonCode;
-    const t = input.eventTimeOf(record.value);
-    if (streamTime !== null && t < streamTime - this.worker.allowedLatenessMs) return 'LATE_EVENT';
-    return null;
+    if (input.erasure) return false;
+    const mark = erasedMark(input.customerIdOf(record.value!));
+    const erasedAt = store.erased.get(mark);
+    if (erasedAt === undefined) return false;
+    if (input.topic === PROFILES_TOPIC && input.eventTimeOf(record.value!) > erasedAt) {
+      store.erased.delete(mark);
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * An erasure request, on arrival at the partition's stream time (its own time before the
+   * partition's first record; it never moves stream time): the customer's state, index entry and
+   * timers of the worker's listed kinds go, the worker's `forget` deltas (taken from the state)
+   * are added to the counters, one ErasureCompleted is produced, and the customer is marked.
+   */
+  private erase(p: number, record: DriverRecord<E>): void {
+    const store = this.stores[p]!;
+    const input = this.inputOf(record);
+    const request = record.value as unknown as CustomerErasureRequested;
+    const customerId = input.customerIdOf(record.value!);
+    const at = store.streamTime ?? input.eventTimeOf(record.value!);
+    const ctx = this.context(p, at, `${input.topic}/${p}/${record.offset}`);
+    const state = this.stateOf(store, customerId);
+    const erasure = this.worker.erasure!;
+    const counters = state === null ? [] : erasure.forget(state, ctx).filter((d) => d.delta !== 0);
+    const eventId = ctx.eventId(ERASURE_COMPLETED_KIND);
+    const completed: ErasureCompleted = {
+      eventId,
+      customerId,
+      occurredAt: at,
+      requestEventId: request.eventId,
+      requestedAt: request.occurredAt,
+      worker: this.worker.name,
+      causationId: ctx.causationId,
+      hadState: state !== null,
+      populationCountersRemoved: new Set(counters.map((d) => d.field)).size,
+    };
+    store.states.delete(customerId);
+    store.index.delete(customerId);
+    const kinds = store.timers.get(customerId);
+    for (const kind of erasure.timerKinds) kinds?.delete(kind);
+    if (kinds !== undefined && kinds.size === 0) store.timers.delete(customerId);
+    for (const { field, delta } of counters)
+      store.counters.set(field, (store.counters.get(field) ?? 0) + delta);
+    this.outputs.push({
+      topic: ERASURES_COMPLETED_TOPIC,
+      key: customerId,
+      eventId,
+      value: completed as unknown as Record<string, unknown>,
+      decisionKind: ERASURE_COMPLETED_KIND,
+      causedAtEventTime: request.occurredAt,
+    });
+    store.erased.set(erasedMark(customerId), input.eventTimeOf(record.value!));
+  }
+
+  /**
+   * Why a record goes to the dead letters before anything else is looked at: undecodable or
+   * rejected by the worker's validation. Such records move nothing, not even stream time.
+   */
+  private invalidityOf(record: DriverRecord<E>): string | null {
+    if (record.value === null) return 'AVRO_DECODE';
+    const rejection = this.inputOf(record).validate(record.value);
+    return rejection === null ? null : rejection.reasonCode;
+  }
+
+  /** Older than stream time minus the allowed lateness: dead-lettered, moving nothing. */
+  private isLate(record: DriverRecord<E>, streamTime: number | null): boolean {
+    const t = this.inputOf(record).eventTimeOf(record.value!);
+    return streamTime !== null && t < streamTime - this.worker.allowedLatenessMs;
   }
 
   /** Processes the instants of partition `p` up to `target`; false when it has to wait for a view. */
