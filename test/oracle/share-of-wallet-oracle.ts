@@ -136,6 +136,11 @@ export interface SowOracleOutput {
   readonly evaluations: number;
   /** Records that went to the dead letters (records after a stall are not consumed, so not here). */
   readonly deadLetters: SowOracleDeadLetter[];
+  /**
+   * The peer histograms at the end, summed over partitions (what the partitions' counters hold
+   * once every record is consumed): `W|unit|segment|cell` -> businesses counted there (> 0).
+   */
+  readonly peerCounts: Record<string, number>;
 }
 
 const WORKER = 'share-of-wallet';
@@ -634,6 +639,18 @@ export function computeShareOfWallet(input: SowOracleInput): SowOracleOutput {
     }
   }
 
+  // Records after the last instant (profiles, erasures, purchases) change no decision, but they
+  // do change who counts where: an erasure there withdraws its customer.
+  const peerCounts: Record<string, number> = {};
+  for (const run of runs) {
+    if (run.stalledAt === null) applyRecordsBefore(run, Number.POSITIVE_INFINITY);
+    for (const customer of run.customers.values())
+      for (const [key, cell] of customer.contribution) {
+        const field = `${key}|${cell}`;
+        peerCounts[field] = (peerCounts[field] ?? 0) + 1;
+      }
+  }
+
   const deadLetters: SowOracleDeadLetter[] = [];
   const stalledPartitions: number[] = [];
   for (const run of runs) {
@@ -647,5 +664,5 @@ export function computeShareOfWallet(input: SowOracleInput): SowOracleOutput {
     }
   }
 
-  return { alerts, outcomes, stalledPartitions, evaluations, deadLetters };
+  return { alerts, outcomes, stalledPartitions, evaluations, deadLetters, peerCounts };
 }
