@@ -21,11 +21,19 @@ export function describeTopology(settings: ShareOfWalletSettings) {
       input(topicCatalogue.purchases, 'stream', [...PURCHASE_REJECTION_REASONS, 'LATE_EVENT']),
       input(topicCatalogue.customerProfiles, 'table', [...PROFILE_REJECTION_REASONS]),
       input(topicCatalogue.segmentChanges, 'table', []),
+      input(topicCatalogue.customerErasures, 'table', ['INVALID_FIELD']),
     ],
     decisions: [
       { name: 'decidePurchase', on: 'purchases record', effect: 'day buckets of kcal and usage' },
       { name: 'decideProfile', on: 'customer-profiles record', effect: 'profile version by event time' },
       { name: 'decideSegmentChange', on: 'segment-changes record', effect: 'value tier carried in alerts' },
+      {
+        name: 'erasure (runtime) with forgetPeerContribution',
+        on: 'customer-erasures record',
+        effect:
+          'state and index entry deleted, own peer counters withdrawn, later records skipped until a newer profile',
+        causes: ['erasure-completed'],
+      },
       {
         name: 'evaluateCustomer',
         on: 'population view applied (every customer)',

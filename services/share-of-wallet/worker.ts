@@ -1,8 +1,9 @@
-// Share of wallet as the runtime sees it: purchases (a stream) and profiles and value tiers
-// (tables), per-customer consumption state, and a population view of peer usage whose every
+// Share of wallet as the runtime sees it: purchases (a stream) and profiles, value tiers and
+// erasure requests (tables), per-customer consumption state, and a population view of peer usage whose every
 // application evaluates every customer (SEMANTICS.md).
 
 import {
+  customerErasuresInput,
   customerProfilesInput,
   inputsOf,
   purchasesInput,
@@ -10,6 +11,7 @@ import {
 } from '../../shared/contracts/inputs.js';
 import type { WorkerDefinition } from '../../shared/runtime/worker-definition.js';
 import { decideRecord, type ShareOfWalletInput } from './decide.js';
+import { shareOfWalletErasure } from './erasure.js';
 import { evaluateCustomer } from './evaluate.js';
 import { PEER_COUNTER_PREFIX } from './peer-segment.js';
 import { mergePeerSnapshots, type PeerView } from './peer-view.js';
@@ -32,6 +34,8 @@ export function createShareOfWalletWorker(
       purchasesInput(settings.currency),
       customerProfilesInput(),
       segmentChangesInput(),
+      // Applied by the runtime; a profile newer than the erasure re-admits the customer.
+      customerErasuresInput(),
     ),
     allowedLatenessMs: settings.allowedLatenessMs,
     encodeState,
@@ -47,5 +51,6 @@ export function createShareOfWalletWorker(
       affectedScoreRanges: () => [[Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY]],
       onPopulationChange: (state, customerId, ctx) => evaluateCustomer(state, customerId, ctx, settings),
     },
+    erasure: shareOfWalletErasure,
   };
 }

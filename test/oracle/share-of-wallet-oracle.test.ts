@@ -67,13 +67,21 @@ function purchase(customerId: string, occurredAt: number, lines: PurchaseLine[],
   };
 }
 
-/** Records with offsets 0, 1, 2, … */
-function records(...items: Array<Purchase | { nullFor: string }>): SowOracleRecord[] {
-  return items.map((item, i) =>
-    'nullFor' in item
-      ? { offset: String(i), customerId: item.nullFor, purchase: null }
-      : { offset: String(i), customerId: item.customerId, purchase: item },
-  );
+/** Records with offsets 0, 1, 2, … (profiles and erasure requests where they stand). */
+function records(
+  ...items: Array<Purchase | { nullFor: string } | { erase: string; occurredAt: number } | CustomerProfile>
+): SowOracleRecord[] {
+  return items.map((item, i): SowOracleRecord => {
+    if ('nullFor' in item) return { offset: String(i), customerId: item.nullFor, purchase: null };
+    if ('erase' in item)
+      return {
+        offset: String(i),
+        customerId: item.erase,
+        erasure: { eventId: `erase-${i}`, occurredAt: item.occurredAt },
+      };
+    if ('customerType' in item) return { offset: String(i), customerId: item.customerId, profile: item };
+    return { offset: String(i), customerId: item.customerId, purchase: item };
+  });
 }
 
 let profileSeq = 0;
@@ -406,6 +414,108 @@ describe('share-of-wallet oracle', () => {
         'no-peer-benchmark': 22 + 11,
       });
     });
+
+    describe('erasure', () => {
+      // Partition 0 with p1 erased at stream time day 7 noon (after the evaluation at e = 7 that
+      // made its first contribution, before the snapshot at b = 8), then records of p1 that the
+      // worker skips: a late one (day 1 < day 7 noon − 3 days) that is no dead letter, one far
+      // ahead (day 30) that would move stream time, and a profile older than the request.
+      const erasedPartitions = (
+        after: Array<Purchase | CustomerProfile | { erase: string; occurredAt: number }>,
+      ) => [
+        records(
+          purchase('clock0', day(0), [other()]),
+          purchase('p1', day(3), [data(10, 15, 100)]),
+          purchase('p2', day(3), [data(10, 40, 100)]),
+          purchase('x', day(3), [data(10, 10, 100)]),
+          purchase('clock0', day(7), [other()]),
+          { erase: 'p1', occurredAt: at(7) },
+          ...after,
+          purchase('clock0', day(9), [other()]),
+        ),
+        partitions()[1]!,
+      ];
+
+      it('takes the customer out of the next snapshot: peers as if it had never been there', () => {
+        const out = computeShareOfWallet({
+          settings: settings(3),
+          partitions: erasedPartitions([
+            purchase('p1', day(1), [data(10, 99, 100)]),
+            purchase('p1', day(30), [other()]),
+            purchase('p1', day(8), [data(10, 99, 100)]),
+            business('p1', at(7), { headcount: 10, industry: 'retail' }),
+          ]),
+          profiles: profiles(),
+        });
+        // retail|10-49 at b = 8 without p1: x 5, p2 20, p3 30, p4 40. x at e = 9: peers 20, 30, 40
+        // (n = 3 ≥ 3), rank 2 → 30: cell floor(32 log2 30) = floor(157.02) = 157, typical
+        // 2^(157.5/32) = 30.3366; expected 20 × 30.3366 = 606.73, share 100 / 606.73 = 0.1648 → alert,
+        // gap 506.73 GB × 10 cents → 5067. p2: peers 5, 30, 40 → 30.34: 20 / 30.34 = 0.659 → none.
+        // p3: peers 5, 20, 40 → 20.09: 30 / 20.09 → none; p4 likewise.
+        const typical = 2 ** (157.5 / 32);
+        expect(out.alerts).toHaveLength(1);
+        expect(out.alerts[0]).toMatchObject({
+          eventId: idOf(0, at(8), 'x', 0),
+          customerId: 'x',
+          occurredAt: at(9),
+          actual: 100,
+          peerCount: 3,
+          gapMinor: Math.round((20 * typical - 100) * 10),
+        });
+        expect(out.alerts[0]!.peerUsagePerEmployee).toBeCloseTo(typical, 12);
+        // Skipped records are no dead letters and move no stream time: e = 1 … 9 in each partition.
+        expect(out.deadLetters).toEqual([]);
+        expect(out.evaluations).toBe(18);
+        // p1 never had a contribution in a snapshot (its first is from e = 7, counted at b = 8), so
+        // everyone else's results are those of a history without p1 at all.
+        const without = computeShareOfWallet({
+          settings: settings(3),
+          partitions: erasedPartitions([]).map((list) => list.filter((r) => r.customerId !== 'p1')),
+          profiles: profiles().map((list) => list.filter((p) => p.customerId !== 'p1')),
+        });
+        expect(without.alerts).toEqual(out.alerts);
+        // p1's own outcomes: insufficient at e = 1 … 6, no-peer-benchmark at e = 7; none after.
+        expect(out.outcomes['insufficient-history']).toBe(without.outcomes['insufficient-history']! + 6);
+        expect(out.outcomes['no-peer-benchmark']).toBe(without.outcomes['no-peer-benchmark']! + 1);
+      });
+
+      it('re-admits on a newer profile as a new customer, whose old self is another peer', () => {
+        // Erased at stream time day 8 noon (p1 was counted at b = 8), re-admitted at once by a
+        // profile newer than the request (at(0) + 1 ms > at(0)), without a purchase since.
+        const out = computeShareOfWallet({
+          settings: settings(3),
+          partitions: [
+            records(
+              purchase('clock0', day(0), [other()]),
+              purchase('p1', day(3), [data(10, 15, 100)]),
+              purchase('p2', day(3), [data(10, 40, 100)]),
+              purchase('x', day(3), [data(10, 10, 100)]),
+              purchase('clock0', day(8), [other()]),
+              { erase: 'p1', occurredAt: at(0) },
+              business('p1', at(0) + 1, { headcount: 10, industry: 'retail' }),
+              purchase('clock0', day(9), [other()]),
+            ),
+            partitions()[1]!,
+          ],
+          profiles: profiles(),
+        });
+        // The view of b = 8 still counts the erased p1 (15): x's alert is the one without erasure.
+        // The new p1 (history from at(0) + 1, nothing bought) at e = 9: its peers are x 5, the old
+        // p1 15, p2 20, p3 30, p4 40 (n = 5: the old contribution is not its own), rank 3 → 20 →
+        // typical 20.086, expected 200.86, share 0 → alert; no price known → gap 0.
+        expect(out.alerts.map((a) => [a.customerId, a.occurredAt, a.peerCount])).toEqual([
+          ['p1', at(9), 5],
+          ['x', at(9), 4],
+        ]);
+        expect(out.alerts[0]).toMatchObject({
+          eventId: idOf(0, at(8), 'p1', 0),
+          actual: 0,
+          share: 0,
+          gapMinor: 0,
+        });
+        expect(out.alerts[0]!.expected).toBeCloseTo(10 * 2 ** (138.5 / 32), 9);
+      });
+    });
   });
 
   it('dead-letters late, undecodable and foreign-currency purchases without touching state', () => {
@@ -445,6 +555,61 @@ describe('share-of-wallet oracle', () => {
       gapUnits: 6050,
       gapMinor: 3025,
     });
+  });
+
+  it('erases a household: no later alert names it until a newer profile re-admits it afresh', () => {
+    // Window 1 day, 1000 kcal expected, 2 windows of history, cooldown 28 days: the share at
+    // e = day k + 1 is (kcal of day k) / 1000.
+    const settings = dailySettings({});
+    const out = computeShareOfWallet({
+      settings,
+      partitions: [
+        records(
+          ...dailyFood('h', [100, 100, 100, 100]), // days 0 … 3: s = day 3 noon
+          { erase: 'h', occurredAt: at(3) },
+          consumer('h', at(2), ['ADULT_19_64']), // older than the request: skipped
+          purchase('h', day(4), [food(100, 1, 100)]), // skipped
+          purchase('k', day(5), [other()]), // no profile: moves stream time
+          consumer('h', day(5), ['ADULT_19_64']), // newer: re-admits, history from day 5 noon
+          purchase('h', day(6), [food(100, 1, 100)]),
+          purchase('h', day(7), [food(100, 1, 100)]),
+          purchase('k', day(9), [other()]),
+        ),
+      ],
+      profiles: [[consumer('h', at(0), ['ADULT_19_64'])]],
+    });
+    // e = 1: 1 day of history, insufficient. e = 2: day 1 → 0.1 → alert (armed, no cooldown yet).
+    // e = 3: 0.1, disarmed → none. Erased at s = day 3 noon: not at e = 4, 5. Re-admitted at s = day 5
+    // noon as someone new (armed, no alert in its past): e = 6, 7 insufficient (0.5 and 1.5 days),
+    // e = 8: day 7 → 0.1 → alert, which the cooldown since e = 2 would have held back otherwise;
+    // e = 9: nothing on day 8 → 0, disarmed → none. k: no-profile at e = 6 and 7, then forgotten
+    // (its day-5 purchase out of the 1-day window) until its day-9 purchase, after the last instant.
+    expect(out.alerts.map((a) => [a.eventId, a.customerId, a.occurredAt, a.share])).toEqual([
+      [idOf(0, at(1), 'h', 0), 'h', at(2), 0.1],
+      [idOf(0, at(7), 'h', 0), 'h', at(8), 0.1],
+    ]);
+    expect(out.outcomes).toEqual({ 'insufficient-history': 3, evaluated: 4, 'no-profile': 2 });
+    expect(out.evaluations).toBe(9);
+    expect(out.deadLetters).toEqual([]);
+
+    // Without the re-admitting profile, nothing names h after the erasure.
+    const final = computeShareOfWallet({
+      settings,
+      partitions: [
+        records(
+          ...dailyFood('h', [100, 100, 100, 100]),
+          { erase: 'h', occurredAt: at(3) },
+          consumer('h', at(3), ['ADULT_19_64']), // not after the request: skipped
+          purchase('h', day(6), [food(100, 1, 100)]),
+          purchase('k', day(9), [other()]),
+        ),
+      ],
+      profiles: [[consumer('h', at(0), ['ADULT_19_64'])]],
+    });
+    expect(final.alerts.map((a) => a.occurredAt)).toEqual([at(2)]);
+    // k's only purchase advances stream time through e = 9 and is applied after it: never evaluated.
+    expect(final.outcomes).toEqual({ 'insufficient-history': 1, evaluated: 2 });
+    expect(final.evaluations).toBe(9);
   });
 
   describe('stalls', () => {

@@ -21,6 +21,14 @@
 //   (its stream time reached b after it started) or started at or after b; a partition without
 //   any applied record has not started and is never ready. A partition that cannot apply a view
 //   stalls at that instant and processes nothing after it (it has taken its snapshot there).
+//
+// Erasures (SEMANTICS.md, "Erasure"), the runtime's rules restated: an erasure request in a
+// partition's log acts where it stands, after every instant its stream time has passed: the
+// customer is gone (its contribution is out of every later snapshot, it is evaluated no more),
+// its later records are skipped (not dead letters, not late, they move no stream time) until a
+// valid profile whose occurredAt is after the request's re-admits it, as a new customer that
+// starts from that profile; its old contribution in views taken before the erasure is then
+// another business's, not its own.
 
 import {
   type PeerCell,
@@ -38,16 +46,35 @@ import { ReasonCode } from '../../shared/contracts/reason-codes.js';
 import { validatePurchase } from '../../shared/contracts/validate-purchase.js';
 import { outputEventId } from './in-memory-driver.js';
 
-export interface SowOracleRecord {
+export interface SowPurchaseRecord {
   readonly offset: string;
   readonly customerId: string;
   /** Null: the record did not decode; it is a dead letter. */
   readonly purchase: Purchase | null;
 }
 
+/** A valid profile read in the partition's order among the purchases (a table record). */
+export interface SowProfileRecord {
+  readonly offset: string;
+  readonly customerId: string;
+  readonly profile: CustomerProfile;
+}
+
+/** An erasure request in the partition's order (a table record). */
+export interface SowErasureRecord {
+  readonly offset: string;
+  readonly customerId: string;
+  readonly erasure: { readonly eventId: string; readonly occurredAt: number };
+}
+
+export type SowOracleRecord = SowPurchaseRecord | SowProfileRecord | SowErasureRecord;
+
 export interface SowOracleInput {
   readonly settings: ShareOfWalletSettings;
-  /** Purchases of each partition in offset order; partition number = index. */
+  /**
+   * Records of each partition in the order the worker consumes them (purchases; profiles and
+   * erasure requests where they are interleaved with them); partition number = index.
+   */
   readonly partitions: ReadonlyArray<readonly SowOracleRecord[]>;
   /**
    * Profile versions received by each partition BEFORE any purchase of that partition (validated
@@ -109,6 +136,11 @@ export interface SowOracleOutput {
   readonly evaluations: number;
   /** Records that went to the dead letters (records after a stall are not consumed, so not here). */
   readonly deadLetters: SowOracleDeadLetter[];
+  /**
+   * The peer histograms at the end, summed over partitions (what the partitions' counters hold
+   * once every record is consumed): `W|unit|segment|cell` -> businesses counted there (> 0).
+   */
+  readonly peerCounts: Record<string, number>;
 }
 
 const WORKER = 'share-of-wallet';
@@ -120,31 +152,65 @@ interface Classified {
   /** Position of the record in its partition. */
   readonly index: number;
   readonly record: SowOracleRecord;
-  /** Null when the record is applied. */
+  /** Null when the record is applied (or skipped). */
   readonly deadLetter: string | null;
+  /** A record of an erased customer: neither applied nor a dead letter. */
+  readonly skipped: boolean;
+  /** A profile or an erasure: applied on arrival, never late, moves no stream time. */
+  readonly table: boolean;
   readonly eventTime: number;
 }
 
-/** Dead letter or applied, per record; this depends only on the records before it. */
+/**
+ * Dead letter, skipped or applied, per record; this depends only on the records before it (stream
+ * time, and which customers are erased).
+ */
 function classify(records: readonly SowOracleRecord[], settings: ShareOfWalletSettings): Classified[] {
   let streamTime: number | null = null;
+  /** Erased customer -> occurredAt of its erasure request. */
+  const erased = new Map<string, number>();
   return records.map((record, index) => {
     const dead = (reasonCode: string): Classified => ({
       index,
       record,
       deadLetter: reasonCode,
+      skipped: false,
+      table: false,
       eventTime: Number.NaN,
     });
+    const table = (eventTime: number, skipped: boolean): Classified => ({
+      index,
+      record,
+      deadLetter: null,
+      skipped,
+      table: true,
+      eventTime,
+    });
+    if ('erasure' in record) {
+      if (record.erasure.eventId.trim() === '') return dead(ReasonCode.INVALID_FIELD);
+      erased.set(record.customerId, record.erasure.occurredAt);
+      return table(record.erasure.occurredAt, false);
+    }
+    if ('profile' in record) {
+      const t = record.profile.occurredAt;
+      const erasedAt = erased.get(record.customerId);
+      if (erasedAt === undefined) return table(t, false);
+      if (t <= erasedAt) return table(t, true);
+      erased.delete(record.customerId);
+      return table(t, false);
+    }
     const purchase = record.purchase;
     if (purchase === null) return dead(ReasonCode.AVRO_DECODE);
     const rejection = validatePurchase(purchase, { valueCurrency: settings.currency });
     if (rejection !== null) return dead(rejection.reasonCode);
     if (purchase.currency !== settings.currency) return dead(ReasonCode.CURRENCY_MISMATCH);
     const t = purchase.occurredAt;
+    if (erased.has(record.customerId))
+      return { index, record, deadLetter: null, skipped: true, table: false, eventTime: t };
     if (streamTime !== null && t < streamTime - settings.allowedLatenessMs)
       return dead(ReasonCode.LATE_EVENT);
     streamTime = streamTime === null ? t : Math.max(streamTime, t);
-    return { index, record, deadLetter: null, eventTime: t };
+    return { index, record, deadLetter: null, skipped: false, table: false, eventTime: t };
   });
 }
 
@@ -159,6 +225,8 @@ interface AlertState {
 
 interface Customer {
   readonly id: string;
+  /** How many times the id had been erased when this customer began: erased and re-admitted is someone new. */
+  readonly incarnation: number;
   /** Profile versions in arrival order. */
   readonly profiles: CustomerProfile[];
   /** Applied purchases in application order. */
@@ -169,8 +237,8 @@ interface Customer {
   readonly alertStates: Map<string, AlertState>;
 }
 
-function newCustomer(id: string): Customer {
-  return { id, profiles: [], purchases: [], contribution: new Map(), alertStates: new Map() };
+function newCustomer(id: string, incarnation = 0): Customer {
+  return { id, incarnation, profiles: [], purchases: [], contribution: new Map(), alertStates: new Map() };
 }
 
 /** The version with the greatest occurredAt <= e; ties: the one received last. */
@@ -245,20 +313,24 @@ function cellOrder(a: PeerCell, b: PeerCell): number {
 interface CountedPeer {
   readonly partition: number;
   readonly customerId: string;
+  readonly incarnation: number;
   readonly cell: PeerCell;
 }
 
 type PeerView = Map<string, CountedPeer[]>;
 
 /** Snapshot at b: every customer's contribution from its latest evaluation before b. */
-type Snapshot = Map<string, Map<string, PeerCell>>;
+type Snapshot = Map<string, { readonly incarnation: number; readonly contribution: Map<string, PeerCell> }>;
 
 // ---- partitions ------------------------------------------------------------------------------
 
 interface PartitionRun {
   readonly partition: number;
   readonly classified: Classified[];
+  /** Purchases applied, and table records (profiles, erasures) not skipped, in order. */
   readonly applied: Classified[];
+  /** Customer id -> erasures so far (the incarnation of a re-admitted customer). */
+  readonly erasures: Map<string, number>;
   /** Number of applied records applied so far. */
   next: number;
   readonly firstTime: number | null;
@@ -298,7 +370,8 @@ export function computeShareOfWallet(input: SowOracleInput): SowOracleOutput {
   const runs: PartitionRun[] = [];
   for (let partition = 0; partition < partitionCount; partition++) {
     const classified = classify(input.partitions[partition] ?? [], settings);
-    const applied = classified.filter((c) => c.deadLetter === null);
+    const applied = classified.filter((c) => c.deadLetter === null && !c.skipped);
+    const streamApplied = applied.filter((c) => !c.table);
     const customers = new Map<string, Customer>();
     for (const profile of input.profiles[partition] ?? []) {
       const customer = customers.get(profile.customerId) ?? newCustomer(profile.customerId);
@@ -310,8 +383,9 @@ export function computeShareOfWallet(input: SowOracleInput): SowOracleOutput {
       classified,
       applied,
       next: 0,
-      firstTime: applied.length === 0 ? null : applied[0]!.eventTime,
-      finalTime: applied.reduce<number | null>(
+      erasures: new Map(),
+      firstTime: streamApplied.length === 0 ? null : streamApplied[0]!.eventTime,
+      finalTime: streamApplied.reduce<number | null>(
         (max, c) => (max === null ? c.eventTime : Math.max(max, c.eventTime)),
         null,
       ),
@@ -328,21 +402,37 @@ export function computeShareOfWallet(input: SowOracleInput): SowOracleOutput {
   };
   let evaluations = 0;
 
-  /** Applies the records of `run` that come before its instant x. */
+  /**
+   * Applies the records of `run` that come before its instant x: up to the first purchase at or
+   * after x (table records on the way are applied where they stand).
+   */
   const applyRecordsBefore = (run: PartitionRun, x: number) => {
-    while (run.next < run.applied.length && run.applied[run.next]!.eventTime < x) {
+    while (run.next < run.applied.length) {
       const c = run.applied[run.next]!;
-      const customer = run.customers.get(c.record.customerId) ?? newCustomer(c.record.customerId);
-      customer.purchases.push({ t: c.eventTime, purchase: c.record.purchase! });
-      run.customers.set(c.record.customerId, customer);
+      if (!c.table && c.eventTime >= x) break;
+      applyRecord(run, c);
       run.next += 1;
     }
+  };
+
+  const applyRecord = (run: PartitionRun, c: Classified) => {
+    const id = c.record.customerId;
+    if ('erasure' in c.record) {
+      run.customers.delete(id);
+      run.erasures.set(id, (run.erasures.get(id) ?? 0) + 1);
+      return;
+    }
+    const customer = run.customers.get(id) ?? newCustomer(id, run.erasures.get(id) ?? 0);
+    if ('profile' in c.record) customer.profiles.push(c.record.profile);
+    else customer.purchases.push({ t: c.eventTime, purchase: c.record.purchase! });
+    run.customers.set(id, customer);
   };
 
   const takeSnapshot = (run: PartitionRun, b: number) => {
     const snapshot: Snapshot = new Map();
     for (const [id, customer] of run.customers) {
-      if (customer.contribution.size > 0) snapshot.set(id, new Map(customer.contribution));
+      if (customer.contribution.size > 0)
+        snapshot.set(id, { incarnation: customer.incarnation, contribution: new Map(customer.contribution) });
     }
     run.snapshots.set(b, snapshot);
   };
@@ -363,10 +453,10 @@ export function computeShareOfWallet(input: SowOracleInput): SowOracleOutput {
       // No snapshot at b: the partition started at or after b, its snapshot is empty.
       const snapshot = q.snapshots.get(b);
       if (snapshot === undefined) continue;
-      for (const [customerId, contribution] of snapshot) {
+      for (const [customerId, { incarnation, contribution }] of snapshot) {
         for (const [key, cell] of contribution) {
           const peers = view.get(key) ?? [];
-          peers.push({ partition: q.partition, customerId, cell });
+          peers.push({ partition: q.partition, customerId, incarnation, cell });
           view.set(key, peers);
         }
       }
@@ -480,7 +570,14 @@ export function computeShareOfWallet(input: SowOracleInput): SowOracleOutput {
         contribution.set(peerKey, peerCellOf(actual / business.headcount));
         // The view minus the customer's own contribution as counted at b.
         const peers = (view.get(peerKey) ?? [])
-          .filter((peer) => !(peer.partition === run.partition && peer.customerId === customer.id))
+          .filter(
+            (peer) =>
+              !(
+                peer.partition === run.partition &&
+                peer.customerId === customer.id &&
+                peer.incarnation === customer.incarnation
+              ),
+          )
           .map((peer) => peer.cell)
           .sort(cellOrder);
         if (peers.length < settings.minPeers || peers.length === 0) {
@@ -542,6 +639,18 @@ export function computeShareOfWallet(input: SowOracleInput): SowOracleOutput {
     }
   }
 
+  // Records after the last instant (profiles, erasures, purchases) change no decision, but they
+  // do change who counts where: an erasure there withdraws its customer.
+  const peerCounts: Record<string, number> = {};
+  for (const run of runs) {
+    if (run.stalledAt === null) applyRecordsBefore(run, Number.POSITIVE_INFINITY);
+    for (const customer of run.customers.values())
+      for (const [key, cell] of customer.contribution) {
+        const field = `${key}|${cell}`;
+        peerCounts[field] = (peerCounts[field] ?? 0) + 1;
+      }
+  }
+
   const deadLetters: SowOracleDeadLetter[] = [];
   const stalledPartitions: number[] = [];
   for (const run of runs) {
@@ -555,5 +664,5 @@ export function computeShareOfWallet(input: SowOracleInput): SowOracleOutput {
     }
   }
 
-  return { alerts, outcomes, stalledPartitions, evaluations, deadLetters };
+  return { alerts, outcomes, stalledPartitions, evaluations, deadLetters, peerCounts };
 }
