@@ -234,6 +234,21 @@ describe('metrics in a real Prometheus', () => {
     for (const p of population.profiles) customerIds.add(p.customerId);
 
     const half = Math.floor(stream.length / 2);
+    // An erasure request for the customer with the most purchases after the first half: applied
+    // at once (vs_erasures_total), its later purchases skipped (vs_erased_customer_records_total).
+    const later = new Map<string, number>();
+    for (const r of stream.slice(half + 600)) later.set(r.key, (later.get(r.key) ?? 0) + 1);
+    const erased = [...later].sort((a, b) => b[1] - a[1])[0]![0];
+    await produceRecords(kafkaBrokers, vs.topic(topicCatalogue.customerErasures.name), [
+      {
+        key: erased,
+        value: encode('CustomerErasureRequested', {
+          eventId: 'erasure-1',
+          customerId: erased,
+          occurredAt: Date.UTC(2024, 0, 1),
+        }),
+      },
+    ]);
     await Promise.all([
       // The last 20 sent again (a producer's retry): skipped by eventId (vs_duplicate_events_total).
       produceRecords(kafkaBrokers, vs.topic(purchases.name), [
