@@ -241,6 +241,19 @@ export function decideAgeOut(
 }
 
 /**
+ * An erasure (GDPR article 17): what the customer's state adds to the partition's counters, taken
+ * out again, so that the counters are as if it had never been there. Both counter families are
+ * figures of the population as it is now, not history: the histogram cells are what the next
+ * snapshot (and so the next thresholds) is made of, and the tier sizes count the customers
+ * currently in each tier. Neither keeps anything of the past once a customer leaves, so both
+ * forget. The same deltas as the customer leaving, before = its state, after = nothing; unlike a
+ * lapse it emits nothing: an erased customer is never named again, not even as `lapsed`.
+ */
+export function forgetCustomer(state: CustomerValueState): CounterDelta[] {
+  return [...histogramDeltas(state.rankingValueMinor, null), ...tierDeltas(state.tier, null)];
+}
+
+/**
  * A new view was applied in the customer's partition and the customer's value lies where the
  * thresholds moved: re-tier it. Its value does not change (timers due now have already fired).
  */

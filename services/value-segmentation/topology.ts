@@ -26,6 +26,21 @@ export function describeTopology(settings: ValueSegmentationSettings) {
           reasons: [...PURCHASE_REJECTION_REASONS, 'LATE_EVENT'],
         },
       },
+      {
+        topic: topicCatalogue.customerProfiles.name,
+        schema: topicCatalogue.customerProfiles.schema,
+        key: 'customerId',
+        kind: 'table',
+        // A profile changes no value; one newer than an erasure re-admits the customer.
+        use: 'a profile later than the erasure re-admits an erased customer',
+      },
+      {
+        topic: topicCatalogue.customerErasures.name,
+        schema: topicCatalogue.customerErasures.schema,
+        key: 'customerId',
+        kind: 'table',
+        use: 'applied by the runtime: state, index entry, age-out timer and histogram and tier counters go',
+      },
     ],
     decisions: [
       { name: 'decidePurchase', on: 'purchases record', causes: ['purchase', 'return'] },
@@ -58,6 +73,11 @@ export function describeTopology(settings: ValueSegmentationSettings) {
       },
     },
     outputs: [
+      {
+        topic: topicCatalogue.erasuresCompleted.name,
+        schema: topicCatalogue.erasuresCompleted.schema,
+        decisionKind: 'erasure-completed',
+      },
       {
         topic: topicCatalogue.segmentChanges.name,
         schema: topicCatalogue.segmentChanges.schema,

@@ -13,12 +13,39 @@ describe('the value-segmentation worker definition', () => {
   it('reads purchases, keyed and timed by the purchase', () => {
     expect(worker.name).toBe('value-segmentation');
     expect(worker.allowedLatenessMs).toBe(settings.allowedLatenessMs);
-    expect(worker.inputs).toHaveLength(1);
     const input = worker.inputs[0]!;
     expect([input.topic, input.schema]).toEqual(['purchases', 'Purchase']);
     const p = purchase({ customerId: 'c-42', occurredAt: day(3) });
     expect(input.customerIdOf(p)).toBe('c-42');
     expect(input.eventTimeOf(p)).toBe(day(3));
+  });
+
+  it('reads erasure requests, and profiles (tables) only so that a newer profile can re-admit', () => {
+    expect(worker.inputs.map((i) => [i.topic, i.kind ?? 'stream', i.erasure ?? false])).toEqual([
+      ['purchases', 'stream', false],
+      ['customer-profiles', 'table', false],
+      ['customer-erasures', 'table', true],
+    ]);
+    const first = worker.decide(
+      null,
+      inputOf(purchaseWorth(200_000, day(10))),
+      contextAt(day(10), viewWith({ top: 100_000, bottom: 10_000 })),
+    );
+    const profile = {
+      source: { topic: 'customer-profiles', partition: 0, offset: '7' },
+      customerId: 'c-1',
+      eventTime: day(12),
+      event: { customerId: 'c-1', occurredAt: day(12) } as never,
+    };
+    const ctx = contextAt(day(12), viewWith({ top: 100_000, bottom: 10_000 }), 'customer-profiles/0/7');
+    expect(worker.decide(first.state, profile, ctx)).toEqual({ state: first.state, outputs: [], timers: [] });
+    expect(worker.decide(null, profile, ctx)).toEqual({ state: null, outputs: [], timers: [] });
+    expect(worker.erasure?.timerKinds).toEqual([AGE_OUT_TIMER]);
+    expect(worker.erasure?.forget(first.state!, ctx)).toEqual([
+      { field: `h:c:${cellOf(200_000)}`, delta: -1 },
+      { field: `h:s:${cellOf(200_000)}`, delta: -200_000 },
+      { field: 't:top', delta: -1 },
+    ]);
   });
 
   it('dead-letters a purchase in another currency', () => {
@@ -155,8 +182,27 @@ describe('topology', () => {
             "schema": "Purchase",
             "topic": "purchases",
           },
+          {
+            "key": "customerId",
+            "kind": "table",
+            "schema": "CustomerProfile",
+            "topic": "customer-profiles",
+            "use": "a profile later than the erasure re-admits an erased customer",
+          },
+          {
+            "key": "customerId",
+            "kind": "table",
+            "schema": "CustomerErasureRequested",
+            "topic": "customer-erasures",
+            "use": "applied by the runtime: state, index entry, age-out timer and histogram and tier counters go",
+          },
         ],
         "outputs": [
+          {
+            "decisionKind": "erasure-completed",
+            "schema": "ErasureCompleted",
+            "topic": "erasures-completed",
+          },
           {
             "decisionKind": "segment-changed",
             "labels": [

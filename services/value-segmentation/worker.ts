@@ -1,9 +1,20 @@
-// Value segmentation as the runtime sees it: one input (purchases), per-customer value state, an
-// age-out timer, and a population view of tier thresholds merged from histogram snapshots.
+// Value segmentation as the runtime sees it: purchases (a stream), per-customer value state, an
+// age-out timer, and a population view of tier thresholds merged from histogram snapshots; plus
+// erasure requests (applied by the runtime) and profiles, read only so that a profile newer than
+// an erasure can re-admit the customer.
 
-import type { WorkerDefinition } from '../../shared/runtime/worker-definition.js';
+import type { CustomerProfile } from '../../shared/contracts/generated.js';
+import { customerErasuresInput, customerProfilesInput, inputsOf } from '../../shared/contracts/inputs.js';
+import type { InputDefinition, WorkerDefinition } from '../../shared/runtime/worker-definition.js';
 import { topicCatalogue } from '../../shared/topics.js';
-import { type CustomerValueState, decideAgeOut, decidePurchase, decideThresholdRefresh } from './decide.js';
+import {
+  AGE_OUT_TIMER,
+  type CustomerValueState,
+  decideAgeOut,
+  decidePurchase,
+  decideThresholdRefresh,
+  forgetCustomer,
+} from './decide.js';
 import { type PurchaseLike, validatePurchase } from './purchase-value.js';
 import {
   checkSettings,
@@ -20,26 +31,34 @@ export const VALUE_SEGMENTATION = 'value-segmentation';
 /** Per-partition counters copied into population snapshots: the value histogram. */
 export const HISTOGRAM_COUNTER_PREFIX = 'h:';
 
+/** What reaches `decide`: erasure requests never do (the runtime applies them itself). */
+export type ValueSegmentationInput = PurchaseLike | CustomerProfile;
+
 export function createValueSegmentationWorker(
   settings: ValueSegmentationSettings = defaultValueSegmentationSettings,
-): WorkerDefinition<PurchaseLike, CustomerValueState, TierView> {
+): WorkerDefinition<ValueSegmentationInput, CustomerValueState, TierView> {
   checkSettings(settings);
+  const purchases: InputDefinition<PurchaseLike> = {
+    topic: topicCatalogue.purchases.name,
+    schema: topicCatalogue.purchases.schema,
+    validate: (purchase) => validatePurchase(purchase, settings),
+    customerIdOf: (purchase) => purchase.customerId,
+    eventTimeOf: (purchase) => purchase.occurredAt,
+    eventIdOf: (purchase) => purchase.eventId,
+  };
   return {
     name: VALUE_SEGMENTATION,
-    inputs: [
-      {
-        topic: 'purchases',
-        schema: topicCatalogue.purchases.schema,
-        validate: (purchase) => validatePurchase(purchase, settings),
-        customerIdOf: (purchase) => purchase.customerId,
-        eventTimeOf: (purchase) => purchase.occurredAt,
-        eventIdOf: (purchase) => purchase.eventId,
-      },
-    ],
+    // Purchases first: the only input that moves stream time.
+    inputs: inputsOf<ValueSegmentationInput>(purchases, customerProfilesInput(), customerErasuresInput()),
     allowedLatenessMs: settings.allowedLatenessMs,
     encodeState,
     decodeState,
-    decide: (state, input, ctx) => decidePurchase(state, input, ctx, settings),
+    decide: (state, input, ctx) =>
+      input.source.topic === topicCatalogue.purchases.name
+        ? decidePurchase(state, { ...input, event: input.event as PurchaseLike }, ctx, settings)
+        : // A profile says nothing about value: it only re-admits an erased customer (the runtime
+          // does that before calling here), whose value then starts again from its next purchase.
+          { state, outputs: [], timers: [] },
     onTimer: (state, timer, ctx) => decideAgeOut(state, timer, ctx, settings),
     population: {
       periodMs: settings.refreshPeriodMs,
@@ -50,6 +69,10 @@ export function createValueSegmentationWorker(
       affectedScoreRanges: (previous, next) => affectedScoreRanges(previous, next, settings),
       onPopulationChange: (state, customerId, ctx) =>
         decideThresholdRefresh(state, customerId, ctx, settings),
+    },
+    erasure: {
+      timerKinds: [AGE_OUT_TIMER],
+      forget: (state) => forgetCustomer(state),
     },
   };
 }

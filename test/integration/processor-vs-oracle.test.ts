@@ -45,7 +45,121 @@ afterAll(async () => {
   await redis.quit();
 });
 
-async function runScenario(seed: number, options: { crashRate: number; redeliveryRate: number }) {
+/**
+ * Erasure requests for a few customers at random places in their partitions, some followed by a
+ * profile as old as the request (no re-admission) and some by a newer one (re-admission). Table
+ * records are numbered apart from purchases so that every offset names one record.
+ */
+function withErasures(
+  raw: RawRecord[][],
+  oracleInput: OracleRecord[][],
+  random: () => number,
+): { erasedForGood: Set<string>; requests: number } {
+  const erasureCodec = codecFor('CustomerErasureRequested');
+  const profileCodec = codecFor('CustomerProfile');
+  const erasedForGood = new Set<string>();
+  let tableOffset = 0;
+  let requests = 0;
+  const insert = (
+    p: number,
+    at: number,
+    topic: 'customer-erasures' | 'customer-profiles',
+    customerId: string,
+    occurredAt: number,
+  ) => {
+    const offset = String(tableOffset++);
+    const value =
+      topic === 'customer-erasures'
+        ? erasureCodec.encode({ eventId: `erase-${offset}`, customerId, occurredAt } as never)
+        : profileCodec.encode({
+            eventId: `crm-${offset}`,
+            customerId,
+            occurredAt,
+            customerType: 'CONSUMER',
+            displayName: null,
+            householdMembers: [],
+            business: null,
+            marketingConsent: true,
+            signedUpAt: occurredAt,
+            country: 'DE',
+          } as never);
+    raw[p]!.splice(at, 0, {
+      topic,
+      logicalTopic: topic,
+      partition: p,
+      offset,
+      key: Buffer.from(customerId),
+      value,
+      headers: {},
+      timestamp: String(occurredAt),
+    });
+    oracleInput[p]!.splice(at, 0, { topic, offset, customerId, occurredAt });
+  };
+  for (let p = 0; p < raw.length; p++) {
+    const ids = [...new Set(raw[p]!.map((r) => r.key!.toString()))].sort();
+    for (let n = 0; n < 3 && ids.length > 0; n++) {
+      // Distinct customers: each has one request and one profile after it.
+      const customerId = ids.splice(Math.floor(random() * ids.length), 1)[0]!;
+      const at = Math.floor(raw[p]!.length * (0.2 + 0.6 * random()));
+      // The request's time: about the purchases' around it (any time will do: it moves nothing).
+      const erasedAt = Number(raw[p]![at]?.timestamp ?? raw[p]![raw[p]!.length - 1]!.timestamp);
+      insert(p, at, 'customer-erasures', customerId, erasedAt);
+      requests += 1;
+      const later = at + 1 + Math.floor(random() * (raw[p]!.length - at - 1));
+      if (random() < 0.5) {
+        insert(p, later, 'customer-profiles', customerId, erasedAt + 1);
+      } else {
+        insert(p, later, 'customer-profiles', customerId, erasedAt);
+        erasedForGood.add(customerId);
+      }
+    }
+  }
+  // Offsets grow with the position in each topic, as Kafka's do (a smaller one is a re-delivery).
+  for (let p = 0; p < raw.length; p++) {
+    const next = new Map<string, number>();
+    raw[p]!.forEach((record, i) => {
+      if (record.topic === 'purchases') return;
+      const offset = String(1_000_000 + (next.get(record.topic) ?? 0));
+      next.set(record.topic, (next.get(record.topic) ?? 0) + 1);
+      raw[p]![i] = { ...record, offset };
+      oracleInput[p]![i] = { ...oracleInput[p]![i]!, offset };
+    });
+  }
+  return { erasedForGood, requests };
+}
+
+/** Every key and value under the prefix that holds one of the ids. */
+async function tracesOf(redis: Redis, prefix: string, ids: ReadonlySet<string>): Promise<string[]> {
+  const found: string[] = [];
+  const check = (where: string, text: string) => {
+    for (const id of ids) if (text.includes(id)) found.push(`${where}: ${id}`);
+  };
+  for (const key of await redis.keys(`${prefix}*`)) {
+    check('key', key);
+    const type = await redis.type(key);
+    const texts =
+      type === 'string'
+        ? [(await redis.get(key)) ?? '']
+        : type === 'hash'
+          ? Object.entries(await redis.hgetall(key)).flat()
+          : type === 'zset'
+            ? await redis.zrange(key, 0, -1)
+            : type === 'set'
+              ? await redis.smembers(key)
+              : type === 'list'
+                ? await redis.lrange(key, 0, -1)
+                : type === 'stream'
+                  ? (await redis.xrange(key, '-', '+')).flatMap(([id, fields]) => [id, ...fields])
+                  : [`unknown type ${type}`];
+    for (const text of texts) check(`${type} ${key}`, text);
+  }
+  return found;
+}
+
+async function runScenario(
+  seed: number,
+  options: { crashRate: number; redeliveryRate: number; erasures?: boolean },
+) {
   const random = seededRandom(seed);
   const worker = createValueSegmentationWorker(settings);
   const prefix = uniqueName('proc-oracle');
@@ -83,6 +197,9 @@ async function runScenario(seed: number, options: { crashRate: number; redeliver
     }
     oracleInput[p]!.push({ offset, customerId: record.key, purchase });
   }
+
+  // Re-delivery and crashes position by the purchases' applied offset: erasures run without them.
+  const erasures = options.erasures ? withErasures(raw, oracleInput, random) : null;
 
   const functions = new FunctionCaller(redis);
   await functions.load();
@@ -204,14 +321,45 @@ async function runScenario(seed: number, options: { crashRate: number; redeliver
   );
   const expectedDead = new Set<string>();
   oracleInput.forEach((records, p) => {
-    for (const r of records) if (r.purchase === null) expectedDead.add(`${p}/${r.offset}`);
+    for (const r of records) if ('purchase' in r && r.purchase === null) expectedDead.add(`${p}/${r.offset}`);
   });
   for (const late of oracle.lateDeadLetters) expectedDead.add(`${late.partition}/${late.offset}`);
   expect([...deadLetterOffsets].sort()).toEqual([...expectedDead].sort());
 
+  // Erasures: one completion per request, saying whether the customer was in the population, and
+  // no trace in Redis of a customer erased for good (its id appears in no key and no value).
+  const completions = produced
+    .filter((e) => e.topic === 'erasures-completed')
+    .map(
+      (e) =>
+        codecFor('ErasureCompleted').decode(Buffer.from(e.value!, 'base64')) as unknown as Record<
+          string,
+          unknown
+        >,
+    );
+  expect(completions.map((c) => `${c.customerId} ${c.hadState}`).sort()).toEqual(
+    oracle.erasures.map((e) => `${e.customerId} ${e.hadState}`).sort(),
+  );
+  expect(completions.length).toBe(erasures?.requests ?? 0);
+  if (erasures) {
+    expect(erasures.erasedForGood.size).toBeGreaterThan(0);
+    expect(await tracesOf(redis, prefix, erasures.erasedForGood)).toEqual([]);
+    // A probe that the scan sees what it should: the customers that remain are found.
+    const remaining = new Set([...oracle.finalValues.keys()].slice(0, 3));
+    expect((await tracesOf(redis, prefix, remaining)).length).toBeGreaterThan(0);
+  }
+
   const keys = await redis.keys(`${prefix}*`);
   if (keys.length > 0) await redis.del(...keys);
-  return { changes: expected.length, crashes, redeliveries, waits, duplicates, views: oracle.views.length };
+  return {
+    changes: expected.length,
+    crashes,
+    redeliveries,
+    waits,
+    duplicates,
+    views: oracle.views.length,
+    erasedWithState: oracle.erasures.filter((e) => e.hadState).length,
+  };
 }
 
 describe('partition processor on real Redis equals the oracle', () => {
@@ -219,6 +367,12 @@ describe('partition processor on real Redis equals the oracle', () => {
     const stats = await runScenario(11, { crashRate: 0, redeliveryRate: 0 });
     expect(stats.changes).toBeGreaterThan(50);
     expect(stats.views).toBeGreaterThan(100);
+  });
+
+  it('with erasure requests and profiles that re-admit: the population without the erased, and no trace of them in Redis', async () => {
+    const stats = await runScenario(41, { crashRate: 0, redeliveryRate: 0, erasures: true });
+    expect(stats.changes).toBeGreaterThan(50);
+    expect(stats.erasedWithState).toBeGreaterThan(3);
   });
 
   it('with crashes between apply and produce, and re-deliveries', async () => {

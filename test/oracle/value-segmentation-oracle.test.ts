@@ -19,7 +19,9 @@ import { type DriverResult, runInMemory } from './in-memory-driver.js';
 import {
   computeValueSegmentation,
   type OracleOutput,
+  type OraclePurchaseRecord,
   type OracleRecord,
+  type OracleTableRecord,
 } from './value-segmentation-oracle.js';
 
 const HOUR_MS = 3_600_000;
@@ -117,9 +119,9 @@ const scenarioArb = fc.record({
 
 type Scenario = ReturnType<typeof scenarioArb.generate>['value'];
 
-function buildPartitions(scenario: Scenario, settings: ValueSegmentationSettings): OracleRecord[][] {
+function buildPartitions(scenario: Scenario, settings: ValueSegmentationSettings): OraclePurchaseRecord[][] {
   const partitionCount = scenario.partitionCount + (scenario.shortPartition === 'empty' ? 1 : 0);
-  const partitions: OracleRecord[][] = Array.from({ length: partitionCount }, () => []);
+  const partitions: OraclePurchaseRecord[][] = Array.from({ length: partitionCount }, () => []);
   const largestWindowMs = Math.max(...settings.windowsDays) * DAY_MS;
   let clock = scenario.startMs;
   scenario.steps.forEach((step, i) => {
@@ -207,6 +209,8 @@ function asOracleOutput(result: DriverResult<TierView>): Omit<
       .filter((d) => d.reasonCode === 'LATE_EVENT')
       .map(({ partition, offset }) => ({ partition, offset })),
     stalledPartitions: [...result.stalledPartitions],
+    // The driver is given purchases only here.
+    erasures: [],
     views: [...result.views]
       .sort((a, b) => a.boundary - b.boundary)
       .map(({ boundary, view }) => ({
@@ -316,6 +320,221 @@ describe('value segmentation: streaming decisions = batch oracle', () => {
         'drained',
         'late',
       ]),
+    );
+  }, 120_000);
+});
+
+describe('the oracle with erasures', () => {
+  const T0 = Date.UTC(2024, 0, 1);
+  const day = (n: number, hours = 0) => T0 + n * DAY_MS + hours * HOUR_MS;
+  const settings = valueSegmentationSettings({
+    windowsDays: [30],
+    rankingWindowDays: 30,
+    refreshPeriodMs: DAY_MS,
+    publishDelayMs: DAY_MS,
+    hysteresisShare: 0,
+  });
+  let purchases = 0;
+  let tables = 0;
+  const buy = (customerId: string, valueMinor: number, at: number): OracleRecord => ({
+    offset: String(purchases++),
+    customerId,
+    purchase: {
+      eventId: `p${purchases}`,
+      customerId,
+      occurredAt: at,
+      kind: 'SALE',
+      currency: settings.valueCurrency,
+      lines: [
+        {
+          sku: 's',
+          category: 'c',
+          quantity: 1,
+          unitPriceMinor: valueMinor,
+          marginMinor: null,
+          kcalPerUnit: null,
+          usage: null,
+        },
+      ],
+      channel: 'store',
+      storeId: null,
+      returnOfEventId: null,
+    },
+  });
+  const erase = (customerId: string, at: number): OracleRecord => ({
+    topic: 'customer-erasures',
+    offset: String(tables++),
+    customerId,
+    occurredAt: at,
+  });
+  const profile = (customerId: string, at: number): OracleRecord => ({
+    topic: 'customer-profiles',
+    offset: String(tables++),
+    customerId,
+    occurredAt: at,
+  });
+
+  it('takes the customer out of the population from the erasure on, and never names it again', () => {
+    purchases = 0;
+    tables = 0;
+    const log: OracleRecord[] = [
+      buy('c1', 100, day(0, 1)),
+      buy('c2', 200, day(0, 1)),
+      buy('c3', 300, day(0, 1)),
+      buy('c4', 400, day(0, 1)),
+      buy('c5', 5_000, day(0, 1)),
+      buy('c1', 1, day(1, 1)),
+      buy('c1', 1, day(2, 1)), // view(day 1) applied at day 2: c5 is top
+      erase('c5', day(2, 2)),
+      buy('c5', 9_000, day(2, 3)), // ignored: not applied, not late, and does not move stream time
+      buy('c1', 1, day(3, 1)), // view(day 2) applied at day 3 was snapshotted before the erasure
+      profile('c5', day(2, 2)), // not newer than the erasure: c5 stays erased
+      buy('c5', 9_000, day(3, 2)),
+      buy('c1', 1, day(4, 1)), // view(day 3): without c5
+    ];
+    const out = computeValueSegmentation({ settings, partitions: [log] });
+    const top = (b: number) => out.views.find((v) => v.boundary === b)?.thresholds?.top;
+    expect(top(day(1))).toBe(4_992); // the lower edge of 5 000's cell
+    expect(top(day(2))).toBe(4_992);
+    expect(top(day(3))).toBe(400); // four customers left: rank 1 is c4
+    expect(out.erasures).toEqual([{ partition: 0, offset: '0', customerId: 'c5', hadState: true }]);
+    const ofC5 = out.segmentChanges.filter((c) => c.customerId === 'c5');
+    expect(ofC5.map((c) => [c.fromSegment, c.toSegment, c.occurredAt])).toEqual([[null, 'top', day(2)]]);
+    expect(
+      out.segmentChanges
+        .filter((c) => c.customerId === 'c4')
+        .map((c) => [c.toSegment, c.cause, c.occurredAt]),
+    ).toEqual([
+      ['middle', 'threshold-refresh', day(2)],
+      ['top', 'threshold-refresh', day(4)],
+    ]);
+    expect(out.finalValues.has('c5')).toBe(false);
+    expect(out.finalTiers.has('c5')).toBe(false);
+    expect(out.lateDeadLetters).toEqual([]);
+  });
+
+  it('re-admits a customer with a profile newer than the erasure, starting from nothing', () => {
+    purchases = 0;
+    tables = 0;
+    const log: OracleRecord[] = [
+      buy('c1', 100, day(0, 1)),
+      buy('c2', 5_000, day(0, 1)),
+      erase('c2', day(0, 2)),
+      profile('c2', day(0, 3)),
+      buy('c2', 70, day(1, 1)),
+      buy('c1', 1, day(3, 1)),
+    ];
+    const out = computeValueSegmentation({ settings, partitions: [log] });
+    expect(out.finalValues.get('c2')).toBe(70);
+    expect(out.views.find((v) => v.boundary === day(1))?.thresholds?.top).toBe(100);
+    expect(out.erasures).toEqual([{ partition: 0, offset: '0', customerId: 'c2', hadState: true }]);
+    // An erasure of a customer the partition never saw, or that has lapsed: nothing to take out.
+    const again = computeValueSegmentation({ settings, partitions: [[erase('zz', day(0)), ...log]] });
+    expect(again.erasures[0]).toMatchObject({ customerId: 'zz', hadState: false });
+  });
+
+  /** The scenario's partitions with one customer's purchases removed (offsets kept: ids stay). */
+  const without = (
+    partitions: OraclePurchaseRecord[][],
+    customerId: string,
+    from = Number.POSITIVE_INFINITY,
+  ) => partitions.map((log) => log.filter((r, i) => r.customerId !== customerId || i >= from));
+  const busiest = (partitions: OraclePurchaseRecord[][]) => {
+    const counts = new Map<string, number>();
+    for (const r of partitions.flat()) counts.set(r.customerId, (counts.get(r.customerId) ?? 0) + 1);
+    return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]![0];
+  };
+
+  it('equals the run without the customer when it is erased before its first record', () => {
+    fc.assert(
+      fc.property(scenarioArb, (scenario) => {
+        const settings = settingsVariants[scenario.variant]!;
+        const partitions = buildPartitions(scenario, settings);
+        const erased = busiest(partitions);
+        const withErasure = partitions.map((log): OracleRecord[] =>
+          log.some((r) => r.customerId === erased)
+            ? [
+                { topic: 'customer-erasures', offset: '0', customerId: erased, occurredAt: scenario.startMs },
+                ...log,
+              ]
+            : log,
+        );
+        const actual = computeValueSegmentation({ settings, partitions: withErasure });
+        const expected = computeValueSegmentation({ settings, partitions: without(partitions, erased) });
+        expect(normalised(actual)).toEqual(normalised(expected));
+        expect(actual.segmentChanges.some((c) => c.customerId === erased)).toBe(false);
+      }),
+      runOptions(40, 11),
+    );
+  }, 120_000);
+
+  it('counts the customer again from a newer profile on, as if its records before had never been', () => {
+    fc.assert(
+      fc.property(scenarioArb, fc.integer({ min: 0, max: 999 }), (scenario, cutPerMille) => {
+        const settings = settingsVariants[scenario.variant]!;
+        const partitions = buildPartitions(scenario, settings);
+        const erased = busiest(partitions);
+        const p = partitions.findIndex((log) => log.some((r) => r.customerId === erased));
+        const log = partitions[p]!;
+        const cut = Math.floor((log.length * cutPerMille) / 1000);
+        const erasedAt = scenario.startMs - 1;
+        const table = (topic: OracleTableRecord['topic'], offset: string, occurredAt: number) => ({
+          topic,
+          offset,
+          customerId: erased,
+          occurredAt,
+        });
+        const withErasure = [...partitions] as OracleRecord[][];
+        withErasure[p] = [
+          table('customer-erasures', '0', erasedAt),
+          ...log.slice(0, Math.floor(cut / 2)),
+          table('customer-profiles', '1', erasedAt), // as old as the erasure: no re-admission
+          ...log.slice(Math.floor(cut / 2), cut),
+          table('customer-profiles', '2', erasedAt + 1),
+          ...log.slice(cut),
+        ];
+        const actual = computeValueSegmentation({ settings, partitions: withErasure });
+        const expected = computeValueSegmentation({ settings, partitions: without(partitions, erased, cut) });
+        expect(normalised(actual)).toEqual(normalised(expected));
+      }),
+      runOptions(40, 12),
+    );
+  }, 120_000);
+
+  it('never names the customer after a mid-stream erasure, and keeps it out of the final population', () => {
+    fc.assert(
+      fc.property(scenarioArb, fc.integer({ min: 0, max: 999 }), (scenario, cutPerMille) => {
+        const settings = settingsVariants[scenario.variant]!;
+        const partitions = buildPartitions(scenario, settings);
+        const erased = busiest(partitions);
+        const p = partitions.findIndex((log) => log.some((r) => r.customerId === erased));
+        const log = partitions[p]!;
+        const cut = Math.floor((log.length * cutPerMille) / 1000);
+        // Stream time at the erasure: the largest applied event time before it.
+        const before = computeValueSegmentation({
+          settings,
+          partitions: partitions.map((l, i) => (i === p ? l.slice(0, cut) : [])),
+        });
+        const late = new Set(before.lateDeadLetters.map((d) => d.offset));
+        const times = log
+          .slice(0, cut)
+          .filter((r) => r.purchase !== null && !late.has(r.offset))
+          .map((r) => r.purchase!.occurredAt);
+        const streamTime = times.length ? Math.max(...times) : Number.NEGATIVE_INFINITY;
+        const withErasure = [...partitions] as OracleRecord[][];
+        withErasure[p] = [
+          ...log.slice(0, cut),
+          { topic: 'customer-erasures', offset: '0', customerId: erased, occurredAt: scenario.startMs },
+          ...log.slice(cut),
+        ];
+        const out = computeValueSegmentation({ settings, partitions: withErasure });
+        const later = out.segmentChanges.filter((c) => c.customerId === erased && c.occurredAt > streamTime);
+        expect(later).toEqual([]);
+        expect(out.finalValues.has(erased)).toBe(false);
+        expect(out.finalTiers.has(erased)).toBe(false);
+        expect(out.erasures).toHaveLength(1);
+      }),
+      runOptions(40, 13),
     );
   }, 120_000);
 });

@@ -16,12 +16,30 @@ import {
 } from '../../services/value-segmentation/settings.js';
 import { validatePurchase as validatePurchaseContract } from '../../shared/contracts/validate-purchase.js';
 
-export interface OracleRecord {
+/** A record of the purchases topic. */
+export interface OraclePurchaseRecord {
+  readonly topic?: 'purchases';
   readonly offset: string;
   readonly customerId: string;
   /** Null: the record did not decode; it is skipped. */
   readonly purchase: PurchaseLike | null;
 }
+
+/**
+ * A record of a table the worker reads besides purchases, in its place among the partition's
+ * records (the order the worker consumed them in): an erasure request, or a profile (which only
+ * matters to a customer erased before its event time).
+ */
+export interface OracleTableRecord {
+  readonly topic: 'customer-erasures' | 'customer-profiles';
+  /** The offset in its own topic. */
+  readonly offset: string;
+  readonly customerId: string;
+  /** The record's event time; null: it did not decode or is invalid (a dead letter), skipped. */
+  readonly occurredAt: number | null;
+}
+
+export type OracleRecord = OraclePurchaseRecord | OracleTableRecord;
 
 export interface OracleInput {
   readonly settings: ValueSegmentationSettings;
@@ -61,6 +79,8 @@ export interface OracleOutput {
   readonly drainedPartitions: number[];
   /** Views reached somewhere, by boundary; thresholds null when no customer was active (N = 0: not applied). */
   readonly views: Array<{ boundary: number; thresholds: OracleThresholds | null }>;
+  /** Erasure requests applied, in partition order; hadState: the customer was in the population. */
+  readonly erasures: Array<{ partition: number; offset: string; customerId: string; hadState: boolean }>;
 }
 
 const WORKER = 'value-segmentation';
@@ -103,25 +123,54 @@ interface RawEvent {
 
 interface Classified {
   readonly record: OracleRecord;
-  readonly verdict: 'skip' | 'late' | 'apply';
+  /**
+   * skip: did not decode or is invalid (a dead letter); erased: a record of an erased customer,
+   * ignored (it moves nothing, not even stream time, and is never late); erase: an erasure request;
+   * table: a profile, which changes no value.
+   */
+  readonly verdict: 'skip' | 'late' | 'apply' | 'erased' | 'erase' | 'table';
   readonly eventTime: number;
 }
 
-/** Which records apply and which are late; this depends only on the records before them. */
+/**
+ * Which records apply, which are late and which belong to an erased customer; this depends only
+ * on the records before them. A customer is erased from its erasure request on, until a profile
+ * whose event time is later than the request's re-admits it.
+ */
 function classify(records: readonly OracleRecord[], settings: ValueSegmentationSettings): Classified[] {
   let streamTime: number | null = null;
-  return records.map((record) => {
+  const erasedAt = new Map<string, number>();
+  return records.map((record): Classified => {
+    if ('occurredAt' in record) {
+      const t = record.occurredAt;
+      if (t === null) return { record, verdict: 'skip', eventTime: Number.NaN };
+      if (record.topic === 'customer-erasures') {
+        erasedAt.set(record.customerId, t);
+        return { record, verdict: 'erase', eventTime: t };
+      }
+      const erased = erasedAt.get(record.customerId);
+      if (erased === undefined) return { record, verdict: 'table', eventTime: t };
+      if (t <= erased) return { record, verdict: 'erased', eventTime: t };
+      erasedAt.delete(record.customerId);
+      return { record, verdict: 'table', eventTime: t };
+    }
     const purchase = record.purchase;
     if (purchase === null || !isUsable(purchase, settings)) {
-      return { record, verdict: 'skip' as const, eventTime: Number.NaN };
+      return { record, verdict: 'skip', eventTime: Number.NaN };
     }
     const t = purchase.occurredAt;
+    if (erasedAt.has(record.customerId)) return { record, verdict: 'erased', eventTime: t };
     if (streamTime !== null && t < streamTime - settings.allowedLatenessMs) {
-      return { record, verdict: 'late' as const, eventTime: t };
+      return { record, verdict: 'late', eventTime: t };
     }
     streamTime = streamTime === null ? t : Math.max(streamTime, t);
-    return { record, verdict: 'apply' as const, eventTime: t };
+    return { record, verdict: 'apply', eventTime: t };
   });
+}
+
+function purchaseOf(c: Classified): PurchaseLike {
+  const record = c.record as OraclePurchaseRecord;
+  return record.purchase!;
 }
 
 // ---- values --------------------------------------------------------------------------------
@@ -156,17 +205,19 @@ function isActive(events: readonly RawEvent[], at: number, settings: ValueSegmen
  * Sorted values of the customers of one partition active at boundary b, from the records applied
  * before instant b: those before the first applied record at or after b (that record advances
  * stream time through b; if it is the partition's first record, no instant is processed and the
- * snapshot is empty anyway).
+ * snapshot is empty anyway), less the customers erased before it.
  */
 function snapshotValues(classified: readonly Classified[], b: number, settings: ValueSegmentationSettings) {
   const events = new Map<string, RawEvent[]>();
   for (const c of classified) {
+    // An erasure before the instant: the customer is not in the population at b.
+    if (c.verdict === 'erase') events.delete(c.record.customerId);
     if (c.verdict !== 'apply') continue;
     if (c.eventTime >= b) break;
     const list = events.get(c.record.customerId) ?? [];
     list.push({
       bucketStart: bucketOf(c.eventTime, settings),
-      valueMinor: purchaseValueOf(c.record.purchase!, settings),
+      valueMinor: purchaseValueOf(purchaseOf(c), settings),
     });
     events.set(c.record.customerId, list);
   }
@@ -267,6 +318,7 @@ export function computeValueSegmentation(input: OracleInput): OracleOutput {
   const finalTiers = new Map<string, OracleTier>();
   const finalValues = new Map<string, number>();
   const appliedBoundaries = new Set<number>();
+  const erasures: OracleOutput['erasures'] = [];
 
   classified.forEach((records, partition) => {
     const customers = new Map<string, Customer>();
@@ -347,7 +399,19 @@ export function computeValueSegmentation(input: OracleInput): OracleOutput {
     };
 
     for (const c of records) {
-      if (c.verdict === 'skip') continue;
+      if (c.verdict === 'skip' || c.verdict === 'erased' || c.verdict === 'table') continue;
+      if (c.verdict === 'erase') {
+        // Gone at once, with no segment change (not even lapsed): no timer, no value, no tier.
+        const id = c.record.customerId;
+        erasures.push({
+          partition,
+          offset: c.record.offset,
+          customerId: id,
+          hadState: customers.get(id)?.member === true,
+        });
+        customers.delete(id);
+        continue;
+      }
       if (c.verdict === 'late') {
         lateDeadLetters.push({ partition, offset: c.record.offset });
         continue;
@@ -360,7 +424,7 @@ export function computeValueSegmentation(input: OracleInput): OracleOutput {
         }
       }
       streamTime = streamTime === null ? t : Math.max(streamTime, t);
-      const purchase = c.record.purchase!;
+      const purchase = purchaseOf(c);
       const customer = customers.get(c.record.customerId) ?? {
         events: [],
         member: false,
@@ -404,5 +468,6 @@ export function computeValueSegmentation(input: OracleInput): OracleOutput {
     stalledPartitions,
     drainedPartitions,
     views,
+    erasures,
   };
 }

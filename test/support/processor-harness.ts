@@ -15,10 +15,11 @@ type ValueSegmentationWorker = ReturnType<typeof createValueSegmentationWorker>;
 
 /** Encodes outputs as the runtime does, minus the topic prefix and headers. */
 export function encodeSegmentChanged(output: OutputEvent): OutboxEntry {
+  const schema = output.topic === 'erasures-completed' ? 'ErasureCompleted' : 'SegmentChanged';
   return {
     topic: output.topic,
     key: Buffer.from(output.key).toString('base64'),
-    value: codecFor('SegmentChanged')
+    value: codecFor(schema)
       .encode(output.value as never)
       .toString('base64'),
     headers: {},
@@ -39,6 +40,19 @@ export function valueSegmentationProcessor(args: {
 }): PartitionProcessor<unknown, unknown, unknown> {
   const { worker, redis, functions, keyPrefix } = args;
   const purchaseCodec = codecFor('Purchase');
+  // The tables the worker reads besides purchases: erasure requests, and profiles that re-admit.
+  const table = (topic: string, schema: string) => {
+    const codec = codecFor(schema);
+    return [
+      topic,
+      {
+        definition: worker.inputs.find((i) => i.topic === topic)!,
+        decode: (value: Buffer) => codec.decode(value),
+        logicalTopic: topic,
+        deadLetterTopic: `${topic}.dlq`,
+      },
+    ] as const;
+  };
   return new PartitionProcessor({
     worker,
     store:
@@ -57,6 +71,8 @@ export function valueSegmentationProcessor(args: {
           deadLetterTopic: 'purchases.dlq',
         },
       ],
+      table('customer-erasures', 'CustomerErasureRequested'),
+      table('customer-profiles', 'CustomerProfile'),
     ]),
     encodeOutput: encodeSegmentChanged,
     limits: {

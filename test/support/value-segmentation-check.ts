@@ -9,7 +9,7 @@ import { partitionKeys } from '../../shared/redis/keys.js';
 import {
   computeValueSegmentation,
   type OracleOutput,
-  type OracleRecord,
+  type OraclePurchaseRecord,
 } from '../oracle/value-segmentation-oracle.js';
 import { type TopicRecord, testKafka } from './kafka-test-client.js';
 
@@ -20,7 +20,7 @@ export function oracleInputFrom(
   purchases: TopicRecord[][],
   settings: ValueSegmentationSettings,
   futureToleranceMs = 86_400_000,
-): OracleRecord[][] {
+): OraclePurchaseRecord[][] {
   const worker = createValueSegmentationWorker(settings);
   const codec = codecFor('Purchase');
   return purchases.map((records) =>
