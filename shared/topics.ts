@@ -83,8 +83,18 @@ export function allTopicNames(): string[] {
   ];
 }
 
-/** The topics of erasures (GDPR article 17): every worker reads the requests and writes their completion. */
-export function erasureTopicNames(): string[] {
-  const { customerErasures, erasuresCompleted } = topicCatalogue;
-  return [customerErasures.name, deadLetterTopicOf(customerErasures.name), erasuresCompleted.name];
+/**
+ * Topics every worker reads or writes whatever else it does: erasure requests (GDPR article 17)
+ * and their dead letters, the completions it writes, and customer profiles (a newer profile
+ * re-admits an erased customer).
+ */
+export function topicsOfEveryWorker(): string[] {
+  const { customerErasures, erasuresCompleted, customerProfiles } = topicCatalogue;
+  return [
+    customerErasures.name,
+    deadLetterTopicOf(customerErasures.name),
+    erasuresCompleted.name,
+    customerProfiles.name,
+    deadLetterTopicOf(customerProfiles.name),
+  ];
 }

@@ -1,7 +1,7 @@
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import { registerCompressionCodecs } from '../../shared/kafka/compression.js';
 import { waitForTopicLeaders } from '../../shared/kafka/create-topics.js';
-import { erasureTopicNames, topicCatalogue } from '../../shared/topics.js';
+import { topicCatalogue, topicsOfEveryWorker } from '../../shared/topics.js';
 
 // Test-side Kafka helpers: produce raw records and read whole topics back, with real kafkajs
 // against the real broker (never a mock).
@@ -22,9 +22,9 @@ export function testKafka(brokers: string): Kafka {
 }
 
 /**
- * Creates the topics, and with them the erasure topics of each topic set among them (a prefix
- * followed by a catalogue input): every worker subscribes to erasure requests and writes their
- * completion, so a test's topic set that lists only what it uses still starts a worker.
+ * Creates the topics, and with them, for each topic set among them (a prefix followed by a
+ * catalogue topic), the topics every worker reads or writes (topicsOfEveryWorker: erasures and
+ * profiles), so a test's topic set that lists only what it uses still starts any worker.
  */
 export async function createTestTopics(
   brokers: string,
@@ -36,7 +36,7 @@ export async function createTestTopics(
     listed.flatMap((name) => inputs.filter((i) => name.endsWith(i)).map((i) => name.slice(0, -i.length))),
   );
   const names = [
-    ...new Set([...listed, ...[...prefixes].flatMap((p) => erasureTopicNames().map((t) => p + t))]),
+    ...new Set([...listed, ...[...prefixes].flatMap((p) => topicsOfEveryWorker().map((t) => p + t))]),
   ];
   const admin = testKafka(brokers).admin();
   await admin.connect();
