@@ -586,18 +586,18 @@ export class WorkerConsumer {
             // Kept across the rebalance: what we hold starts there (Redis must have all before).
             return { topic: t, position: task.firstOffset(t) ?? task.expected.get(t) ?? groupOffset };
           });
-        // No committed offset: kafkajs starts where fromBeginning says; the first step decides.
-        if (positions.some((p) => p.position === null)) continue;
+        // A topic with no committed offset (an input that never had a record here: erasure
+        // requests, say) starts where fromBeginning says and its first step decides; the others
+        // are claimed now, or a partition with one empty input would wait for a record to be
+        // claimed (and to find Redis behind Kafka).
+        const known = positions.filter((p): p is { topic: string; position: bigint } => p.position !== null);
+        if (known.length === 0) continue;
         const ok = await this.withPartitionLock(partition, async () => {
           if (!current()) return true;
           const processor = this.options.processorFor(partition);
           if (task.claimedInGeneration === generation && processor.isClaimed) return true;
           try {
-            const seeks = await this.claim(
-              processor,
-              partition,
-              positions as Array<{ topic: string; position: bigint }>,
-            );
+            const seeks = await this.claim(processor, partition, known);
             if (!current()) return true;
             task.claimedInGeneration = generation;
             if (seeks.length > 0) task.clear();
