@@ -14,6 +14,7 @@ import type { OutboxEntry } from '../../shared/runtime/state-store.js';
 import { computeValueSegmentation, type OracleRecord } from '../oracle/value-segmentation-oracle.js';
 import { testEndpoints, uniqueName } from '../support/endpoints.js';
 import { valueSegmentationProcessor } from '../support/processor-harness.js';
+import { findTraces } from '../support/redis-traces.js';
 import { seededRandom } from '../support/seeded-random.js';
 
 // The partition processor on real Redis (its Lua functions, fencing and offsets), driven the
@@ -129,33 +130,6 @@ function withErasures(
 }
 
 /** Every key and value under the prefix that holds one of the ids. */
-async function tracesOf(redis: Redis, prefix: string, ids: ReadonlySet<string>): Promise<string[]> {
-  const found: string[] = [];
-  const check = (where: string, text: string) => {
-    for (const id of ids) if (text.includes(id)) found.push(`${where}: ${id}`);
-  };
-  for (const key of await redis.keys(`${prefix}*`)) {
-    check('key', key);
-    const type = await redis.type(key);
-    const texts =
-      type === 'string'
-        ? [(await redis.get(key)) ?? '']
-        : type === 'hash'
-          ? Object.entries(await redis.hgetall(key)).flat()
-          : type === 'zset'
-            ? await redis.zrange(key, 0, -1)
-            : type === 'set'
-              ? await redis.smembers(key)
-              : type === 'list'
-                ? await redis.lrange(key, 0, -1)
-                : type === 'stream'
-                  ? (await redis.xrange(key, '-', '+')).flatMap(([id, fields]) => [id, ...fields])
-                  : [`unknown type ${type}`];
-    for (const text of texts) check(`${type} ${key}`, text);
-  }
-  return found;
-}
-
 async function runScenario(
   seed: number,
   options: { crashRate: number; redeliveryRate: number; erasures?: boolean },
@@ -343,10 +317,10 @@ async function runScenario(
   expect(completions.length).toBe(erasures?.requests ?? 0);
   if (erasures) {
     expect(erasures.erasedForGood.size).toBeGreaterThan(0);
-    expect(await tracesOf(redis, prefix, erasures.erasedForGood)).toEqual([]);
+    expect(await findTraces(redis, erasures.erasedForGood, prefix)).toEqual([]);
     // A probe that the scan sees what it should: the customers that remain are found.
     const remaining = new Set([...oracle.finalValues.keys()].slice(0, 3));
-    expect((await tracesOf(redis, prefix, remaining)).length).toBeGreaterThan(0);
+    expect((await findTraces(redis, remaining, prefix)).length).toBeGreaterThan(0);
   }
 
   const keys = await redis.keys(`${prefix}*`);
