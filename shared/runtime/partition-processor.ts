@@ -38,6 +38,16 @@ export interface ProcessorInput<E> {
   readonly deadLetterTopic: string;
 }
 
+/** Longest key of a rejected record looked up as a customer id (ids are far shorter; a hostile key is not sent to Redis). */
+const MAX_REJECTED_KEY_BYTES = 1024;
+
+/** The customer a rejected record names by its key, or null (no key, or too long to be an id). */
+function keyOfRejected(record: RawRecord): string | null {
+  if (record.key === null || record.key.length === 0 || record.key.length > MAX_REJECTED_KEY_BYTES)
+    return null;
+  return record.key.toString('utf8');
+}
+
 export interface ProcessorOptions<E, S, G> {
   readonly worker: WorkerDefinition<E, S, G>;
   readonly store: PartitionStore;
@@ -337,8 +347,16 @@ export class PartitionProcessor<E, S, G> {
         p.kind === 'event' && !this.isTable(p.record) ? [p.input.eventTime] : [],
       );
       const target = advancePending ? advanceTo! : eventTimes.length ? Math.max(...eventTimes) : null;
+      // A rejected record's key is read too: an erased customer's bad records are skipped, so no
+      // dead letter carries its id (or its bytes) after the erasure.
       const customerIds = [
-        ...new Set(chunk.flatMap((p) => (p.kind === 'event' ? [p.input.customerId] : []))),
+        ...new Set(
+          chunk.flatMap((p) => {
+            if (p.kind === 'event') return [p.input.customerId];
+            const key = keyOfRejected(p.record);
+            return key === null ? [] : [key];
+          }),
+        ),
       ];
       const read = await this.options.store.read(customerIds, target, limits.timerLoadLimit);
       this.checkRead(read.meta);
@@ -447,7 +465,10 @@ export class PartitionProcessor<E, S, G> {
             this.decideRemembering(segment, item, ctx, repeat);
           }
         } else {
-          this.addDeadLetter(segment, item.record, item.reasonCode, item.message);
+          const key = keyOfRejected(item.record);
+          if (key !== null && segment.erasedAt(key) !== null)
+            segment.noteErasedSkip(item.record.logicalTopic);
+          else this.addDeadLetter(segment, item.record, item.reasonCode, item.message);
         }
         consumed += 1;
         const offset = BigInt(item.record.offset);

@@ -311,6 +311,21 @@ describe('the in-memory runtime with erasure requests', () => {
     );
   });
 
+  it('skips an erased customer’s undecodable records by their key: no dead letter names it after the erasure', () => {
+    const runtime = new InMemoryRuntime(counting, 1, 'x.');
+    runtime.append(0, [
+      buy(0, day(10)),
+      { offset: '1', value: null, key: 'c-2' },
+      erasure(2, day(10) + 1),
+      { offset: '3', value: null, key: 'c-1' },
+      { offset: '4', value: null, key: 'c-2' },
+    ]);
+    runtime.runUntilIdle();
+    const result = runtime.result();
+    expect(result.deadLetters.map((d) => d.offset)).toEqual(['1', '4']);
+    expect(result.partitions[0]!.erasedSkips).toEqual(new Map([['purchases', 1]]));
+  });
+
   it('honours a request for a customer it never saw, at the request’s own time before the first record', () => {
     const result = runInMemory(counting, [
       [erasure(0, day(5), 'c-9'), buy(1, day(6), 'c-9'), buy(2, day(6))],

@@ -24,6 +24,8 @@ import type {
 export interface DriverRecord<E> {
   readonly offset: string;
   readonly value: E | null;
+  /** The record's key (the customer id); a record with no decodable value is known by it alone. */
+  readonly key?: string;
   /** Logical input topic; the worker's first input when absent. */
   readonly topic?: string;
 }
@@ -226,15 +228,16 @@ export class InMemoryRuntime<E, S, G> {
     const table = input.kind === 'table';
     if (store.pausedAt === null) {
       const invalid = this.invalidityOf(record);
-      if (invalid !== null) {
-        this.deadLetters.push({ partition: p, offset: record.offset, reasonCode: invalid });
+      // An erased customer's records change nothing, not even stream time (and are not late:
+      // they are not looked at), until a profile newer than the erasure; a bad one is not
+      // dead-lettered either (no dead letter names the customer after its erasure).
+      if (invalid !== null ? this.erasedByKey(store, record) : this.skipsErased(store, record)) {
+        store.erasedSkips.set(input.topic, (store.erasedSkips.get(input.topic) ?? 0) + 1);
         store.nextRecord += 1;
         return;
       }
-      // An erased customer's records change nothing, not even stream time (and are not late:
-      // they are not looked at), until a profile newer than the erasure.
-      if (this.skipsErased(store, record)) {
-        store.erasedSkips.set(input.topic, (store.erasedSkips.get(input.topic) ?? 0) + 1);
+      if (invalid !== null) {
+        this.deadLetters.push({ partition: p, offset: record.offset, reasonCode: invalid });
         store.nextRecord += 1;
         return;
       }
@@ -284,6 +287,10 @@ export class InMemoryRuntime<E, S, G> {
    * profile whose event time is later than the erasure request's does (the mark goes, and the
    * profile is applied as any). A new erasure request of an erased customer is applied again.
    */
+  private erasedByKey(store: PartitionStore<G>, record: DriverRecord<E>): boolean {
+    return record.key !== undefined && store.erased.has(erasedMark(record.key));
+  }
+
   private skipsErased(store: PartitionStore<G>, record: DriverRecord<E>): boolean {
     const input = this.inputOf(record);
     if (input.erasure) return false;

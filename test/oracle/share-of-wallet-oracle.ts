@@ -186,8 +186,18 @@ function classify(records: readonly SowOracleRecord[], settings: ShareOfWalletSe
       table: true,
       eventTime,
     });
+    // An erased customer's bad records are not dead letters either: nothing names it after.
+    const skipped = (eventTime: number): Classified => ({
+      index,
+      record,
+      deadLetter: null,
+      skipped: true,
+      table: false,
+      eventTime,
+    });
     if ('erasure' in record) {
-      if (record.erasure.eventId.trim() === '') return dead(ReasonCode.INVALID_FIELD);
+      if (record.erasure.eventId.trim() === '')
+        return erased.has(record.customerId) ? skipped(Number.NaN) : dead(ReasonCode.INVALID_FIELD);
       erased.set(record.customerId, record.erasure.occurredAt);
       return table(record.erasure.occurredAt, false);
     }
@@ -200,13 +210,12 @@ function classify(records: readonly SowOracleRecord[], settings: ShareOfWalletSe
       return table(t, false);
     }
     const purchase = record.purchase;
+    if (erased.has(record.customerId)) return skipped(purchase?.occurredAt ?? Number.NaN);
     if (purchase === null) return dead(ReasonCode.AVRO_DECODE);
     const rejection = validatePurchase(purchase, { valueCurrency: settings.currency });
     if (rejection !== null) return dead(rejection.reasonCode);
     if (purchase.currency !== settings.currency) return dead(ReasonCode.CURRENCY_MISMATCH);
     const t = purchase.occurredAt;
-    if (erased.has(record.customerId))
-      return { index, record, deadLetter: null, skipped: true, table: false, eventTime: t };
     if (streamTime !== null && t < streamTime - settings.allowedLatenessMs)
       return dead(ReasonCode.LATE_EVENT);
     streamTime = streamTime === null ? t : Math.max(streamTime, t);

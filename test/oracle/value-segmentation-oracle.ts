@@ -143,7 +143,13 @@ function classify(records: readonly OracleRecord[], settings: ValueSegmentationS
   return records.map((record): Classified => {
     if ('occurredAt' in record) {
       const t = record.occurredAt;
-      if (t === null) return { record, verdict: 'skip', eventTime: Number.NaN };
+      // An erased customer's bad records are not dead letters either: nothing names it after.
+      if (t === null)
+        return {
+          record,
+          verdict: erasedAt.has(record.customerId) ? 'erased' : 'skip',
+          eventTime: Number.NaN,
+        };
       if (record.topic === 'customer-erasures') {
         erasedAt.set(record.customerId, t);
         return { record, verdict: 'erase', eventTime: t };
@@ -155,11 +161,12 @@ function classify(records: readonly OracleRecord[], settings: ValueSegmentationS
       return { record, verdict: 'table', eventTime: t };
     }
     const purchase = record.purchase;
+    if (erasedAt.has(record.customerId))
+      return { record, verdict: 'erased', eventTime: purchase?.occurredAt ?? Number.NaN };
     if (purchase === null || !isUsable(purchase, settings)) {
       return { record, verdict: 'skip', eventTime: Number.NaN };
     }
     const t = purchase.occurredAt;
-    if (erasedAt.has(record.customerId)) return { record, verdict: 'erased', eventTime: t };
     if (streamTime !== null && t < streamTime - settings.allowedLatenessMs) {
       return { record, verdict: 'late', eventTime: t };
     }
