@@ -177,7 +177,7 @@ function seededPick(seed: number): (runnable: readonly number[]) => number {
 /** The driver's result in the oracle's terms. */
 function asOracleOutput(result: DriverResult<TierView>): Omit<
   OracleOutput,
-  'finalTiers' | 'finalValues' | 'drainedPartitions'
+  'finalTiers' | 'finalValues' | 'drainedPartitions' | 'erasedSkips'
 > & {
   finalTiers: Map<string, string>;
   finalValues: Map<string, number>;

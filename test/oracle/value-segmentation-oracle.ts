@@ -74,6 +74,8 @@ export interface OracleOutput {
   readonly finalValues: Map<string, number>;
   readonly segmentChanges: OracleSegmentChange[];
   readonly lateDeadLetters: Array<{ partition: number; offset: string }>;
+  /** Records of erased customers (bad ones too: no dead letter names an erased customer), skipped. */
+  readonly erasedSkips: Array<{ partition: number; offset: string }>;
   readonly stalledPartitions: number[];
   /** Partitions whose records ended before the last boundary another needed: moved there with no record. */
   readonly drainedPartitions: number[];
@@ -320,6 +322,7 @@ export function computeValueSegmentation(input: OracleInput): OracleOutput {
 
   const segmentChanges: OracleSegmentChange[] = [];
   const lateDeadLetters: Array<{ partition: number; offset: string }> = [];
+  const erasedSkips: Array<{ partition: number; offset: string }> = [];
   const stalledPartitions: number[] = [];
   const drainedPartitions: number[] = [];
   const finalTiers = new Map<string, OracleTier>();
@@ -406,6 +409,7 @@ export function computeValueSegmentation(input: OracleInput): OracleOutput {
     };
 
     for (const c of records) {
+      if (c.verdict === 'erased') erasedSkips.push({ partition, offset: c.record.offset });
       if (c.verdict === 'skip' || c.verdict === 'erased' || c.verdict === 'table') continue;
       if (c.verdict === 'erase') {
         // Gone at once, with no segment change (not even lapsed): no timer, no value, no tier.
@@ -472,6 +476,7 @@ export function computeValueSegmentation(input: OracleInput): OracleOutput {
     finalValues,
     segmentChanges,
     lateDeadLetters,
+    erasedSkips,
     stalledPartitions,
     drainedPartitions,
     views,
