@@ -14,12 +14,13 @@ import type {
 } from '../../shared/contracts/generated.js';
 import { samplePurchase } from '../../shared/contracts/samples.js';
 import { partitionKeys } from '../../shared/redis/keys.js';
-import { deadLetterTopicOf, topicCatalogue } from '../../shared/topics.js';
+import { topicCatalogue } from '../../shared/topics.js';
 import { type DriverRecord, InMemoryRuntime } from '../oracle/in-memory-driver.js';
 import { testEndpoints, uniqueName } from '../support/endpoints.js';
 import {
-  createTestTopics,
+  createTopicSet,
   produceRecords,
+  RETENTION_TOPICS,
   readWholeTopic,
   testKafka,
   waitFor,
@@ -64,21 +65,7 @@ describe('retention worker with erasure requests on Kafka and Redis', () => {
     const group = uniqueName('retention-erasure');
     const keyPrefix = uniqueName('retention-erasure');
     const topic = (name: string) => prefix + name;
-    const inputs = [
-      topicCatalogue.purchases,
-      topicCatalogue.interactions,
-      topicCatalogue.customerProfiles,
-      topicCatalogue.segmentChanges,
-    ];
-    await createTestTopics(
-      kafkaBrokers,
-      [
-        ...inputs.map((t) => topic(t.name)),
-        ...inputs.map((t) => topic(deadLetterTopicOf(t.name))),
-        topic(topicCatalogue.retentionOffers.name),
-      ],
-      PARTITIONS,
-    );
+    await createTopicSet(kafkaBrokers, prefix, RETENTION_TOPICS, PARTITIONS);
     const start = Date.UTC(2024, 0, 1);
     const population = retentionPopulation({ customers: 800, start, weeks: 40, seed: 11 });
     const mid = start + 20 * WEEK_MS;

@@ -8,12 +8,13 @@ import { createRetentionWorker, RETENTION } from '../../services/retention/worke
 import { codecFor } from '../../shared/avro/index.js';
 import type { Purchase } from '../../shared/contracts/generated.js';
 import { samplePurchase } from '../../shared/contracts/samples.js';
-import { deadLetterTopicOf, topicCatalogue } from '../../shared/topics.js';
+import { topicCatalogue } from '../../shared/topics.js';
 import { type DriverRecord, InMemoryRuntime } from '../oracle/in-memory-driver.js';
 import { testEndpoints, uniqueName } from '../support/endpoints.js';
 import {
-  createTestTopics,
+  createTopicSet,
   produceRecords,
+  RETENTION_TOPICS,
   readWholeTopic,
   testKafka,
   waitFor,
@@ -48,21 +49,7 @@ describe('retention worker on Kafka and Redis', () => {
     const prefix = `${uniqueName('retention')}.`;
     const group = uniqueName('retention');
     const topic = (name: string) => prefix + name;
-    const inputs = [
-      topicCatalogue.purchases,
-      topicCatalogue.interactions,
-      topicCatalogue.customerProfiles,
-      topicCatalogue.segmentChanges,
-    ];
-    await createTestTopics(
-      kafkaBrokers,
-      [
-        ...inputs.map((t) => topic(t.name)),
-        ...inputs.map((t) => topic(deadLetterTopicOf(t.name))),
-        topic(topicCatalogue.retentionOffers.name),
-      ],
-      PARTITIONS,
-    );
+    await createTopicSet(kafkaBrokers, prefix, RETENTION_TOPICS, PARTITIONS);
     const start = Date.UTC(2024, 0, 1);
     const population = retentionPopulation({ customers: 1200, start, weeks: 40, seed: 7 });
     // One purchase at the very end in every partition, so every partition's stream time reaches

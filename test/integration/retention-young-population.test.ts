@@ -19,9 +19,15 @@ import {
   sampleSegmentChanged,
 } from '../../shared/contracts/samples.js';
 import { partitionKeys, populationViewKey } from '../../shared/redis/keys.js';
-import { deadLetterTopicOf, topicCatalogue } from '../../shared/topics.js';
+import { topicCatalogue } from '../../shared/topics.js';
 import { testEndpoints, uniqueName } from '../support/endpoints.js';
-import { createTestTopics, readWholeTopic, testKafka, waitFor } from '../support/kafka-test-client.js';
+import {
+  createTopicSet,
+  RETENTION_TOPICS,
+  readWholeTopic,
+  testKafka,
+  waitFor,
+} from '../support/kafka-test-client.js';
 import { type PromSample, parsePromText, promSeries } from '../support/prom-text.js';
 import { committedToEnd } from '../support/value-segmentation-check.js';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
@@ -148,21 +154,7 @@ describe('retention models of a young population on Kafka and Redis (issue 14)',
     const group = uniqueName('retention-young');
     const keyPrefix = uniqueName('retention-young');
     const topic = (name: string) => prefix + name;
-    const inputs = [
-      topicCatalogue.purchases,
-      topicCatalogue.interactions,
-      topicCatalogue.customerProfiles,
-      topicCatalogue.segmentChanges,
-    ];
-    await createTestTopics(
-      kafkaBrokers,
-      [
-        ...inputs.map((t) => topic(t.name)),
-        ...inputs.map((t) => topic(deadLetterTopicOf(t.name))),
-        topic(topicCatalogue.retentionOffers.name),
-      ],
-      PARTITIONS,
-    );
+    await createTopicSet(kafkaBrokers, prefix, RETENTION_TOPICS, PARTITIONS);
     const worker = await startWorkerProcess(
       'services/retention/main.ts',
       {
@@ -191,9 +183,11 @@ describe('retention models of a young population on Kafka and Redis (issue 14)',
       waitFor(
         'every input committed to its end',
         async () =>
-          (await Promise.all(inputs.map((t) => committedToEnd(admin, groupId, topic(t.name))))).every(
-            Boolean,
-          ),
+          (
+            await Promise.all(
+              RETENTION_TOPICS.inputs.map((t) => committedToEnd(admin, groupId, topic(t.name))),
+            )
+          ).every(Boolean),
         { timeoutMs: 120_000, intervalMs: 100 },
       );
     const send = async (

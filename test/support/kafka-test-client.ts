@@ -1,7 +1,12 @@
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import { registerCompressionCodecs } from '../../shared/kafka/compression.js';
 import { waitForTopicLeaders } from '../../shared/kafka/create-topics.js';
-import { topicCatalogue, topicsOfEveryWorker } from '../../shared/topics.js';
+import {
+  deadLetterTopicOf,
+  type TopicSpec,
+  topicCatalogue,
+  topicsOfEveryWorker,
+} from '../../shared/topics.js';
 
 // Test-side Kafka helpers: produce raw records and read whole topics back, with real kafkajs
 // against the real broker (never a mock).
@@ -50,6 +55,39 @@ export async function createTestTopics(
   } finally {
     await admin.disconnect();
   }
+}
+
+/** What a worker reads and writes: its input topics (each with its dead letters) and its outputs. */
+export interface WorkerTopics {
+  readonly inputs: readonly TopicSpec[];
+  readonly outputs: readonly TopicSpec[];
+}
+
+export const RETENTION_TOPICS: WorkerTopics = {
+  inputs: [
+    topicCatalogue.purchases,
+    topicCatalogue.interactions,
+    topicCatalogue.customerProfiles,
+    topicCatalogue.segmentChanges,
+  ],
+  outputs: [topicCatalogue.retentionOffers],
+};
+
+/** Creates a worker's topics under a topic prefix (with those of every worker: createTestTopics). */
+export async function createTopicSet(
+  brokers: string,
+  prefix: string,
+  topics: WorkerTopics,
+  partitions: number,
+): Promise<void> {
+  await createTestTopics(
+    brokers,
+    [
+      ...topics.inputs.flatMap((t) => [prefix + t.name, prefix + deadLetterTopicOf(t.name)]),
+      ...topics.outputs.map((t) => prefix + t.name),
+    ],
+    partitions,
+  );
 }
 
 export async function produceRecords(
