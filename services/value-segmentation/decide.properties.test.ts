@@ -10,39 +10,18 @@ import { runInMemory } from '../../test/oracle/in-memory-driver.js';
 import type { CustomerValueState } from './decide.js';
 import { cellOf } from './histogram.js';
 import { contributionOf, type PurchaseLike } from './purchase-value.js';
-import { DAY_MS, type ValueSegmentationSettings, valueSegmentationSettings } from './settings.js';
+import { DAY_MS, type ValueSegmentationSettings } from './settings.js';
 import { decodeState } from './state-codec.js';
+import { settingsArb, streamRecordArb } from './stream-arbitraries.js';
 import { purchaseWorth } from './test-fixtures.js';
 import type { TierView } from './tier-view.js';
 import { bucketStartOf, maxBucketCount, rollingValues } from './windows.js';
 import { createValueSegmentationWorker } from './worker.js';
 
-const HOUR_MS = 3_600_000;
-
-const settingsArb = fc.constantFrom<ValueSegmentationSettings>(
-  valueSegmentationSettings({ windowsDays: [2, 5, 10], rankingWindowDays: 5, bucketWidthMs: 6 * HOUR_MS }),
-  valueSegmentationSettings({ windowsDays: [3, 7], rankingWindowDays: 7, publishDelayMs: 0, top2Share: 0.1 }),
-  valueSegmentationSettings({
-    windowsDays: [1, 4],
-    rankingWindowDays: 1,
-    allowedLatenessMs: 2 * DAY_MS,
-    costToServeMinor: 100,
-  }),
+const recordArb = streamRecordArb(
+  11,
+  fc.oneof(fc.integer({ min: 0, max: 2_000 }), fc.integer({ min: 0, max: 500_000 })),
 );
-
-const recordArb = fc.record({
-  customer: fc.integer({ min: 0, max: 11 }),
-  advanceMs: fc.oneof(
-    { weight: 8, arbitrary: fc.integer({ min: 0, max: 8 * HOUR_MS }) },
-    { weight: 1, arbitrary: fc.integer({ min: 0, max: 12 * DAY_MS }) },
-  ),
-  lateMs: fc.oneof(
-    { weight: 4, arbitrary: fc.constant(0) },
-    { weight: 1, arbitrary: fc.integer({ min: 0, max: 4 * DAY_MS }) },
-  ),
-  valueMinor: fc.oneof(fc.integer({ min: 0, max: 2_000 }), fc.integer({ min: 0, max: 500_000 })),
-  kind: fc.constantFrom<'SALE' | 'RETURN'>('SALE', 'SALE', 'SALE', 'RETURN'),
-});
 
 function streamOf(
   records: ReadonlyArray<typeof recordArb extends fc.Arbitrary<infer R> ? R : never>,

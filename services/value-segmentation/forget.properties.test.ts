@@ -9,38 +9,17 @@ import type { CounterDelta, DecisionContext } from '../../shared/runtime/worker-
 import { runInMemory } from '../../test/oracle/in-memory-driver.js';
 import { type CustomerValueState, forgetCustomer } from './decide.js';
 import { cellOf } from './histogram.js';
-import { DAY_MS, type ValueSegmentationSettings, valueSegmentationSettings } from './settings.js';
+import { valueSegmentationSettings } from './settings.js';
 import { decodeState } from './state-codec.js';
+import { settingsArb, streamRecordArb } from './stream-arbitraries.js';
 import { contextAt, day, purchaseWorth, viewWith } from './test-fixtures.js';
 import type { TierView } from './tier-view.js';
 import { createValueSegmentationWorker } from './worker.js';
 
-const HOUR_MS = 3_600_000;
-
-const settingsArb = fc.constantFrom<ValueSegmentationSettings>(
-  valueSegmentationSettings({ windowsDays: [2, 5, 10], rankingWindowDays: 5, bucketWidthMs: 6 * HOUR_MS }),
-  valueSegmentationSettings({ windowsDays: [3, 7], rankingWindowDays: 7, publishDelayMs: 0, top2Share: 0.1 }),
-  valueSegmentationSettings({
-    windowsDays: [1, 4],
-    rankingWindowDays: 1,
-    allowedLatenessMs: 2 * DAY_MS,
-    costToServeMinor: 100,
-  }),
+const recordArb = streamRecordArb(
+  9,
+  fc.oneof(fc.integer({ min: -5_000, max: 2_000 }), fc.integer({ min: 0, max: 500_000 })),
 );
-
-const recordArb = fc.record({
-  customer: fc.integer({ min: 0, max: 9 }),
-  advanceMs: fc.oneof(
-    { weight: 8, arbitrary: fc.integer({ min: 0, max: 8 * HOUR_MS }) },
-    { weight: 1, arbitrary: fc.integer({ min: 0, max: 12 * DAY_MS }) },
-  ),
-  lateMs: fc.oneof(
-    { weight: 4, arbitrary: fc.constant(0) },
-    { weight: 1, arbitrary: fc.integer({ min: 0, max: 4 * DAY_MS }) },
-  ),
-  valueMinor: fc.oneof(fc.integer({ min: -5_000, max: 2_000 }), fc.integer({ min: 0, max: 500_000 })),
-  kind: fc.constantFrom<'SALE' | 'RETURN'>('SALE', 'SALE', 'SALE', 'RETURN'),
-});
 
 function add(into: Map<string, number>, deltas: readonly CounterDelta[]): void {
   for (const { field, delta } of deltas) into.set(field, (into.get(field) ?? 0) + delta);

@@ -414,11 +414,7 @@ export class PartitionProcessor<E, S, G> {
           segment.noteErasedSkip(item.record.logicalTopic);
         } else if (item.kind === 'event' && this.isErasure(item.record)) {
           // An erasure acts on arrival, as a table record does, at the partition's stream time.
-          const ctx = this.context(
-            s ?? item.input.eventTime,
-            this.causation.record(item.input.source.topic, this.partition, item.input.source.offset),
-            segment,
-          );
+          const ctx = this.recordContext(s ?? item.input.eventTime, item, segment);
           this.erase(segment, item, ctx);
         } else if (repeat === REPEATED) {
           // A re-send of an event its customer had applied: settled, nothing changes (also when
@@ -427,11 +423,7 @@ export class PartitionProcessor<E, S, G> {
         } else if (item.kind === 'event' && this.isTable(item.record)) {
           // A table record (a profile, a known tier) is state that takes effect by its own
           // event time: applied on arrival, never late, and it does not move stream time.
-          const ctx = this.context(
-            s ?? item.input.eventTime,
-            this.causation.record(item.input.source.topic, this.partition, item.input.source.offset),
-            segment,
-          );
+          const ctx = this.recordContext(s ?? item.input.eventTime, item, segment);
           this.decideRemembering(segment, item, ctx, repeat);
         } else if (item.kind === 'event') {
           const t = item.input.eventTime;
@@ -457,11 +449,7 @@ export class PartitionProcessor<E, S, G> {
               }
               s = t;
             }
-            const ctx = this.context(
-              s,
-              this.causation.record(item.input.source.topic, this.partition, item.input.source.offset),
-              segment,
-            );
+            const ctx = this.recordContext(s, item, segment);
             this.decideRemembering(segment, item, ctx, repeat);
           }
         } else {
@@ -870,6 +858,16 @@ export class PartitionProcessor<E, S, G> {
     return null;
   }
 
+  /** The context of deciding an input record at stream time `streamTime`. */
+  private recordContext(
+    streamTime: number,
+    item: Extract<PreparedRecord<E>, { kind: 'event' }>,
+    segment: Segment<S>,
+  ): DecisionContext<G> {
+    const { topic, offset } = item.input.source;
+    return this.context(streamTime, this.causation.record(topic, this.partition, offset), segment);
+  }
+
   private context(streamTime: number, causationId: string, segment: Segment<S>): DecisionContext<G> {
     return this.contextWith(streamTime, causationId, this.view, segment);
   }
@@ -1040,12 +1038,13 @@ export class PartitionProcessor<E, S, G> {
       streamTime: streamTime === undefined ? meta.streamTime : Number(streamTime),
       startedAt: startedAt === undefined ? meta.startedAt : Number(startedAt),
     };
-    let duplicates = 0;
-    for (const count of segment.duplicatesByTopic.values()) duplicates += count;
-    for (const count of segment.erasedSkipsByTopic.values()) duplicates += count;
+    // Settled without being applied: re-sends, and records of erased customers.
+    let skipped = 0;
+    for (const count of segment.duplicatesByTopic.values()) skipped += count;
+    for (const count of segment.erasedSkipsByTopic.values()) skipped += count;
     this.options.events.emit('segmentApplied', {
       partition: this.partition,
-      records: segment.recordsApplied + segment.deadLettered + duplicates,
+      records: segment.recordsApplied + segment.deadLettered + skipped,
       applied: segment.recordsApplied,
       deadLettered: segment.deadLettered,
       duplicatesByTopic: Object.fromEntries(segment.duplicatesByTopic),

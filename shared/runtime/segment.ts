@@ -6,6 +6,10 @@ import type { OutboxEntry, SegmentWrite } from './state-store.js';
 import { TimerQueue } from './timer-queue.js';
 import type { CustomerDecision, Observation } from './worker-definition.js';
 
+function countOne(counts: Map<string, number>, key: string): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1);
+}
+
 /**
  * The working set of one atomic step: customer states read from Redis and changed in memory,
  * and every write the step will apply. Decisions are merged in order; later writes win.
@@ -165,7 +169,7 @@ export class Segment<S> {
 
   /** A record skipped because its customer is erased. */
   noteErasedSkip(logicalTopic: string): void {
-    this.erasedSkipsByTopic.set(logicalTopic, (this.erasedSkipsByTopic.get(logicalTopic) ?? 0) + 1);
+    countOne(this.erasedSkipsByTopic, logicalTopic);
   }
 
   /** The event ids this customer had applied lately, as of this point of the step. */
@@ -180,7 +184,7 @@ export class Segment<S> {
 
   /** A record skipped: its customer had its event applied within the horizon. */
   noteDuplicate(logicalTopic: string): void {
-    this.duplicatesByTopic.set(logicalTopic, (this.duplicatesByTopic.get(logicalTopic) ?? 0) + 1);
+    countOne(this.duplicatesByTopic, logicalTopic);
   }
 
   /** An event applied for the customer at stream time `at`, remembered until `at` leaves the horizon. */

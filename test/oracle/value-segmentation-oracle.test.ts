@@ -445,6 +445,16 @@ describe('the oracle with erasures', () => {
     return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]![0];
   };
 
+  /** The scenario's busiest customer, its partition's log and a position in it. */
+  const midStream = (scenario: Parameters<typeof buildPartitions>[0], cutPerMille: number) => {
+    const settings = settingsVariants[scenario.variant]!;
+    const partitions = buildPartitions(scenario, settings);
+    const erased = busiest(partitions);
+    const p = partitions.findIndex((log) => log.some((r) => r.customerId === erased));
+    const log = partitions[p]!;
+    return { settings, partitions, erased, p, log, cut: Math.floor((log.length * cutPerMille) / 1000) };
+  };
+
   it('equals the run without the customer when it is erased before its first record', () => {
     fc.assert(
       fc.property(scenarioArb, (scenario) => {
@@ -471,12 +481,7 @@ describe('the oracle with erasures', () => {
   it('counts the customer again from a newer profile on, as if its records before had never been', () => {
     fc.assert(
       fc.property(scenarioArb, fc.integer({ min: 0, max: 999 }), (scenario, cutPerMille) => {
-        const settings = settingsVariants[scenario.variant]!;
-        const partitions = buildPartitions(scenario, settings);
-        const erased = busiest(partitions);
-        const p = partitions.findIndex((log) => log.some((r) => r.customerId === erased));
-        const log = partitions[p]!;
-        const cut = Math.floor((log.length * cutPerMille) / 1000);
+        const { settings, partitions, erased, p, log, cut } = midStream(scenario, cutPerMille);
         const erasedAt = scenario.startMs - 1;
         const table = (topic: OracleTableRecord['topic'], offset: string, occurredAt: number) => ({
           topic,
@@ -504,12 +509,7 @@ describe('the oracle with erasures', () => {
   it('never names the customer after a mid-stream erasure, and keeps it out of the final population', () => {
     fc.assert(
       fc.property(scenarioArb, fc.integer({ min: 0, max: 999 }), (scenario, cutPerMille) => {
-        const settings = settingsVariants[scenario.variant]!;
-        const partitions = buildPartitions(scenario, settings);
-        const erased = busiest(partitions);
-        const p = partitions.findIndex((log) => log.some((r) => r.customerId === erased));
-        const log = partitions[p]!;
-        const cut = Math.floor((log.length * cutPerMille) / 1000);
+        const { settings, partitions, erased, p, log, cut } = midStream(scenario, cutPerMille);
         // Stream time at the erasure: the largest applied event time before it.
         const before = computeValueSegmentation({
           settings,
