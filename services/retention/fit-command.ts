@@ -7,6 +7,7 @@
 
 import { ConfigError } from '../../shared/errors.js';
 import { connectRedis } from '../../shared/redis/connection.js';
+import { FunctionCaller } from '../../shared/redis/function-caller.js';
 import { RedisPopulationStore } from '../../shared/redis/partition-store.js';
 import { loadRetentionConfig } from './config.js';
 import { fitPopulation, MODEL_COUNTER_PREFIX, type ModelFit, type RetentionView } from './fit-view.js';
@@ -70,7 +71,12 @@ async function main(): Promise<void> {
   });
   try {
     await redis.connect();
-    const population = new RedisPopulationStore(redis, config.runtime.KEY_PREFIX, RETENTION);
+    const population = new RedisPopulationStore(
+      redis,
+      new FunctionCaller(redis),
+      config.runtime.KEY_PREFIX,
+      RETENTION,
+    );
     const partitions = Array.from({ length: config.runtime.TOPIC_PARTITIONS }, (_, p) => p);
     const encoded = await population.latestAppliedView(partitions);
     const inForce = encoded === null ? null : (JSON.parse(encoded) as RetentionView | null);

@@ -22,7 +22,9 @@ export const functionFiles = {
   readPartition: { file: 'read-partition-5.lua', keys: 5, readOnly: true },
   applyBatch: { file: 'apply-batch-9.lua', keys: 9, readOnly: false },
   ackOutbox: { file: 'ack-outbox-2.lua', keys: 2, readOnly: false },
-  readIndexRanges: { file: 'read-index-ranges-2.lua', keys: 2, readOnly: true },
+  readIndexRanges: { file: 'read-index-ranges-3.lua', keys: 2, readOnly: true },
+  // One key per view, as many as are agreed on at once.
+  agreeViews: { file: 'agree-views-1.lua', keys: 'any', readOnly: false },
 } as const;
 
 export type FunctionName = keyof typeof functionFiles;

@@ -10,6 +10,7 @@ import type {
   AppliedStep,
   ClaimResult,
   DueTimer,
+  IndexEntry,
   OutboxEntry,
   PartitionMeta,
   PartitionProgress,
@@ -102,6 +103,9 @@ function mapReturnCode(partition: number, code: number, epoch: number): number {
 }
 
 export type DurabilityMode = 'waitaof' | 'fsync-always' | 'none';
+
+/** Views agreed on per Redis call (see setViewsIfAbsent). */
+const VIEWS_PER_CALL = 500;
 
 export class RedisPartitionStore implements PartitionStore {
   private readonly keys: PartitionKeys;
@@ -220,20 +224,20 @@ export class RedisPartitionStore implements PartitionStore {
 
   async readIndexRanges(
     ranges: ReadonlyArray<readonly [number, number]>,
-  ): Promise<ReadonlyMap<string, string>> {
-    const states = new Map<string, string>();
-    if (ranges.length === 0) return states;
+  ): Promise<ReadonlyMap<string, IndexEntry>> {
+    const entries = new Map<string, IndexEntry>();
+    if (ranges.length === 0) return entries;
     const bound = (n: number, inf: string) => (Number.isFinite(n) ? String(n) : inf);
-    const [ids, values] = (await this.functions.call(
+    const [ids, scores, values] = (await this.functions.call(
       'readIndexRanges',
       [this.keys.index, this.keys.customers],
       ranges.flatMap(([min, max]) => [bound(min, '-inf'), bound(max, '+inf')]),
-    )) as [string[], Array<string | null>];
+    )) as [string[], string[], Array<string | null>];
     ids.forEach((id, j) => {
-      const v = values[j];
-      if (v !== null && v !== undefined) states.set(id, v);
+      const state = values[j];
+      if (state !== null && state !== undefined) entries.set(id, { score: Number(scores[j]), state });
     });
-    return states;
+    return entries;
   }
 
   makeDurable(): Promise<void> {
@@ -244,6 +248,7 @@ export class RedisPartitionStore implements PartitionStore {
 export class RedisPopulationStore implements PopulationStore {
   constructor(
     private readonly redis: Redis,
+    private readonly functions: FunctionCaller,
     private readonly prefix: string,
     private readonly worker: string,
   ) {}
@@ -252,17 +257,24 @@ export class RedisPopulationStore implements PopulationStore {
     return this.redis.get(populationViewKey(this.prefix, this.worker, boundary));
   }
 
-  async setViewIfAbsent(boundary: number, encoded: string, ttlMs: number): Promise<string> {
-    // SET NX GET: the view stored first wins, answered in the same round trip.
-    const stored = await this.redis.set(
-      populationViewKey(this.prefix, this.worker, boundary),
-      encoded,
-      'PX',
-      ttlMs,
-      'NX',
-      'GET',
-    );
-    return stored ?? encoded;
+  async setViewsIfAbsent(
+    views: ReadonlyArray<{ readonly boundary: number; readonly encoded: string }>,
+    ttlMs: number,
+  ): Promise<Map<number, string>> {
+    const held = new Map<number, string>();
+    // Chunks bound the time one script holds Redis (an hourly backfill agrees on thousands).
+    for (let i = 0; i < views.length; i += VIEWS_PER_CALL) {
+      const chunk = views.slice(i, i + VIEWS_PER_CALL);
+      const before = (await this.functions.call(
+        'agreeViews',
+        chunk.map((v) => populationViewKey(this.prefix, this.worker, v.boundary)),
+        [String(ttlMs)].concat(chunk.map((v) => v.encoded)),
+      )) as Array<string | null>;
+      chunk.forEach((v, j) => {
+        held.set(v.boundary, before[j] ?? v.encoded);
+      });
+    }
+    return held;
   }
 
   async readSnapshots(boundary: number, partitions: readonly number[]): Promise<PartitionProgress[]> {

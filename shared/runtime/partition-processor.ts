@@ -9,6 +9,7 @@ import {
 import { deadLetterEntry } from './dead-letter.js';
 import { erasureDecision, readmits } from './erasure.js';
 import { type CausationIds, causationIds, deterministicEventId } from './event-id.js';
+import type { ScoreRange } from './index-coverage.js';
 import { nextPopulationInstant, type PopulationInstant } from './instants.js';
 import type { RawRecord } from './raw-record.js';
 import { type DedupeSettings, eventKey } from './recent-events.js';
@@ -19,6 +20,7 @@ import { SnapshotEncoder } from './snapshot-codec.js';
 import type { OutboxEntry, PartitionMeta, PartitionStore, PopulationStore } from './state-store.js';
 import { publishStep } from './step-channel.js';
 import { timedPartitionStore, timedPopulationStore } from './timed-store.js';
+import { ViewAgreement } from './view-agreement.js';
 import type {
   CustomerDecision,
   DecisionContext,
@@ -82,6 +84,8 @@ export interface ProcessorOptions<E, S, G> {
   readonly localProgress?: Map<number, LocalProgress>;
   /** Views being merged now, by boundary, shared like the view cache. */
   readonly viewsInFlight?: Map<number, Promise<unknown>>;
+  /** Views merged by this process and not yet known to be the ones stored, shared like the view cache. */
+  readonly viewAgreement?: ViewAgreement;
   /** How long a step waits, inside, for a view whose snapshots are still missing before it ends. */
   readonly suspendMs?: number;
   /** Partitions this process owns now (kept by the consumer): only their snapshots are waited for inside a step. */
@@ -174,6 +178,7 @@ export class PartitionProcessor<E, S, G> {
   private readonly snapshotBoard: Map<number, Map<number, Record<string, number>>>;
   private readonly viewsInFlight: Map<number, Promise<unknown>>;
   private readonly localProgress: Map<number, LocalProgress>;
+  private readonly viewAgreement: ViewAgreement;
   private readonly options: ProcessorOptions<E, S, G>;
   /** Entries in the partition's Redis outbox: known exactly from the claim, each apply and each ack. */
   private outboxEntries = 0;
@@ -189,6 +194,7 @@ export class PartitionProcessor<E, S, G> {
     this.snapshotBoard = options.snapshotBoard ?? new Map();
     this.viewsInFlight = options.viewsInFlight ?? new Map();
     this.localProgress = options.localProgress ?? new Map();
+    this.viewAgreement = options.viewAgreement ?? new ViewAgreement();
     this.options = {
       ...options,
       store: timedPartitionStore(options.store, options.events),
@@ -612,6 +618,8 @@ export class PartitionProcessor<E, S, G> {
     }
     const next = await this.resolveViewWaiting(instant.boundary, guard);
     if (isNotReady(next)) return false;
+    const unsettled = this.viewAgreement.unsettled(instant.boundary);
+    if (unsettled !== undefined) segment.viewsToSettle.set(instant.boundary, unsettled);
     const previous = this.view;
     let affected = 0;
     if (next !== null) {
@@ -647,23 +655,23 @@ export class PartitionProcessor<E, S, G> {
    * step's start) where the step did not change the customer's entry, the step's own entries
    * otherwise. Their states are loaded into the segment. Sorted by id, as the view's re-decisions run.
    */
-  private async affectedCustomers(
-    ranges: ReadonlyArray<readonly [number, number]>,
-    segment: Segment<S>,
-  ): Promise<string[]> {
+  private async affectedCustomers(ranges: readonly ScoreRange[], segment: Segment<S>): Promise<string[]> {
     if (ranges.length === 0) return [];
     const inRange = (score: number) => ranges.some(([lo, hi]) => score >= lo && score <= hi);
     const changed = segment.indexChanges();
-    const stored = await this.options.store.readIndexRanges(ranges);
-    const ids = new Set<string>();
-    const load = new Map<string, string>();
-    for (const [id, encoded] of stored) {
-      if (changed.has(id)) continue;
-      ids.add(id);
-      if (!segment.hasState(id)) load.set(id, encoded);
+    // Redis's index as of the step's start, read once per range (with room around it) per step.
+    const coverage = segment.indexCoverage;
+    const toRead = coverage.toRead(ranges);
+    if (toRead.length > 0) {
+      const stored = await this.options.store.readIndexRanges(toRead);
+      const load = new Map<string, string>();
+      for (const [id, entry] of stored) if (!segment.hasState(id)) load.set(id, entry.state);
+      segment.loadStates(load);
+      coverage.add(toRead, stored);
     }
+    const ids = new Set<string>();
+    for (const id of coverage.idsIn(ranges)) if (!changed.has(id)) ids.add(id);
     for (const [id, score] of changed) if (score !== null && inRange(score)) ids.add(id);
-    segment.loadStates(load);
     return [...ids].sort();
   }
 
@@ -828,14 +836,25 @@ export class PartitionProcessor<E, S, G> {
         boundary,
         durationMs: performance.now() - started,
       });
-      const ttl = Math.max(90 * population.periodMs, 7 * 86_400_000);
-      encoded = await store.setViewIfAbsent(boundary, JSON.stringify(view), ttl);
+      // Used from now on; stored (first one wins) before a step that used it is applied.
+      encoded = JSON.stringify(view);
+      this.viewAgreement.propose(boundary, encoded);
     }
     const view = JSON.parse(encoded) as G | null;
     this.viewCache.set(boundary, view);
     this.snapshotBoard.delete(boundary);
     if (this.viewCache.size > 256) this.viewCache.delete(this.viewCache.keys().next().value!);
     return view;
+  }
+
+  /** Stores the views a segment used before its writes, and checks they are the ones stored. */
+  private settleViews(used: ReadonlyMap<number, string>): Promise<void> {
+    const population = this.options.worker.population!;
+    const ttl = Math.max(90 * population.periodMs, 7 * 86_400_000);
+    return this.viewAgreement.settle(used, this.options.population!, ttl, (boundary, stored) => {
+      // Another process stored its view first: the next attempt of the step decides under it.
+      this.viewCache.set(boundary, JSON.parse(stored) as G | null);
+    });
   }
 
   /**
@@ -1021,6 +1040,7 @@ export class PartitionProcessor<E, S, G> {
           }
         : {}),
     });
+    if (segment.viewsToSettle.size > 0) await this.settleViews(segment.viewsToSettle);
     publishStep('before-apply', this.partition);
     const { version, pendingTimers } = await this.options.store.apply(write);
     publishStep('after-apply', this.partition);

@@ -20,6 +20,7 @@ import { type DedupeSettings, dedupeSettings } from './recent-events.js';
 import { RuntimeEvents } from './runtime-events.js';
 import { logStartupFailure } from './startup-failure.js';
 import type { OutboxEntry, PopulationStore } from './state-store.js';
+import { ViewAgreement } from './view-agreement.js';
 import type { OutputEvent, WorkerDefinition } from './worker-definition.js';
 
 export interface RunningWorker {
@@ -136,7 +137,7 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
       : 'redis ready; REDIS_DURABILITY=fsync-always is trusted as declared (this user cannot read CONFIG)',
   );
 
-  const population = new RedisPopulationStore(redis, config.KEY_PREFIX, definition.name);
+  const population = new RedisPopulationStore(redis, functions, config.KEY_PREFIX, definition.name);
   const kafka = createKafka({
     brokers: config.KAFKA_BROKERS,
     clientId: `${config.KAFKA_CLIENT_ID}-${definition.name}`,
@@ -187,6 +188,7 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
   const snapshotBoard = new Map<number, Map<number, Record<string, number>>>();
   const viewsInFlight = new Map<number, Promise<unknown>>();
   const localProgress = new Map<number, LocalProgress>();
+  const viewAgreement = new ViewAgreement();
   const localPartitions = new Set<number>();
   const processorFor = (partition: number) => {
     let processor = processors.get(partition);
@@ -222,6 +224,7 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
         snapshotBoard,
         viewsInFlight,
         localProgress,
+        viewAgreement,
         localPartitions,
         suspendMs: config.BARRIER_RETRY_MS,
       });

@@ -1,4 +1,5 @@
 import { erasureDigest } from './erasure.js';
+import { IndexCoverage } from './index-coverage.js';
 import { RecentEvents } from './recent-events.js';
 import type { SnapshotEncoder } from './snapshot-codec.js';
 import { linkSnapshot } from './snapshot-lineage.js';
@@ -16,6 +17,10 @@ function countOne(counts: Map<string, number>, key: string): void {
  */
 export class Segment<S> {
   readonly timers = new TimerQueue();
+  /** The part of the partition's population index this step has read (views' affected customers). */
+  readonly indexCoverage = new IndexCoverage();
+  /** Views the step applied that this process merged and Redis has not confirmed yet (boundary -> view). */
+  readonly viewsToSettle = new Map<number, string>();
   private readonly states = new Map<string, S | null>();
   /** States to write, encoded only when the step is written: a customer re-decided many times in a step (at every population instant, say) is encoded once. */
   private readonly statePuts = new Map<string, S>();

@@ -107,10 +107,16 @@ export interface PartitionStore {
   readCounters(fields: readonly string[]): Promise<ReadonlyMap<string, number>>;
   /** Every counter field with a prefix and its value (a population snapshot's base). */
   readCountersWithPrefix(prefix: string): Promise<ReadonlyMap<string, number>>;
-  /** Customer states of every customer whose index score lies in one of the ranges. */
-  readIndexRanges(ranges: ReadonlyArray<readonly [number, number]>): Promise<ReadonlyMap<string, string>>;
+  /** Every customer whose index score lies in one of the ranges, with its score and state. */
+  readIndexRanges(ranges: ReadonlyArray<readonly [number, number]>): Promise<ReadonlyMap<string, IndexEntry>>;
   /** Makes every write so far durable (WAITAOF, or a no-op under appendfsync always). */
   makeDurable(): Promise<void>;
+}
+
+/** A customer's population index entry as Redis holds it, with the customer's encoded state. */
+export interface IndexEntry {
+  readonly score: number;
+  readonly state: string;
 }
 
 /** What an applied step leaves: the partition's new state version and its timers still pending. */
@@ -128,8 +134,14 @@ export interface PartitionProgress {
 
 export interface PopulationStore {
   getView(boundary: number): Promise<string | null>;
-  /** Stores the view unless one is stored already; returns the view stored (ours or the earlier one). */
-  setViewIfAbsent(boundary: number, encoded: string, ttlMs: number): Promise<string>;
+  /**
+   * Stores each view unless one of its boundary is stored already, in one round trip; returns
+   * the view each boundary holds afterwards (ours or the earlier one).
+   */
+  setViewsIfAbsent(
+    views: ReadonlyArray<{ readonly boundary: number; readonly encoded: string }>,
+    ttlMs: number,
+  ): Promise<Map<number, string>>;
   readSnapshots(boundary: number, partitions: readonly number[]): Promise<PartitionProgress[]>;
   readCounterTotals(partitions: readonly number[], prefix: string): Promise<Map<string, number>>;
   latestAppliedView(partitions: readonly number[]): Promise<string | null>;

@@ -76,7 +76,7 @@ export function timedPopulationStore(store: PopulationStore, events: RuntimeEven
   const timed = <T>(operation: RedisOperation, call: () => Promise<T>) => timeRedis(events, operation, call);
   return {
     getView: (boundary) => timed('get-view', () => store.getView(boundary)),
-    setViewIfAbsent: (...args) => timed('set-view', () => store.setViewIfAbsent(...args)),
+    setViewsIfAbsent: (...args) => timed('set-view', () => store.setViewsIfAbsent(...args)),
     readSnapshots: (...args) => timed('read-snapshots', () => store.readSnapshots(...args)),
     readCounterTotals: (...args) => timed('read-counter-totals', () => store.readCounterTotals(...args)),
     latestAppliedView: (partitions) => timed('latest-view', () => store.latestAppliedView(partitions)),

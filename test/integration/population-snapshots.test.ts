@@ -36,7 +36,7 @@ beforeAll(async () => {
   await functions.load();
   prefix = uniqueName('snapshots');
   store = new RedisPartitionStore(redis, functions, prefix, WORKER, 0, 'none', 5_000);
-  population = new RedisPopulationStore(redis, prefix, WORKER);
+  population = new RedisPopulationStore(redis, functions, prefix, WORKER);
 });
 
 afterAll(async () => {
@@ -80,15 +80,45 @@ describe('population snapshots stored as deltas (real Redis)', () => {
     }
   });
 
+  it('agrees on views in one call: a view stored first wins, the others are stored', async () => {
+    const key = (b: number) => populationViewKey(prefix, WORKER, b);
+    try {
+      await redis.set(key(5 * HOUR), '{"first":true}');
+      const held = await population.setViewsIfAbsent(
+        [
+          { boundary: 5 * HOUR, encoded: '{"first":false}' },
+          { boundary: 6 * HOUR, encoded: 'null' },
+        ],
+        60_000,
+      );
+      expect(held).toEqual(
+        new Map([
+          [5 * HOUR, '{"first":true}'],
+          [6 * HOUR, 'null'],
+        ]),
+      );
+      expect(await redis.get(key(5 * HOUR))).toBe('{"first":true}');
+      expect(await redis.get(key(6 * HOUR))).toBe('null');
+      expect(await redis.pttl(key(6 * HOUR))).toBeGreaterThan(50_000);
+    } finally {
+      await redis.del(key(5 * HOUR), key(6 * HOUR));
+    }
+  });
+
   it('hands the gauges the view in force, not the last applied boundary whose merge gave none', async () => {
     // Partition 1 applied boundary 3 h, whose merge gave no view (a rejected fit: stored as null),
     // and decides with the view of 2 h; partition 2 is at 1 h.
     const meta = (p: number) => partitionKeys(prefix, WORKER, p).meta;
     await redis.hset(meta(1), { appliedBoundary: String(3 * HOUR), viewBoundary: String(2 * HOUR) });
     await redis.hset(meta(2), { appliedBoundary: String(HOUR), viewBoundary: String(HOUR) });
-    await population.setViewIfAbsent(HOUR, JSON.stringify({ fitted: 1 }), 60_000);
-    await population.setViewIfAbsent(2 * HOUR, JSON.stringify({ fitted: 2 }), 60_000);
-    await population.setViewIfAbsent(3 * HOUR, 'null', 60_000);
+    await population.setViewsIfAbsent(
+      [
+        { boundary: HOUR, encoded: JSON.stringify({ fitted: 1 }) },
+        { boundary: 2 * HOUR, encoded: JSON.stringify({ fitted: 2 }) },
+        { boundary: 3 * HOUR, encoded: 'null' },
+      ],
+      60_000,
+    );
     try {
       expect(JSON.parse((await population.latestAppliedView([1, 2]))!)).toEqual({ fitted: 2 });
     } finally {

@@ -109,7 +109,7 @@ describe('partition store with 20,000 customers and 20,000 due timers in one ste
   it('reads 20,000 customers in index ranges and 20,000 counters', async () => {
     const all = await store.readIndexRanges([[Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY]]);
     expect(all.size).toBe(N);
-    for (const id of stepIds) expect(all.get(id), id).toBe(stateOf(id));
+    for (const id of stepIds) expect(all.get(id)?.state, id).toBe(stateOf(id));
     const two = await store.readIndexRanges([
       [0, 9_999],
       [5_000, N - 1],

@@ -58,7 +58,7 @@ export function valueSegmentationProcessor(args: {
     store:
       args.store ??
       new RedisPartitionStore(redis, functions, keyPrefix, worker.name, args.partition, 'none', 5000),
-    population: new RedisPopulationStore(redis, keyPrefix, worker.name),
+    population: new RedisPopulationStore(redis, functions, keyPrefix, worker.name),
     partitionCount: args.partitionCount,
     consumerGroup: 'processor-harness',
     inputs: new Map([

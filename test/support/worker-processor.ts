@@ -57,7 +57,7 @@ export function workerProcessor<E, S, G>(args: {
   return new PartitionProcessor<E, S, G>({
     worker,
     store: new RedisPartitionStore(redis, functions, keyPrefix, worker.name, args.partition, 'none', 5000),
-    population: worker.population ? new RedisPopulationStore(redis, keyPrefix, worker.name) : null,
+    population: worker.population ? new RedisPopulationStore(redis, functions, keyPrefix, worker.name) : null,
     partitionCount: args.partitionCount,
     consumerGroup: 'worker-processor',
     inputs,
