@@ -104,6 +104,8 @@ function mapReturnCode(partition: number, code: number, epoch: number): number {
 
 export type DurabilityMode = 'waitaof' | 'fsync-always' | 'none';
 
+/** Boundaries of a partition's snapshots read in one call (see snapshotOf). */
+const READ_AHEAD = 32;
 /** Views agreed on per Redis call (see setViewsIfAbsent). */
 const VIEWS_PER_CALL = 500;
 
@@ -277,31 +279,19 @@ export class RedisPopulationStore implements PopulationStore {
     return held;
   }
 
-  async readSnapshots(boundary: number, partitions: readonly number[]): Promise<PartitionProgress[]> {
+  /** Snapshots of other processes' partitions read ahead (partition -> boundary -> counters JSON). */
+  private readonly readAhead = new Map<number, Map<number, string>>();
+
+  async readSnapshots(
+    boundary: number,
+    partitions: readonly number[],
+    periodMs?: number,
+  ): Promise<PartitionProgress[]> {
     // One command per key, all in flight together: a cross-slot pipeline would fail on Cluster.
     // The start of a partition matters only where its snapshot is missing.
-    const snapshots = await Promise.all(
-      partitions.map((p) =>
-        this.redis.hget(partitionKeys(this.prefix, this.worker, p).snapshots, String(boundary)),
-      ),
-    );
     return Promise.all(
-      partitions.map(async (partition, i) => {
-        const stored = snapshots[i] ?? null;
-        const base = stored === null ? null : snapshotBaseOf(stored);
-        // A delta: its whole snapshot is in the same hash (the apply script keeps it).
-        const snapshot =
-          stored === null || base === null
-            ? stored
-            : JSON.stringify(
-                decodeSnapshot(
-                  stored,
-                  await this.redis.hget(
-                    partitionKeys(this.prefix, this.worker, partition).snapshots,
-                    String(base),
-                  ),
-                ),
-              );
+      partitions.map(async (partition) => {
+        const snapshot = await this.snapshotOf(partition, boundary, periodMs);
         const [startedAt, streamTime] =
           snapshot === null
             ? await this.redis.hmget(
@@ -318,6 +308,49 @@ export class RedisPopulationStore implements PopulationStore {
         };
       }),
     );
+  }
+
+  /**
+   * A partition's snapshot of a boundary, decoded (null when it has none yet). With the period,
+   * the snapshots of the next READ_AHEAD boundaries come in the same call and are kept: the views
+   * of a backfill need every partition's snapshot at every boundary, and the partitions of other
+   * processes were read a boundary at a time (two calls each per view).
+   */
+  private async snapshotOf(partition: number, boundary: number, periodMs?: number): Promise<string | null> {
+    const key = partitionKeys(this.prefix, this.worker, partition).snapshots;
+    let kept = this.readAhead.get(partition);
+    if (!kept) {
+      kept = new Map();
+      this.readAhead.set(partition, kept);
+    }
+    for (const b of kept.keys()) if (b < boundary) kept.delete(b);
+    const known = kept.get(boundary);
+    if (known !== undefined) return known;
+    const boundaries = periodMs
+      ? Array.from({ length: READ_AHEAD }, (_, i) => boundary + i * periodMs)
+      : [boundary];
+    const stored = (await this.redis.hmget(key, ...boundaries.map(String))) as Array<string | null>;
+    // Deltas name the whole snapshot they change: the bases not read yet, in one more call.
+    const found = new Map<number, string>();
+    boundaries.forEach((b, i) => {
+      if (stored[i] !== null && stored[i] !== undefined) found.set(b, stored[i]!);
+    });
+    const bases = [...new Set([...found.values()].flatMap((v) => snapshotBaseOf(v) ?? []))].filter(
+      (b) => !found.has(b),
+    );
+    if (bases.length > 0) {
+      const values = (await this.redis.hmget(key, ...bases.map(String))) as Array<string | null>;
+      bases.forEach((b, i) => {
+        if (values[i] !== null && values[i] !== undefined) found.set(b, values[i]!);
+      });
+    }
+    for (const b of boundaries) {
+      const value = found.get(b);
+      if (value === undefined) continue;
+      const base = snapshotBaseOf(value);
+      kept.set(b, base === null ? value : JSON.stringify(decodeSnapshot(value, found.get(base) ?? null)));
+    }
+    return kept.get(boundary) ?? null;
   }
 
   /** Sum of the counters with a prefix over all partitions (e.g. tier sizes). */

@@ -807,6 +807,7 @@ export class PartitionProcessor<E, S, G> {
     const progress = await store.readSnapshots(
       boundary,
       partitions.filter((p) => !posted.has(p) && !behind.includes(p) && !startedAfter.includes(p)),
+      population.periodMs,
     );
     const missing = [
       ...behind,

@@ -142,7 +142,12 @@ export interface PopulationStore {
     views: ReadonlyArray<{ readonly boundary: number; readonly encoded: string }>,
     ttlMs: number,
   ): Promise<Map<number, string>>;
-  readSnapshots(boundary: number, partitions: readonly number[]): Promise<PartitionProgress[]>;
+  /** Each partition's snapshot of the boundary; with the period, later boundaries' are read ahead and kept. */
+  readSnapshots(
+    boundary: number,
+    partitions: readonly number[],
+    periodMs?: number,
+  ): Promise<PartitionProgress[]>;
   readCounterTotals(partitions: readonly number[], prefix: string): Promise<Map<string, number>>;
   latestAppliedView(partitions: readonly number[]): Promise<string | null>;
 }

@@ -30,9 +30,10 @@ function countersAt(h: number): Record<string, number> {
   return counters;
 }
 
+let functions: FunctionCaller;
 beforeAll(async () => {
   redis = new Redis(testEndpoints().redisUrl);
-  const functions = new FunctionCaller(redis);
+  functions = new FunctionCaller(redis);
   await functions.load();
   prefix = uniqueName('snapshots');
   store = new RedisPartitionStore(redis, functions, prefix, WORKER, 0, 'none', 5_000);
@@ -77,6 +78,24 @@ describe('population snapshots stored as deltas (real Redis)', () => {
     for (const boundary of kept.filter((b) => b >= dropBefore)) {
       const [read] = await population.readSnapshots(boundary, [0]);
       expect(JSON.parse(read!.snapshot!), `hour ${boundary / HOUR}`).toEqual(countersAt(boundary / HOUR));
+    }
+    // Read ahead: one read with the period brings the next boundaries too (a fresh store keeps
+    // them), so they are answered exactly even after Redis lost the hash.
+    const ahead = new RedisPopulationStore(redis, functions, prefix, WORKER);
+    const first = kept.filter((b) => b >= dropBefore)[0]!;
+    const [firstRead] = await ahead.readSnapshots(first, [0], HOUR);
+    expect(JSON.parse(firstRead!.snapshot!)).toEqual(countersAt(first / HOUR));
+    const saved = await redis.hgetall(partitionKeys(prefix, WORKER, 0).snapshots);
+    await redis.del(partitionKeys(prefix, WORKER, 0).snapshots);
+    try {
+      for (let i = 1; i < 32; i += 1) {
+        const [read] = await ahead.readSnapshots(first + i * HOUR, [0], HOUR);
+        expect(JSON.parse(read!.snapshot!), `hour ${first / HOUR + i}`).toEqual(countersAt(first / HOUR + i));
+      }
+      const [beyond] = await ahead.readSnapshots(first + 32 * HOUR, [0], HOUR);
+      expect(beyond!.snapshot).toBeNull();
+    } finally {
+      await redis.hset(partitionKeys(prefix, WORKER, 0).snapshots, saved);
     }
   });
 
