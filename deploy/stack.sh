@@ -263,6 +263,8 @@ cmd_up() {
   esac
   lock_stack
   require_node
+  # A bad STACK_SCHEMA_REGISTRY stops here, before anything starts.
+  registry_enabled || true
   local started=$SECONDS
   BROKERS='' URL='' REGISTRY_URL=''
   if [[ $only == schema-registry ]]; then
