@@ -32,6 +32,8 @@ function runPython(script: string, args: readonly string[], input?: string): Pro
   return new Promise((resolve, reject) => {
     const child = spawn(PYTHON, [path.join(scripts, script), ...args], {
       cwd: scripts,
+      // No __pycache__ beside the scripts in the work tree.
+      env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let out = '';
