@@ -8,7 +8,7 @@ with that writer schema (or resolved to --reader-schema). Run it with /usr/bin/p
     consume_framed.py --brokers HOST:PORT --registry URL --topic T --count N [--timeout S]
 
 Prints one JSON line per record, {"key", "value", "partition", "offset"} (keys as UTF-8 text,
-timestamps as epoch milliseconds), and stops after N records or S seconds (default 30) without
+not decoded: this project's keys are plain strings; timestamps as epoch milliseconds), and stops after N records or S seconds (default 30) without
 reaching N: then it exits 3. A value it cannot decode (not framed, unknown id) exits 2.
 """
 
