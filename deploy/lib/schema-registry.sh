@@ -39,7 +39,7 @@ registry_build() {
   key=$(registry_build_key)
   if [[ -f $REGISTRY_HOME/.complete && $(cat "$REGISTRY_HOME/.complete") == "$key" ]]; then return 0; fi
   require_mvn
-  say "building Apicurio Registry $REGISTRY_VERSION from Maven Central into ${REGISTRY_HOME#"$ROOT"/} (once per pom; about 2.5 min with an empty ~/.m2, 15 s otherwise)"
+  say "building Apicurio Registry $REGISTRY_VERSION from Maven Central into ${REGISTRY_HOME#"$ROOT"/} (once per pom: 2.5-3.5 min with an empty ~/.m2, 15-40 s otherwise)"
   local tmp=$REGISTRY_HOME.tmp.$$
   rm -rf "$tmp"
   mkdir -p "$tmp"
