@@ -166,6 +166,7 @@ registry_up() {
   fi
   registry_set_backward "$url" || die "could not set the registry's global compatibility to BACKWARD (see above)"
   say "schema registry is up (pid $(registry_pid), compatibility BACKWARD)"
+  # shellcheck disable=SC2034 # read by deploy/stack.sh
   REGISTRY_URL=$url
 }
 
