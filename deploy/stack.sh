@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# The local Kafka + Redis stack, without Docker.
+# The local Kafka + Redis + schema registry stack, without Docker.
 #
-#   bash deploy/stack.sh up       start Kafka (KRaft, one node) and Redis, create the topics
-#   bash deploy/stack.sh status   what runs where (exit 0 when both answer, 3 otherwise)
-#   bash deploy/stack.sh env      print .stack/env (KAFKA_BROKERS=..., REDIS_URL=...)
-#   bash deploy/stack.sh logs [kafka|redis] [-f]
-#   bash deploy/stack.sh down [kafka|redis] [--purge]
-#                                 stop both or one (--purge also deletes their data)
+#   bash deploy/stack.sh up [schema-registry]
+#                                 start Kafka (KRaft, one node), Redis and the schema registry,
+#                                 create the topics (schema-registry: only the registry)
+#   bash deploy/stack.sh status [schema-registry]
+#                                 what runs where (exit 0 when all answer, 3 otherwise)
+#   bash deploy/stack.sh env      print .stack/env (KAFKA_BROKERS=..., REDIS_URL=..., SCHEMA_REGISTRY_URL=...)
+#   bash deploy/stack.sh logs [kafka|redis|schema-registry] [-f]
+#   bash deploy/stack.sh down [kafka|redis|schema-registry] [--purge]
+#                                 stop all or one (--purge also deletes their data)
 #
 # State lives in .stack/ (git-ignored): data, logs, pid files and .stack/env. Kafka runs from
-# Maven Central jars cached in .cache/kafka/<version>/libs. If KAFKA_BROKERS (or REDIS_URL) is
-# set, that service is not started, only checked. Details: deploy/README.md.
+# Maven Central jars cached in .cache/kafka/<version>/libs, the registry (Apicurio, in memory) from
+# a build cached in .cache/schema-registry/<version>. If KAFKA_BROKERS, REDIS_URL or
+# SCHEMA_REGISTRY_URL is set, that service is not started, only checked; STACK_SCHEMA_REGISTRY=off
+# starts no registry. Details: deploy/README.md.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -31,6 +36,8 @@ REDIS_PREFERRED_PORT=${REDIS_PORT:-16379}
 START_TIMEOUT=${STACK_START_TIMEOUT:-90}
 
 KAFKA_PATTERN='kafka.Kafka'
+# shellcheck source=deploy/lib/schema-registry.sh
+source "$ROOT/deploy/lib/schema-registry.sh"
 REDIS_PATTERN='redis-server'
 
 # Serialise concurrent up/down calls (e.g. two test runs starting at once). Every process started
@@ -224,40 +231,85 @@ redis_down() {
 
 # --- commands -----------------------------------------------------------------------------
 
+# write_env VAR=VALUE...: sets these lines of .stack/env, keeping the others; an empty value
+# removes the variable.
+write_env() {
+  local assignment name keep=()
+  if [[ -f $ENV_FILE ]]; then
+    local line
+    while IFS= read -r line; do
+      [[ $line == '#'* || -z $line ]] && continue
+      for assignment in "$@"; do [[ $line == "${assignment%%=*}="* ]] && continue 2; done
+      keep+=("$line")
+    done <"$ENV_FILE"
+  fi
+  {
+    printf '# Written by deploy/stack.sh up; read by test/support/global-setup.ts and deploy/demo.sh.\n'
+    if ((${#keep[@]})); then printf '%s\n' "${keep[@]}"; fi
+    for assignment in "$@"; do
+      name=${assignment%%=*}
+      if [[ -n ${assignment#*=} ]]; then printf '%s=%s\n' "$name" "${assignment#*=}"; fi
+    done
+  } >"$ENV_FILE.tmp"
+  mv "$ENV_FILE.tmp" "$ENV_FILE"
+}
+
 cmd_up() {
+  local only=''
+  case ${1:-} in
+  '') ;;
+  schema-registry) only=schema-registry ;;
+  *) die "usage: stack.sh up [schema-registry]" ;;
+  esac
   lock_stack
   require_node
+  # A bad STACK_SCHEMA_REGISTRY stops here, before anything starts.
+  registry_enabled || true
   local started=$SECONDS
-  BROKERS='' URL=''
+  BROKERS='' URL='' REGISTRY_URL=''
+  if [[ $only == schema-registry ]]; then
+    # Forced on: asking for the registry by name overrides STACK_SCHEMA_REGISTRY=off.
+    STACK_SCHEMA_REGISTRY=on registry_up
+    write_env "SCHEMA_REGISTRY_URL=$REGISTRY_URL"
+    say "schema registry is up in $((SECONDS - started))s: SCHEMA_REGISTRY_URL=$REGISTRY_URL (${ENV_FILE#"$ROOT"/})"
+    return 0
+  fi
   redis_up
   kafka_up
+  registry_up
   say "creating topics"
   (cd "$ROOT" && KAFKA_BROKERS=$BROKERS node_modules/.bin/tsx shared/kafka/create-topics-cli.ts) >&2 ||
     die "creating topics on $BROKERS failed (see above)"
-  {
-    printf '# Written by deploy/stack.sh up; read by test/support/global-setup.ts and deploy/demo.sh.\n'
-    printf 'KAFKA_BROKERS=%s\n' "$BROKERS"
-    printf 'REDIS_URL=%s\n' "$URL"
-  } >"$ENV_FILE.tmp"
-  mv "$ENV_FILE.tmp" "$ENV_FILE"
-  say "stack is up in $((SECONDS - started))s: KAFKA_BROKERS=$BROKERS REDIS_URL=$URL (${ENV_FILE#"$ROOT"/})"
+  rm -f "$ENV_FILE"
+  write_env "KAFKA_BROKERS=$BROKERS" "REDIS_URL=$URL" "SCHEMA_REGISTRY_URL=$REGISTRY_URL"
+  say "stack is up in $((SECONDS - started))s: KAFKA_BROKERS=$BROKERS REDIS_URL=$URL${REGISTRY_URL:+ SCHEMA_REGISTRY_URL=$REGISTRY_URL} (${ENV_FILE#"$ROOT"/})"
 }
 
 cmd_down() {
   lock_stack
-  local purge='' kafka=1 redis=1 arg
+  local purge='' kafka=1 redis=1 registry=1 arg
   for arg in "$@"; do
     case $arg in
     --purge) purge=1 ;;
-    kafka) redis=0 ;;
-    redis) kafka=0 ;;
-    *) die "usage: stack.sh down [kafka|redis] [--purge]" ;;
+    kafka) redis=0 registry=0 ;;
+    redis) kafka=0 registry=0 ;;
+    schema-registry) kafka=0 redis=0 ;;
+    *) die "usage: stack.sh down [kafka|redis|schema-registry] [--purge]" ;;
     esac
   done
+  if ((registry)); then registry_down; fi
   if ((kafka)); then kafka_down; fi
   if ((redis)); then redis_down; fi
-  rm -f "$ENV_FILE"
+  if ((kafka || redis)); then
+    rm -f "$ENV_FILE"
+  elif [[ -f $ENV_FILE ]]; then
+    write_env "SCHEMA_REGISTRY_URL="
+  fi
   if [[ -n $purge ]]; then
+    if ((registry)); then
+      # In memory: nothing survives a stop anyway; this drops its log and port.
+      rm -rf "$REGISTRY_DIR"
+    fi
     if ((kafka)); then
       say "deleting Kafka data ($KAFKA_DIR)"
       rm -rf "$KAFKA_DIR"
@@ -272,6 +324,14 @@ cmd_down() {
 
 cmd_status() {
   local ok=0 pid port
+  case ${1:-} in
+  '') ;;
+  schema-registry)
+    registry_status
+    return
+    ;;
+  *) die "usage: stack.sh status [schema-registry]" ;;
+  esac
   if [[ -n ${KAFKA_BROKERS:-} ]]; then
     if kafka_wait "$KAFKA_BROKERS" 5 >/dev/null 2>&1; then
       printf 'kafka  external  %s  answering\n' "$KAFKA_BROKERS"
@@ -313,6 +373,8 @@ cmd_status() {
     ok=3
   fi
 
+  registry_status || ok=3
+
   if [[ -f $ENV_FILE ]]; then
     if ((ok == 0)); then
       printf 'env    %s\n' "$ENV_FILE"
@@ -332,14 +394,15 @@ cmd_logs() {
   local which=all follow=()
   for arg in "$@"; do
     case $arg in
-    kafka | redis) which=$arg ;;
+    kafka | redis | schema-registry) which=$arg ;;
     -f | --follow) follow=(-F) ;;
-    *) die "usage: stack.sh logs [kafka|redis] [-f]" ;;
+    *) die "usage: stack.sh logs [kafka|redis|schema-registry] [-f]" ;;
     esac
   done
   local files=()
-  [[ $which != redis ]] && files+=("$KAFKA_DIR/logs/server.log" "$KAFKA_DIR/logs/controller.log")
-  [[ $which != kafka ]] && files+=("$REDIS_DIR/redis.log")
+  [[ $which == all || $which == kafka ]] && files+=("$KAFKA_DIR/logs/server.log" "$KAFKA_DIR/logs/controller.log")
+  [[ $which == all || $which == redis ]] && files+=("$REDIS_DIR/redis.log")
+  [[ $which == all || $which == schema-registry ]] && files+=("$REGISTRY_DIR/registry.log")
   local existing=()
   for f in "${files[@]}"; do [[ -f $f ]] && existing+=("$f"); done
   ((${#existing[@]})) || die "no log files yet under $STACK_DIR"
@@ -347,17 +410,23 @@ cmd_logs() {
 }
 
 usage() {
-  sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
 case ${1:-} in
-up) cmd_up ;;
+up)
+  shift
+  cmd_up "$@"
+  ;;
 down)
   shift
   cmd_down "$@"
   ;;
-status) cmd_status ;;
+status)
+  shift
+  cmd_status "$@"
+  ;;
 env) cmd_env ;;
 logs)
   shift

@@ -9,6 +9,8 @@ declare module 'vitest' {
     kafkaBrokers: string;
     /** redis:// URL (the REDIS_URL format). */
     redisUrl: string;
+    /** The registry's Confluent-compatible API (the SCHEMA_REGISTRY_URL format); '' when none. */
+    schemaRegistryUrl: string;
   }
 }
 
@@ -20,6 +22,14 @@ export interface TestEndpoints {
 /** The Kafka and Redis of this test run. Call it inside a test or hook, not at import time. */
 export function testEndpoints(): TestEndpoints {
   return { kafkaBrokers: inject('kafkaBrokers'), redisUrl: inject('redisUrl') };
+}
+
+/**
+ * The schema registry of this test run (`http://host:port/apis/ccompat/v7` for the local one), or
+ * '' when the run has none (STACK_SCHEMA_REGISTRY=off): tests that need it skip then.
+ */
+export function testSchemaRegistryUrl(): string {
+  return inject('schemaRegistryUrl');
 }
 
 let sequence = 0;

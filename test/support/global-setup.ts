@@ -1,13 +1,17 @@
-// vitest globalSetup of the integration and e2e projects: finds or starts Kafka and Redis and
-// provides their endpoints to the tests (see ./endpoints.ts). In order of preference:
+// vitest globalSetup of the integration and e2e projects: finds or starts Kafka, Redis and the
+// schema registry and provides their endpoints to the tests (see ./endpoints.ts). In order of
+// preference:
 //   (a) KAFKA_BROKERS and REDIS_URL from the environment: used as they are;
 //   (b) a Docker engine answers: Kafka (apache/kafka, the version of deploy/kafka/pom.xml) and
 //       Redis started with testcontainers;
 //   (c) otherwise `bash deploy/stack.sh up` (Kafka from Maven Central jars, local redis-server)
 //       and the endpoints from .stack/env.
 // VALUESTREAM_TEST_STACK=env|docker|local forces one of them. The catalogue topics are created in
-// every case. The teardown stops only what this setup started itself (set VALUESTREAM_KEEP_STACK=1
-// to keep a stack it started running for the next run).
+// every case. The schema registry: SCHEMA_REGISTRY_URL from the environment, else the one of
+// deploy/stack.sh (in (c) it comes with the stack; in (a) and (b) `deploy/stack.sh up
+// schema-registry` starts it alone); none with STACK_SCHEMA_REGISTRY=off (its tests then skip).
+// The teardown stops only what this setup started itself (set VALUESTREAM_KEEP_STACK=1 to keep a
+// stack it started running for the next run).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -22,6 +26,8 @@ type Teardown = () => Promise<void>;
 interface Endpoints {
   kafkaBrokers: string;
   redisUrl: string;
+  /** '' when there is none (STACK_SCHEMA_REGISTRY=off). */
+  schemaRegistryUrl: string;
 }
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -164,7 +170,7 @@ async function startContainers(): Promise<{ endpoints: Endpoints; teardown: Tear
       kafkaBrokers = `${host}:${port}`;
     }
     await ensureTopics(kafkaBrokers);
-    return { endpoints: { kafkaBrokers, redisUrl }, teardown };
+    return { endpoints: { kafkaBrokers, redisUrl, schemaRegistryUrl: '' }, teardown };
   } catch (error) {
     await teardown();
     throw error;
@@ -200,6 +206,7 @@ async function startLocalStack(): Promise<{ endpoints: Endpoints; teardown: Tear
   if (!kafkaBrokers || !redisUrl) {
     throw new Error(`${path.join(stackDir, 'env')} lacks KAFKA_BROKERS or REDIS_URL`);
   }
+  const schemaRegistryUrl = env.SCHEMA_REGISTRY_URL ?? '';
   const teardown = async () => {
     if (wasRunning) return;
     if (process.env.VALUESTREAM_KEEP_STACK === '1') {
@@ -209,7 +216,39 @@ async function startLocalStack(): Promise<{ endpoints: Endpoints; teardown: Tear
     log('stopping the local stack it started: bash deploy/stack.sh down');
     await run('bash', ['deploy/stack.sh', 'down']);
   };
-  return { endpoints: { kafkaBrokers, redisUrl }, teardown };
+  return { endpoints: { kafkaBrokers, redisUrl, schemaRegistryUrl }, teardown };
+}
+
+function registryWanted(): boolean {
+  return !['off', '0', 'false', 'no'].includes(process.env.STACK_SCHEMA_REGISTRY ?? 'on');
+}
+
+/**
+ * The registry when Kafka and Redis came from elsewhere ((a), (b)): SCHEMA_REGISTRY_URL, else
+ * deploy/stack.sh's own, started alone (and stopped after, if this setup started it).
+ */
+async function ensureSchemaRegistry(): Promise<{ url: string; teardown: Teardown }> {
+  const none = async () => {};
+  if (process.env.SCHEMA_REGISTRY_URL) return { url: process.env.SCHEMA_REGISTRY_URL, teardown: none };
+  if (!registryWanted()) {
+    log('STACK_SCHEMA_REGISTRY=off: no schema registry (its tests skip)');
+    return { url: '', teardown: none };
+  }
+  const wasRunning = (await run('bash', ['deploy/stack.sh', 'status', 'schema-registry'], 'ignore')) === 0;
+  const code = await run('bash', ['deploy/stack.sh', 'up', 'schema-registry']);
+  if (code !== 0) {
+    throw new Error(
+      `bash deploy/stack.sh up schema-registry failed (exit code ${code}); see the messages above`,
+    );
+  }
+  const url = (await readStackEnv()).SCHEMA_REGISTRY_URL;
+  if (!url) throw new Error(`${path.join(stackDir, 'env')} lacks SCHEMA_REGISTRY_URL`);
+  const teardown = async () => {
+    if (wasRunning || process.env.VALUESTREAM_KEEP_STACK === '1') return;
+    log('stopping the schema registry it started: bash deploy/stack.sh down schema-registry');
+    await run('bash', ['deploy/stack.sh', 'down', 'schema-registry']);
+  };
+  return { url, teardown };
 }
 
 export default async function setup(project: TestProject): Promise<Teardown> {
@@ -226,11 +265,20 @@ export default async function setup(project: TestProject): Promise<Teardown> {
       throw new Error('VALUESTREAM_TEST_STACK=env needs KAFKA_BROKERS and REDIS_URL');
     }
     await ensureTopics(KAFKA_BROKERS);
-    endpoints = { kafkaBrokers: KAFKA_BROKERS, redisUrl: REDIS_URL };
+    endpoints = { kafkaBrokers: KAFKA_BROKERS, redisUrl: REDIS_URL, schemaRegistryUrl: '' };
   } else if (forced === 'docker' || (!forced && (await dockerAvailable()))) {
     ({ endpoints, teardown } = await startContainers());
   } else {
     ({ endpoints, teardown } = await startLocalStack());
+  }
+  if (!endpoints.schemaRegistryUrl) {
+    const registry = await ensureSchemaRegistry();
+    endpoints.schemaRegistryUrl = registry.url;
+    const stackTeardown = teardown;
+    teardown = async () => {
+      await registry.teardown();
+      await stackTeardown();
+    };
   }
 
   // Later projects' setups (integration, then e2e) find these and reuse the same stack.
@@ -238,7 +286,11 @@ export default async function setup(project: TestProject): Promise<Teardown> {
   process.env.REDIS_URL = endpoints.redisUrl;
   project.provide('kafkaBrokers', endpoints.kafkaBrokers);
   project.provide('redisUrl', endpoints.redisUrl);
-  const shown = `KAFKA_BROKERS=${endpoints.kafkaBrokers} REDIS_URL=${redactUrl(endpoints.redisUrl)}`;
+  // Provided, not exported to process.env: workers that tests spawn inherit process.env, and a
+  // SCHEMA_REGISTRY_URL there would switch every test's runtime to the registry.
+  project.provide('schemaRegistryUrl', endpoints.schemaRegistryUrl);
+  const registry = endpoints.schemaRegistryUrl ? ` SCHEMA_REGISTRY_URL=${endpoints.schemaRegistryUrl}` : '';
+  const shown = `KAFKA_BROKERS=${endpoints.kafkaBrokers} REDIS_URL=${redactUrl(endpoints.redisUrl)}${registry}`;
   log(`project ${project.name}: ${shown}`);
   return teardown;
 }
