@@ -81,6 +81,18 @@ export class PartitionTask {
     return taken;
   }
 
+  /** The next `limit` fetched records, left in place (to look up what they need before taking them). */
+  peek(limit: number): readonly RawRecord[] {
+    return this.fetched.slice(0, limit);
+  }
+
+  /** Puts taken records back in front, in their order (a step that could not prepare them). */
+  putBack(records: readonly RawRecord[]): void {
+    this.fetched.unshift(...records);
+    for (const record of records)
+      this.fetchedBytes += (record.value?.length ?? 0) + (record.key?.length ?? 0);
+  }
+
   /** Forgets every buffered record (a seek, a new generation, a partition lost). */
   clear(): void {
     this.fetched = [];

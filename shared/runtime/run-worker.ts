@@ -1,6 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { codecFor } from '../avro/index.js';
+import { codecFor, defaultSchemas } from '../avro/index.js';
 import type { RuntimeConfig } from '../config/runtime-config.js';
+import { inputFramingOf } from '../config/schema-registry-config.js';
 import { ConfigError } from '../errors.js';
 import { createKafka } from '../kafka/client.js';
 import { OutputProducer } from '../kafka/output-producer.js';
@@ -9,11 +10,17 @@ import { startHttpServer } from '../observability/http-server.js';
 import { createLogger, type Logger, scrubText } from '../observability/logger.js';
 import { createRuntimeMetrics } from '../observability/metrics.js';
 import { describeStalls } from '../observability/partition-progress.js';
+import { registerSchemaRegistryMetrics } from '../observability/schema-registry-metrics.js';
 import { connectRedis, resolveDurability, waitDurable } from '../redis/connection.js';
 import { FunctionCaller } from '../redis/function-caller.js';
 import { populationChannel } from '../redis/keys.js';
 import { RedisPartitionStore, RedisPopulationStore } from '../redis/partition-store.js';
 import { PopulationSignals } from '../redis/population-signals.js';
+import { FramedInputs } from '../schema-registry/input-framing.js';
+import { type OutputSchema, registerOutputSchemas } from '../schema-registry/output-schemas.js';
+import { RegistryClient } from '../schema-registry/registry-client.js';
+import { frameValue } from '../schema-registry/wire-format.js';
+import { WriterSchemaCache } from '../schema-registry/writer-schemas.js';
 import { deadLetterTopicOf, topicCatalogue } from '../topics.js';
 import { type LocalProgress, PartitionProcessor, type ProcessorInput } from './partition-processor.js';
 import { type DedupeSettings, dedupeSettings } from './recent-events.js';
@@ -94,7 +101,7 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
   });
   // Stops start-up with one line naming the cause (credentials, certificates, ACL, config) and
   // exit code 2 for a configuration error, 1 otherwise; in-process callers get the error.
-  const failStartup = (step: 'redis' | 'kafka', error: unknown): unknown => {
+  const failStartup = (step: 'redis' | 'kafka' | 'schema-registry', error: unknown): unknown => {
     logStartupFailure(logger, step, error, step === 'redis' ? lastRedisError : undefined);
     redis.disconnect();
     if (options.handleSignals !== false) process.exit(error instanceof ConfigError ? 2 : 1);
@@ -148,15 +155,83 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
     throw failStartup('kafka', error);
   });
 
+  // The schema registry (README "Schema registry"): our output schemas registered under
+  // <topic>-value whenever a registry is configured; outputs framed with their ids when
+  // OUTPUT_FRAMING=registry; framed inputs' writer schemas fetched by id before decoding.
+  const registrySettings = config.schemaRegistry;
+  const registry =
+    registrySettings === null
+      ? null
+      : new RegistryClient({
+          url: registrySettings.url,
+          ...(registrySettings.username === undefined ? {} : { username: registrySettings.username }),
+          ...(registrySettings.password === undefined ? {} : { password: registrySettings.password }),
+          ...(registrySettings.ca === undefined ? {} : { ca: registrySettings.ca }),
+          timeoutMs: registrySettings.timeoutMs,
+          onRequest: (operation, outcome, seconds) =>
+            events.emit('schemaRegistryRequest', { operation, outcome, seconds }),
+        });
+  const framingOf = new Map(
+    definition.inputs.map(
+      (input) => [clusterTopic(input.topic), inputFramingOf(config, input.topic)] as const,
+    ),
+  );
+  logger.info(
+    {
+      schemaRegistry: registrySettings?.describe() ?? null,
+      inputFraming: Object.fromEntries(framingOf),
+      outputFraming: config.OUTPUT_FRAMING,
+    },
+    'schema registry and framing',
+  );
+  let outputSchemaIds = new Map<string, number>();
+  if (registry !== null) {
+    registerSchemaRegistryMetrics(metrics.registry, events);
+    const outputs = outputTopicsOf(definition).map(
+      (topic): OutputSchema => ({
+        clusterTopic: clusterTopic(topic),
+        schema: defaultSchemas().schema(schemaOfTopic.get(topic)!).schema,
+      }),
+    );
+    outputSchemaIds = await registerOutputSchemas(registry, outputs, {
+      attempts: 8,
+      firstDelayMs: 500,
+      onRetry: (attempt, error) =>
+        logger.warn(
+          { attempt, reasonCode: error.reasonCode, err: error.message },
+          'schema registry unavailable; retrying',
+        ),
+    }).catch((error: unknown) => {
+      registry.close();
+      void producer.disconnect().catch(() => undefined);
+      throw failStartup('schema-registry', error);
+    });
+    logger.info(
+      {
+        url: registry.describe(),
+        subjects: Object.fromEntries([...outputSchemaIds].map(([t, id]) => [`${t}-value`, id])),
+      },
+      'output schemas registered',
+    );
+  }
+  const framedInputs = new FramedInputs(
+    framingOf,
+    registry === null || registrySettings === null
+      ? null
+      : new WriterSchemaCache((id) => registry.schemaById(id), {
+          maxEntries: registrySettings.cacheSize,
+          onLookup: (result) => events.emit('schemaCacheLookup', { result }),
+        }),
+  );
+
   const inputs = new Map<string, ProcessorInput<E>>();
   const topics = new Map<string, string>();
   for (const input of definition.inputs) {
-    const codec = codecFor(input.schema);
     const name = clusterTopic(input.topic);
     topics.set(name, input.topic);
     inputs.set(name, {
       definition: input,
-      decode: (value) => codec.decode(value),
+      decode: framedInputs.decoder(name, input.schema),
       logicalTopic: input.topic,
       deadLetterTopic: clusterTopic(deadLetterTopicOf(input.topic)),
     });
@@ -165,7 +240,8 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
   const encodeOutput = (output: OutputEvent): OutboxEntry => {
     const schema = schemaOfTopic.get(output.topic);
     if (!schema) throw new Error(`output topic ${output.topic} is not in the topic catalogue`);
-    const value = codecFor(schema).encode(output.value);
+    const body = codecFor(schema).encode(output.value);
+    const value = config.OUTPUT_FRAMING === 'registry' ? frameValue(outputIdOf(output.topic), body) : body;
     const headers = {
       'vs.event.id': Buffer.from(output.eventId).toString('base64'),
       'vs.decision.kind': Buffer.from(output.decisionKind).toString('base64'),
@@ -181,6 +257,15 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
       ...(output.causedAtEventTime === undefined ? {} : { causedAtEventTime: output.causedAtEventTime }),
     };
   };
+
+  function outputIdOf(topic: string): number {
+    const id = outputSchemaIds.get(clusterTopic(topic));
+    if (id === undefined)
+      throw new Error(
+        `output topic ${topic} has no registered schema id: add it to the worker's outputTopics`,
+      );
+    return id;
+  }
 
   const processors = new Map<number, PartitionProcessor<E, S, G>>();
   const viewCache = new Map<number, unknown>();
@@ -262,6 +347,7 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
     events,
     logger,
     wallClock: () => Date.now(),
+    ...(framedInputs.needsRegistry ? { resolveSchemas: (records) => framedInputs.resolve(records) } : {}),
     onFatal: (error) => {
       if (fatal) return;
       fatal = error;
@@ -332,6 +418,7 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
       await producer.disconnect().catch(() => undefined);
       await http.close();
       await redis.quit().catch(() => redis.disconnect());
+      registry?.close();
       logger.info('stopped');
     })();
     return stopping;
@@ -356,6 +443,25 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
   }
 
   return { metricsPort: http.port, events, registry: metrics.registry, population, logger, stop };
+}
+
+/**
+ * The catalogue topics whose schemas the worker registers: what it declares (or, undeclared,
+ * every catalogue topic with a schema that is not one of its inputs), and the erasure
+ * completions the runtime writes for a worker that reads erasure requests.
+ */
+function outputTopicsOf(definition: WorkerDefinition<unknown, unknown, unknown>): string[] {
+  const inputs = new Set(definition.inputs.map((input) => input.topic));
+  const declared =
+    definition.outputTopics ??
+    Object.values(topicCatalogue)
+      .filter((t) => t.schema !== null && !inputs.has(t.name))
+      .map((t) => t.name);
+  const topics = new Set(declared);
+  if (definition.inputs.some((input) => input.erasure)) topics.add(topicCatalogue.erasuresCompleted.name);
+  for (const topic of topics)
+    if (!schemaOfTopic.has(topic)) throw new Error(`output topic ${topic} is not in the topic catalogue`);
+  return [...topics].sort();
 }
 
 /**
