@@ -123,14 +123,17 @@ export class StandInRegistry {
     const path = url.pathname.slice(base.length);
     const body =
       chunks.length > 0 ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { schema?: string }) : {};
-    let m: RegExpExecArray | null;
     if (req.method === 'GET' && path === '/subjects') return send(200, [...this.subjects.keys()]);
-    if (req.method === 'GET' && (m = /^\/schemas\/ids\/(\d+)$/.exec(path))) {
+    const byId = req.method === 'GET' ? /^\/schemas\/ids\/(\d+)$/.exec(path) : null;
+    if (byId) {
+      const m = byId;
       const found = this.schemas.get(Number(m[1]));
       if (!found) return send(404, { error_code: 40403, message: `Schema ${m[1]} not found` });
       return send(200, found);
     }
-    if (req.method === 'POST' && (m = /^\/subjects\/([^/]+)\/versions$/.exec(path))) {
+    const versions = req.method === 'POST' ? /^\/subjects\/([^/]+)\/versions$/.exec(path) : null;
+    if (versions) {
+      const m = versions;
       const subject = decodeURIComponent(m[1]!);
       if (typeof body.schema !== 'string') return send(422, { error_code: 42201, message: 'Invalid schema' });
       const known = [...this.schemas].find(([, s]) => s.schema === body.schema);
@@ -141,7 +144,10 @@ export class StandInRegistry {
         });
       return send(200, { id: this.add(subject, body.schema) });
     }
-    if (req.method === 'POST' && (m = /^\/compatibility\/subjects\/([^/]+)\/versions\/latest$/.exec(path))) {
+    const compatibility =
+      req.method === 'POST' ? /^\/compatibility\/subjects\/([^/]+)\/versions\/latest$/.exec(path) : null;
+    if (compatibility) {
+      const m = compatibility;
       const subject = decodeURIComponent(m[1]!);
       if (!this.subjects.has(subject))
         return send(404, { error_code: 40401, message: `Subject ${subject} not found` });
