@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { codecFor, defaultSchemas } from '../avro/index.js';
+import { codecFor } from '../avro/index.js';
 import type { RuntimeConfig } from '../config/runtime-config.js';
 import { inputFramingOf } from '../config/schema-registry-config.js';
 import { ConfigError } from '../errors.js';
@@ -16,11 +16,7 @@ import { FunctionCaller } from '../redis/function-caller.js';
 import { populationChannel } from '../redis/keys.js';
 import { RedisPartitionStore, RedisPopulationStore } from '../redis/partition-store.js';
 import { PopulationSignals } from '../redis/population-signals.js';
-import { FramedInputs } from '../schema-registry/input-framing.js';
-import { type OutputSchema, registerOutputSchemas } from '../schema-registry/output-schemas.js';
-import { RegistryClient } from '../schema-registry/registry-client.js';
-import { frameValue } from '../schema-registry/wire-format.js';
-import { WriterSchemaCache } from '../schema-registry/writer-schemas.js';
+import { outputTopicsOf, startWorkerSchemaRegistry } from '../schema-registry/worker-registry.js';
 import { deadLetterTopicOf, topicCatalogue } from '../topics.js';
 import { type LocalProgress, PartitionProcessor, type ProcessorInput } from './partition-processor.js';
 import { type DedupeSettings, dedupeSettings } from './recent-events.js';
@@ -155,74 +151,35 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
     throw failStartup('kafka', error);
   });
 
-  // The schema registry (README "Schema registry"): our output schemas registered under
-  // <topic>-value whenever a registry is configured; outputs framed with their ids when
-  // OUTPUT_FRAMING=registry; framed inputs' writer schemas fetched by id before decoding.
-  const registrySettings = config.schemaRegistry;
-  const registry =
-    registrySettings === null
-      ? null
-      : new RegistryClient({
-          url: registrySettings.url,
-          ...(registrySettings.username === undefined ? {} : { username: registrySettings.username }),
-          ...(registrySettings.password === undefined ? {} : { password: registrySettings.password }),
-          ...(registrySettings.ca === undefined ? {} : { ca: registrySettings.ca }),
-          timeoutMs: registrySettings.timeoutMs,
-          onRequest: (operation, outcome, seconds) =>
-            events.emit('schemaRegistryRequest', { operation, outcome, seconds }),
-        });
-  const framingOf = new Map(
+  // The schema registry (README "Schema registry"): output schemas registered at start-up,
+  // framed inputs' writer schemas fetched by id before decoding, outputs framed when configured.
+  const inputFraming = new Map(
     definition.inputs.map(
       (input) => [clusterTopic(input.topic), inputFramingOf(config, input.topic)] as const,
     ),
   );
   logger.info(
     {
-      schemaRegistry: registrySettings?.describe() ?? null,
-      inputFraming: Object.fromEntries(framingOf),
+      schemaRegistry: config.schemaRegistry?.describe() ?? null,
+      inputFraming: Object.fromEntries(inputFraming),
       outputFraming: config.OUTPUT_FRAMING,
     },
     'schema registry and framing',
   );
-  let outputSchemaIds = new Map<string, number>();
-  if (registry !== null) {
-    registerSchemaRegistryMetrics(metrics.registry, events);
-    const outputs = outputTopicsOf(definition).map(
-      (topic): OutputSchema => ({
-        clusterTopic: clusterTopic(topic),
-        schema: defaultSchemas().schema(schemaOfTopic.get(topic)!).schema,
-      }),
-    );
-    outputSchemaIds = await registerOutputSchemas(registry, outputs, {
-      attempts: 8,
-      firstDelayMs: 500,
-      onRetry: (attempt, error) =>
-        logger.warn(
-          { attempt, reasonCode: error.reasonCode, err: error.message },
-          'schema registry unavailable; retrying',
-        ),
-    }).catch((error: unknown) => {
-      registry.close();
-      void producer.disconnect().catch(() => undefined);
-      throw failStartup('schema-registry', error);
-    });
-    logger.info(
-      {
-        url: registry.describe(),
-        subjects: Object.fromEntries([...outputSchemaIds].map(([t, id]) => [`${t}-value`, id])),
-      },
-      'output schemas registered',
-    );
-  }
-  const framedInputs = new FramedInputs(
-    framingOf,
-    registry === null || registrySettings === null
-      ? null
-      : new WriterSchemaCache((id) => registry.schemaById(id), {
-          maxEntries: registrySettings.cacheSize,
-          onLookup: (result) => events.emit('schemaCacheLookup', { result }),
-        }),
-  );
+  if (config.schemaRegistry !== null) registerSchemaRegistryMetrics(metrics.registry, events);
+  const schemaRegistry = await startWorkerSchemaRegistry({
+    settings: config.schemaRegistry,
+    outputFraming: config.OUTPUT_FRAMING,
+    inputFraming,
+    clusterTopic,
+    outputTopics: config.schemaRegistry === null ? [] : outputTopicsOf(definition),
+    events,
+    logger,
+  }).catch((error: unknown) => {
+    void producer.disconnect().catch(() => undefined);
+    throw failStartup('schema-registry', error);
+  });
+  const framedInputs = schemaRegistry.inputs;
 
   const inputs = new Map<string, ProcessorInput<E>>();
   const topics = new Map<string, string>();
@@ -240,8 +197,10 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
   const encodeOutput = (output: OutputEvent): OutboxEntry => {
     const schema = schemaOfTopic.get(output.topic);
     if (!schema) throw new Error(`output topic ${output.topic} is not in the topic catalogue`);
-    const body = codecFor(schema).encode(output.value);
-    const value = config.OUTPUT_FRAMING === 'registry' ? frameValue(outputIdOf(output.topic), body) : body;
+    const value = schemaRegistry.outputValue(
+      clusterTopic(output.topic),
+      codecFor(schema).encode(output.value),
+    );
     const headers = {
       'vs.event.id': Buffer.from(output.eventId).toString('base64'),
       'vs.decision.kind': Buffer.from(output.decisionKind).toString('base64'),
@@ -257,15 +216,6 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
       ...(output.causedAtEventTime === undefined ? {} : { causedAtEventTime: output.causedAtEventTime }),
     };
   };
-
-  function outputIdOf(topic: string): number {
-    const id = outputSchemaIds.get(clusterTopic(topic));
-    if (id === undefined)
-      throw new Error(
-        `output topic ${topic} has no registered schema id: add it to the worker's outputTopics`,
-      );
-    return id;
-  }
 
   const processors = new Map<number, PartitionProcessor<E, S, G>>();
   const viewCache = new Map<number, unknown>();
@@ -418,7 +368,7 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
       await producer.disconnect().catch(() => undefined);
       await http.close();
       await redis.quit().catch(() => redis.disconnect());
-      registry?.close();
+      schemaRegistry.close();
       logger.info('stopped');
     })();
     return stopping;
@@ -443,25 +393,6 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
   }
 
   return { metricsPort: http.port, events, registry: metrics.registry, population, logger, stop };
-}
-
-/**
- * The catalogue topics whose schemas the worker registers: what it declares (or, undeclared,
- * every catalogue topic with a schema that is not one of its inputs), and the erasure
- * completions the runtime writes for a worker that reads erasure requests.
- */
-function outputTopicsOf(definition: WorkerDefinition<unknown, unknown, unknown>): string[] {
-  const inputs = new Set(definition.inputs.map((input) => input.topic));
-  const declared =
-    definition.outputTopics ??
-    Object.values(topicCatalogue)
-      .filter((t) => t.schema !== null && !inputs.has(t.name))
-      .map((t) => t.name);
-  const topics = new Set(declared);
-  if (definition.inputs.some((input) => input.erasure)) topics.add(topicCatalogue.erasuresCompleted.name);
-  for (const topic of topics)
-    if (!schemaOfTopic.has(topic)) throw new Error(`output topic ${topic} is not in the topic catalogue`);
-  return [...topics].sort();
 }
 
 /**
