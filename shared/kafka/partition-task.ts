@@ -25,6 +25,8 @@ export class PartitionTask {
   /** Wall clock before which the partition is not retried (after a failure with an unknown outcome). */
   retryAt = 0;
   attempt = 0;
+  /** Tries in a row that could not fetch the writer schemas of the next records (registry down). */
+  schemaWaits = 0;
   claimedInGeneration: number | null = null;
   fencedInGeneration: number | null = null;
   /** Paused in kafkajs because the buffer is full (or fenced). */

@@ -431,6 +431,7 @@ export class WorkerConsumer {
         if (this.options.resolveSchemas) {
           try {
             release = await this.options.resolveSchemas(task.peek(this.options.maxStepRecords));
+            task.schemaWaits = 0;
           } catch (error) {
             if (!(error instanceof ValuestreamError)) throw error;
             this.waitForSchemas(task, error);
@@ -493,19 +494,19 @@ export class WorkerConsumer {
 
   /** The registry cannot give the writer schemas of the partition's next records: wait, then retry. */
   private waitForSchemas(task: PartitionTask, error: ValuestreamError): void {
-    task.attempt += 1;
+    task.schemaWaits += 1;
     this.options.events.emit('batchRetried', { partition: task.partition, reasonCode: error.reasonCode });
     this.options.logger.warn(
       {
         partition: task.partition,
-        attempt: task.attempt,
+        attempt: task.schemaWaits,
         reasonCode: error.reasonCode,
         err: scrubText(errorMessage(error)),
       },
       'cannot fetch the writer schemas of the next records; the partition waits (records kept)',
     );
     task.retryAt =
-      this.options.wallClock() + Math.min(250 * 2 ** Math.min(task.attempt, 6), MAX_SCHEMA_WAIT_MS);
+      this.options.wallClock() + Math.min(250 * 2 ** Math.min(task.schemaWaits, 6), MAX_SCHEMA_WAIT_MS);
   }
 
   private onStepError(
