@@ -12,6 +12,7 @@ import {
   segmentChangesInput,
 } from '../../shared/contracts/inputs.js';
 import type { WorkerDefinition } from '../../shared/runtime/worker-definition.js';
+import { topicCatalogue } from '../../shared/topics.js';
 import {
   decideLadderAgeing,
   decideRecord,
@@ -61,6 +62,7 @@ export function createRetentionWorker(
       segmentChangesInput(),
       customerErasuresInput(),
     ),
+    outputTopics: [topicCatalogue.retentionOffers.name, topicCatalogue.segmentChanges.name],
     allowedLatenessMs: settings.allowedLatenessMs,
     encodeState,
     decodeState,

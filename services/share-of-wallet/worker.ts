@@ -10,6 +10,7 @@ import {
   segmentChangesInput,
 } from '../../shared/contracts/inputs.js';
 import type { WorkerDefinition } from '../../shared/runtime/worker-definition.js';
+import { topicCatalogue } from '../../shared/topics.js';
 import { decideRecord, type ShareOfWalletInput } from './decide.js';
 import { shareOfWalletErasure } from './erasure.js';
 import { evaluateCustomer } from './evaluate.js';
@@ -37,6 +38,7 @@ export function createShareOfWalletWorker(
       // Applied by the runtime; a profile newer than the erasure re-admits the customer.
       customerErasuresInput(),
     ),
+    outputTopics: [topicCatalogue.underConsumption.name],
     allowedLatenessMs: settings.allowedLatenessMs,
     encodeState,
     decodeState,

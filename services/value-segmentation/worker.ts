@@ -50,6 +50,7 @@ export function createValueSegmentationWorker(
     name: VALUE_SEGMENTATION,
     // Purchases first: the only input that moves stream time.
     inputs: inputsOf<ValueSegmentationInput>(purchases, customerProfilesInput(), customerErasuresInput()),
+    outputTopics: [topicCatalogue.segmentChanges.name],
     allowedLatenessMs: settings.allowedLatenessMs,
     encodeState,
     decodeState,

@@ -1,7 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import * as evolved from '../../test/support/evolved-schemas.js';
 import { samplePurchase } from '../contracts/samples.js';
-import { AvroDecodeError, AvroEncodeError, codecFor, defaultSchemas, loadSchemas } from './codec.js';
+import {
+  AvroDecodeError,
+  AvroEncodeError,
+  AvroResolveError,
+  codecFor,
+  defaultSchemas,
+  loadSchemas,
+} from './codec.js';
 
 describe('codecFor', () => {
   it('caches one codec per schema, by short or full name', () => {
@@ -136,3 +144,58 @@ function catchError(f: () => unknown): unknown {
   }
   throw new Error('expected an error');
 }
+
+describe('writerDecoder (schema resolution)', () => {
+  const { purchaseV2, purchaseIncompatible, encoderOf } = evolved;
+
+  it('reads a v2 writer with an added optional field as the v1 reader expects', () => {
+    const decode = defaultSchemas().writerDecoder('Purchase', purchaseV2());
+    const written = encoderOf(purchaseV2())({ ...samplePurchase(), loyaltyCardId: 'card-7' });
+    expect(decode(written)).toEqual(samplePurchase());
+  });
+
+  it('uses the reader codec itself for a writer schema equal to ours (docs aside)', () => {
+    const own = defaultSchemas().schema('Purchase').schema;
+    const decode = defaultSchemas().writerDecoder('Purchase', { ...own, doc: 'another doc' });
+    expect(decode(codecFor('Purchase').encode(samplePurchase()))).toEqual(samplePurchase());
+    expect(() =>
+      decode(Buffer.concat([codecFor('Purchase').encode(samplePurchase()), Buffer.from([1])])),
+    ).toThrow(AvroDecodeError);
+  });
+
+  it('throws AvroResolveError for a writer our reader cannot resolve, or no Avro schema at all', () => {
+    expect(() => defaultSchemas().writerDecoder('Purchase', purchaseIncompatible())).toThrow(
+      AvroResolveError,
+    );
+    expect(() =>
+      defaultSchemas().writerDecoder('Purchase', { type: 'record', name: 'Other', fields: [] }),
+    ).toThrow(AvroResolveError);
+    expect(() => defaultSchemas().writerDecoder('Purchase', { type: 'nope' })).toThrow(/not an Avro schema/);
+  });
+
+  it('stays strict under resolution: trailing bytes, truncation and hostile array counts throw', () => {
+    const decode = defaultSchemas().writerDecoder('Purchase', purchaseV2());
+    const written = encoderOf(purchaseV2())({ ...samplePurchase(), loyaltyCardId: null });
+    expect(() => decode(Buffer.concat([written, Buffer.from([0])]))).toThrow(/trailing-bytes/);
+    expect(() => decode(written.subarray(0, written.length - 2))).toThrow(AvroDecodeError);
+    // eventId, customerId, occurredAt, kind, currency, loyaltyCardId=null, then lines announcing
+    // 2^62 items in a few bytes: refused at once, not looped over.
+    const prefix = encoderOf(purchaseV2())({
+      ...samplePurchase(),
+      loyaltyCardId: null,
+      lines: [],
+      channel: '',
+      storeId: null,
+      returnOfEventId: null,
+    });
+    // The last four bytes: lines (count 0), channel (length 0), storeId and returnOfEventId (null).
+    const linesAt = prefix.length - 4;
+    const hostile = Buffer.concat([
+      prefix.subarray(0, linesAt),
+      Buffer.from([0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]),
+    ]);
+    const before = performance.now();
+    expect(() => decode(hostile)).toThrow(/cannot decode Purchase: truncated/);
+    expect(performance.now() - before).toBeLessThan(500);
+  });
+});

@@ -64,11 +64,34 @@ interface LoadedSchema {
   readonly type: Type;
 }
 
+/**
+ * A writer schema (from a schema registry) cannot be read as our reader schema: avsc's schema
+ * resolution refused the pair, or the writer schema is not Avro it can parse. The message names
+ * the schemas and avsc's reason, never a value.
+ */
+export class AvroResolveError extends Error {
+  override readonly name = 'AvroResolveError';
+  readonly retriable = false;
+  constructor(
+    readonly readerName: string,
+    readonly detail: string,
+  ) {
+    super(`writer schema cannot be read as ${readerName}: ${detail}`);
+  }
+}
+
 export interface SchemaRegistry {
   readonly dir: string;
   readonly names: readonly string[];
   schema(name: string): SchemaFile;
   codec<T>(name: string): AvroCodec<T>;
+  /**
+   * A strict decoder of values written with `writerSchema` (Avro JSON, e.g. fetched from a schema
+   * registry by id), read as `readerName` by Avro schema resolution: fields the writer added are
+   * skipped, fields it lacks take our defaults. When the writer schema is ours (same canonical
+   * form) this is the reader's own codec. Throws AvroResolveError when the pair cannot resolve.
+   */
+  writerDecoder<T>(readerName: string, writerSchema: unknown): (buf: Buffer) => T;
 }
 
 /**
@@ -78,13 +101,7 @@ export interface SchemaRegistry {
 export function loadSchemas(dir: string = DEFAULT_SCHEMA_DIR): SchemaRegistry {
   const loaded = new Map<string, LoadedSchema>();
   for (const file of readSchemaFiles(dir)) {
-    const type = avro.Type.forSchema(file.schema as never, {
-      // No logical type implementations: timestamp-millis decodes to its underlying long (number).
-      logicalTypes: {},
-      wrapUnions: 'never',
-      registry: {},
-      typeHook: guardedTypeHook,
-    });
+    const type = buildType(file.schema);
     loaded.set(file.name, { file, type });
     loaded.set(file.fullName, { file, type });
   }
@@ -108,7 +125,50 @@ export function loadSchemas(dir: string = DEFAULT_SCHEMA_DIR): SchemaRegistry {
       }
       return codec as AvroCodec<T>;
     },
+    writerDecoder<T>(readerName: string, writerSchema: unknown): (buf: Buffer) => T {
+      const reader = get(readerName);
+      const own = this.codec<T>(readerName);
+      let writer: Type;
+      try {
+        writer = buildType(writerSchema);
+      } catch (err) {
+        throw new AvroResolveError(reader.file.name, `not an Avro schema avsc can read (${scrubAvsc(err)})`);
+      }
+      if (writer.fingerprint().equals(reader.type.fingerprint())) return (buf) => own.decode(buf);
+      let resolver: ReturnType<Type['createResolver']>;
+      try {
+        resolver = reader.type.createResolver(writer);
+      } catch (err) {
+        throw new AvroResolveError(reader.file.name, scrubAvsc(err));
+      }
+      return (buf: Buffer): T => {
+        try {
+          return reader.type.fromBuffer(buf, resolver, false) as T;
+        } catch (err) {
+          throw new AvroDecodeError(reader.file.name, classifyDecodeFailure(err));
+        }
+      };
+    },
   };
+}
+
+function buildType(schema: unknown): Type {
+  return avro.Type.forSchema(schema as never, {
+    // No logical type implementations: timestamp-millis decodes to its underlying long (number).
+    logicalTypes: {},
+    wrapUnions: 'never',
+    registry: {},
+    typeHook: guardedTypeHook,
+  });
+}
+
+/**
+ * avsc's resolution errors name types and fields (`cannot read "string" as ["null","int"]`),
+ * never values; they are cut short, as a writer schema is foreign text.
+ */
+function scrubAvsc(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.length > 200 ? `${message.slice(0, 200)}…` : message;
 }
 
 let defaultRegistry: SchemaRegistry | undefined;
@@ -249,6 +309,23 @@ class GuardedArrayType extends avro.types.ArrayType {
       n = tap.readLong();
     }
     return out;
+  }
+
+  // A writer schema's field that our reader lacks is skipped, not read: the same guard.
+  _skip(tap: TapLike): void {
+    const items = this.itemsType as unknown as AvscTypeInternals & { _skip(tap: TapLike): void };
+    const minItem = minEncodedSize(items, new Set());
+    let n = tap.readLong();
+    while (n !== 0) {
+      if (n < 0) {
+        tap.pos += tap.readLong();
+      } else {
+        const left = tap.buf.length - tap.pos;
+        if (!(n <= (minItem > 0 ? left / minItem : 1_000_000))) throw new Error('truncated buffer');
+        while (n-- > 0) items._skip(tap);
+      }
+      n = tap.readLong();
+    }
   }
 }
 

@@ -3,6 +3,7 @@ export {
   type AvroCodec,
   AvroDecodeError,
   AvroEncodeError,
+  AvroResolveError,
   codecFor,
   defaultSchemas,
   type IsValidOptions,

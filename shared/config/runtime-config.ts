@@ -1,5 +1,10 @@
 import { type EnvValues, env, envVariable, parseEnv } from './env.js';
 import {
+  resolveSchemaRegistry,
+  type SchemaRegistrySettings,
+  schemaRegistryEnvSpec,
+} from './schema-registry-config.js';
+import {
   type KafkaSecurity,
   type RedisSecurity,
   resolveKafkaSecurity,
@@ -79,6 +84,7 @@ export const runtimeEnvSpec = {
     'redis://127.0.0.1:16379',
   ),
   ...redisSecurityEnvSpec,
+  ...schemaRegistryEnvSpec,
   TOPIC_PREFIX: envVariable(
     'Prefix added to every topic name (isolates environments and tests)',
     env.text(),
@@ -196,6 +202,8 @@ export type RuntimeConfig = EnvValues<typeof runtimeEnvSpec> & {
   readonly kafkaSecurity: KafkaSecurity;
   /** TLS/ACL credentials of the Redis connection, files read (serialises without secrets). */
   readonly redisSecurity: RedisSecurity;
+  /** The schema registry (SCHEMA_REGISTRY_*), files read; null without SCHEMA_REGISTRY_URL. */
+  readonly schemaRegistry: SchemaRegistrySettings | null;
 };
 
 export function parseRuntimeConfig(environment: Readonly<Record<string, string | undefined>>): RuntimeConfig {
@@ -204,6 +212,7 @@ export function parseRuntimeConfig(environment: Readonly<Record<string, string |
     ...values,
     kafkaSecurity: resolveKafkaSecurity(values),
     redisSecurity: resolveRedisSecurity(values),
+    schemaRegistry: resolveSchemaRegistry(values),
   });
 }
 

@@ -247,7 +247,7 @@ function tlsFiles(
 }
 
 /** A variable or its *_FILE twin (a secret mounted as a file); never both. */
-function secret<V extends object>(
+export function secret<V extends object>(
   values: V,
   direct: keyof V & string,
   file: keyof V & string,
@@ -273,7 +273,7 @@ function readText(path: string, variable: string): string {
   }
 }
 
-function readPem(path: string, variable: string, kind: 'CERTIFICATE' | 'PRIVATE KEY'): string {
+export function readPem(path: string, variable: string, kind: 'CERTIFICATE' | 'PRIVATE KEY'): string {
   const text = readText(path, variable);
   const pattern =
     kind === 'CERTIFICATE' ? /-----BEGIN CERTIFICATE-----/ : /-----BEGIN [A-Z ]*PRIVATE KEY-----/;

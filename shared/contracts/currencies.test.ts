@@ -24,7 +24,7 @@ describe('ISO 4217 list', () => {
 describe('reason codes', () => {
   it('are their own names', () => {
     for (const [k, v] of Object.entries(ReasonCode)) expect(k).toBe(v);
-    expect(REASON_CODES).toHaveLength(17);
+    expect(REASON_CODES).toHaveLength(20);
     expect(isReasonCode('LATE_EVENT')).toBe(true);
     expect(isReasonCode('late_event')).toBe(false);
   });

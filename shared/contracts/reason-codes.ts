@@ -11,6 +11,12 @@ export const ReasonCode = {
   TRUNCATED_AVRO: 'TRUNCATED_AVRO',
   /** Avro of another schema: a whole record of another catalogue type, bytes left after a whole record, registry framing, or a `vs.schema` header naming another schema. */
   WRONG_SCHEMA: 'WRONG_SCHEMA',
+  /** A schema-registry framed value (magic byte 0, 4-byte schema id) whose id the registry does not know (404). */
+  UNKNOWN_SCHEMA_ID: 'UNKNOWN_SCHEMA_ID',
+  /** A framed value whose writer schema cannot be resolved against the topic's schema (Avro schema resolution refuses the pair, or it is not Avro). */
+  INCOMPATIBLE_WRITER_SCHEMA: 'INCOMPATIBLE_WRITER_SCHEMA',
+  /** A value without the schema-registry frame on a topic read with INPUT_FRAMING registry. */
+  NOT_REGISTRY_FRAMED: 'NOT_REGISTRY_FRAMED',
   /** The record's batch could not be decompressed (corrupt, or a codec or frame the consumer cannot read): each of its records is dead-lettered, the first with the batch's bytes as Kafka stored them. */
   UNDECODABLE_BATCH: 'UNDECODABLE_BATCH',
   /** The record has no key; input topics are keyed by customerId. */

@@ -25,6 +25,8 @@ export class PartitionTask {
   /** Wall clock before which the partition is not retried (after a failure with an unknown outcome). */
   retryAt = 0;
   attempt = 0;
+  /** Tries in a row that could not fetch the writer schemas of the next records (registry down). */
+  schemaWaits = 0;
   claimedInGeneration: number | null = null;
   fencedInGeneration: number | null = null;
   /** Paused in kafkajs because the buffer is full (or fenced). */
@@ -79,6 +81,18 @@ export class PartitionTask {
     const taken = this.fetched.splice(0, limit);
     for (const record of taken) this.fetchedBytes -= (record.value?.length ?? 0) + (record.key?.length ?? 0);
     return taken;
+  }
+
+  /** The next `limit` fetched records, left in place (to look up what they need before taking them). */
+  peek(limit: number): readonly RawRecord[] {
+    return this.fetched.slice(0, limit);
+  }
+
+  /** Puts taken records back in front, in their order (a step that could not prepare them). */
+  putBack(records: readonly RawRecord[]): void {
+    this.fetched.unshift(...records);
+    for (const record of records)
+      this.fetchedBytes += (record.value?.length ?? 0) + (record.key?.length ?? 0);
   }
 
   /** Forgets every buffered record (a seek, a new generation, a partition lost). */

@@ -43,6 +43,12 @@ export interface WorkerConsumerOptions {
   readonly wallClock: () => number;
   /** Called when the consumer crashed for good: the process must exit (PITFALLS 7). */
   readonly onFatal: (error: Error) => void;
+  /**
+   * Fetches what decoding `records` needs (the writer schemas of schema-registry framed values)
+   * and keeps it until the returned release; throws a ValuestreamError while it cannot (the
+   * registry unreachable): the partition then keeps the records and tries again later.
+   */
+  readonly resolveSchemas?: (records: readonly RawRecord[]) => Promise<() => void>;
 }
 
 class StopProcessing extends Error {}
@@ -50,6 +56,8 @@ class StopProcessing extends Error {}
 /** More crashes than this within the window end the process (kafkajs restarting forever). */
 const MAX_CRASHES_IN_WINDOW = 5;
 const CRASH_WINDOW_MS = 5 * 60_000;
+/** Longest wait between two tries of a partition whose writer schemas cannot be fetched. */
+const MAX_SCHEMA_WAIT_MS = 10_000;
 /** How long an end offset read with the admin client is trusted for a caught-up check. */
 const END_OFFSET_TTL_MS = 500;
 
@@ -416,9 +424,31 @@ export class WorkerConsumer {
       guard.check();
       if (!(await this.ensureClaimed(task, processor, generation))) return;
       if (task.leftover.length === 0 && task.hasRecords) {
+        // Decoding is synchronous: the writer schemas of framed records are fetched first. While
+        // the registry cannot be asked, the records stay in the task, neither decoded nor
+        // dead-lettered, and the partition tries again with backoff (never a crash loop).
+        let release: (() => void) | null = null;
+        if (this.options.resolveSchemas) {
+          try {
+            release = await this.options.resolveSchemas(task.peek(this.options.maxStepRecords));
+            task.schemaWaits = 0;
+          } catch (error) {
+            if (!(error instanceof ValuestreamError)) throw error;
+            this.waitForSchemas(task, error);
+            return;
+          }
+        }
         const raw = task.take(this.options.maxStepRecords);
         fetched = raw.length;
-        task.leftover = processor.prepare(raw);
+        try {
+          guard.check();
+          task.leftover = processor.prepare(raw);
+        } catch (error) {
+          task.putBack(raw);
+          throw error;
+        } finally {
+          release?.();
+        }
         skipped = raw.length - task.leftover.length;
         if (skipped > 0) {
           const kept = new Set(task.leftover.map((p) => p.record));
@@ -460,6 +490,23 @@ export class WorkerConsumer {
     } catch (error) {
       this.onStepError(task, processor, generation, error);
     }
+  }
+
+  /** The registry cannot give the writer schemas of the partition's next records: wait, then retry. */
+  private waitForSchemas(task: PartitionTask, error: ValuestreamError): void {
+    task.schemaWaits += 1;
+    this.options.events.emit('batchRetried', { partition: task.partition, reasonCode: error.reasonCode });
+    this.options.logger.warn(
+      {
+        partition: task.partition,
+        attempt: task.schemaWaits,
+        reasonCode: error.reasonCode,
+        err: scrubText(errorMessage(error)),
+      },
+      'cannot fetch the writer schemas of the next records; the partition waits (records kept)',
+    );
+    task.retryAt =
+      this.options.wallClock() + Math.min(250 * 2 ** Math.min(task.schemaWaits, 6), MAX_SCHEMA_WAIT_MS);
   }
 
   private onStepError(

@@ -18,6 +18,7 @@ import {
   type WorkerName,
 } from './metrics-catalogue.js';
 import { METRICS_DOC_PATH, metricsMarkdown } from './metrics-doc.js';
+import { registerSchemaRegistryMetrics } from './schema-registry-metrics.js';
 
 // The catalogue against what the workers register: each worker's registry is built as
 // run-worker.ts builds it (the runtime's metrics, then the worker's registerMetrics as its main.ts
@@ -37,6 +38,8 @@ const population = new Proxy({} as PopulationStore, {
 function registryOf(worker: WorkerName): Registry {
   const events = new RuntimeEvents();
   const { registry } = createRuntimeMetrics(worker, events);
+  // As run-worker.ts registers them when SCHEMA_REGISTRY_URL is set.
+  registerSchemaRegistryMetrics(registry, events);
   if (worker === 'value-segmentation') registerValueTierGauges(registry, population, 4);
   if (worker === 'share-of-wallet') registerShareOfWalletMetrics(registry, events);
   if (worker === 'retention') registerRetentionMetrics(registry, population, events, 4, 28 * 86_400_000);

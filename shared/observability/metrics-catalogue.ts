@@ -33,7 +33,8 @@ const PARTITION = 'partition number of the input topics';
 const TOPIC = 'logical input topic (purchases, interactions, customer-profiles, segment-changes)';
 const OUTPUT_TOPIC = 'output or dead-letter topic, as named on the cluster (TOPIC_PREFIX included)';
 const REASON = 'dead-letter reason code (shared/contracts/reason-codes.ts)';
-const ERROR_REASON = 'error reason code (REDIS_UNAVAILABLE, REDIS_REPLY_ERROR, REDIS_SCRIPT_ERROR, ...)';
+const ERROR_REASON =
+  'error reason code (REDIS_UNAVAILABLE, REDIS_REPLY_ERROR, REDIS_SCRIPT_ERROR, SCHEMA_REGISTRY_UNAVAILABLE, ...)';
 const KIND =
   'decision kind (segment-changed, under-consumption, retention-offer, retention-holdout, ladder-move)';
 const OPERATION =
@@ -318,7 +319,7 @@ export const METRICS: readonly CatalogueEntry[] = [
     type: 'counter',
     labels: { reason: ERROR_REASON },
     meaning:
-      'Batches that failed with an unknown outcome (Redis or Kafka unreachable) and were retried after a claim.',
+      'Batches that failed with an unknown outcome (Redis or Kafka unreachable) and were retried after a claim; or that wait, not decoded, for the schema registry (reason SCHEMA_REGISTRY_UNAVAILABLE) and are retried with backoff.',
     workers: 'all',
     movesOn: { fault: 'Redis unreachable' },
   },
@@ -330,6 +331,36 @@ export const METRICS: readonly CatalogueEntry[] = [
       'Times the Redis function library was missing (restart without persistence, failover, FUNCTION FLUSH) and was loaded again.',
     workers: 'all',
     movesOn: { fault: 'FUNCTION FLUSH on the worker’s Redis' },
+  },
+  // Schema registry (only with SCHEMA_REGISTRY_URL set)
+  {
+    name: 'vs_schema_registry_requests_total',
+    type: 'counter',
+    labels: {
+      operation: 'probe, get-schema, register, compatibility',
+      outcome: 'ok, not-found, incompatible, rejected, unavailable',
+    },
+    meaning:
+      'Requests to the schema registry. Only workers with SCHEMA_REGISTRY_URL set expose the schema registry metrics.',
+    workers: 'all',
+    movesOn: { fault: 'a worker with SCHEMA_REGISTRY_URL set (and the registry stopped, for unavailable)' },
+  },
+  {
+    name: 'vs_schema_registry_up',
+    type: 'gauge',
+    labels: {},
+    meaning:
+      '1 when the last request to the schema registry got an answer; 0 when it was unreachable, timed out, answered 5xx or refused our credentials (framed records then wait, not decoded).',
+    workers: 'all',
+    movesOn: { fault: 'a worker with SCHEMA_REGISTRY_URL set' },
+  },
+  {
+    name: 'vs_schema_cache_lookups_total',
+    type: 'counter',
+    labels: { result: 'hit (cached) or miss (fetched from the registry)' },
+    meaning: 'Writer schema ids of framed input records looked up before decoding.',
+    workers: 'all',
+    movesOn: { fault: 'a worker with SCHEMA_REGISTRY_URL set reading framed input' },
   },
   // Process
   {

@@ -1,9 +1,13 @@
 import { ReasonCode } from '../contracts/reason-codes.js';
+import { RejectedRecordError, ValuestreamError } from '../errors.js';
 import { type RawRecord, UNDECODABLE_BATCH_HEADER } from './raw-record.js';
 import { declaredSchemaMismatch, diagnoseUndecodable, SCHEMA_HEADER } from './undecodable.js';
 import type { InputDefinition, InputRecord } from './worker-definition.js';
 
-/** Decodes an input value; throws on undecodable bytes (message free of record content). */
+/**
+ * Decodes an input value; throws on undecodable bytes (message free of record content): a
+ * RejectedRecordError carries its own reason code, a retriable error retries the step.
+ */
 export type ValueDecoder = (value: Buffer) => unknown;
 
 export interface IntakeLimits {
@@ -55,6 +59,10 @@ export function prepareRecord<E>(
   try {
     event = decode(record.value) as E;
   } catch (error) {
+    // The decoder's own verdict (schema-registry framing: unknown id, incompatible writer, ...).
+    if (error instanceof RejectedRecordError) return reject(error.reasonCode, error.message);
+    // Not the record's fault (a writer schema not fetched yet): the step is retried, nothing parked.
+    if (error instanceof ValuestreamError && error.retriable) throw error;
     const diagnosis = diagnoseUndecodable(record.value, input.schema, (error as Error).message);
     return reject(diagnosis.reasonCode, diagnosis.message);
   }

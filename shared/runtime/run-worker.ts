@@ -1,6 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { codecFor } from '../avro/index.js';
 import type { RuntimeConfig } from '../config/runtime-config.js';
+import { inputFramingOf } from '../config/schema-registry-config.js';
 import { ConfigError } from '../errors.js';
 import { createKafka } from '../kafka/client.js';
 import { OutputProducer } from '../kafka/output-producer.js';
@@ -9,11 +10,13 @@ import { startHttpServer } from '../observability/http-server.js';
 import { createLogger, type Logger, scrubText } from '../observability/logger.js';
 import { createRuntimeMetrics } from '../observability/metrics.js';
 import { describeStalls } from '../observability/partition-progress.js';
+import { registerSchemaRegistryMetrics } from '../observability/schema-registry-metrics.js';
 import { connectRedis, resolveDurability, waitDurable } from '../redis/connection.js';
 import { FunctionCaller } from '../redis/function-caller.js';
 import { populationChannel } from '../redis/keys.js';
 import { RedisPartitionStore, RedisPopulationStore } from '../redis/partition-store.js';
 import { PopulationSignals } from '../redis/population-signals.js';
+import { outputTopicsOf, startWorkerSchemaRegistry } from '../schema-registry/worker-registry.js';
 import { deadLetterTopicOf, topicCatalogue } from '../topics.js';
 import { type LocalProgress, PartitionProcessor, type ProcessorInput } from './partition-processor.js';
 import { type DedupeSettings, dedupeSettings } from './recent-events.js';
@@ -95,7 +98,7 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
   });
   // Stops start-up with one line naming the cause (credentials, certificates, ACL, config) and
   // exit code 2 for a configuration error, 1 otherwise; in-process callers get the error.
-  const failStartup = (step: 'redis' | 'kafka', error: unknown): unknown => {
+  const failStartup = (step: 'redis' | 'kafka' | 'schema-registry', error: unknown): unknown => {
     logStartupFailure(logger, step, error, step === 'redis' ? lastRedisError : undefined);
     redis.disconnect();
     if (options.handleSignals !== false) process.exit(error instanceof ConfigError ? 2 : 1);
@@ -149,15 +152,44 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
     throw failStartup('kafka', error);
   });
 
+  // The schema registry (README "Schema registry"): output schemas registered at start-up,
+  // framed inputs' writer schemas fetched by id before decoding, outputs framed when configured.
+  const inputFraming = new Map(
+    definition.inputs.map(
+      (input) => [clusterTopic(input.topic), inputFramingOf(config, input.topic)] as const,
+    ),
+  );
+  logger.info(
+    {
+      schemaRegistry: config.schemaRegistry?.describe() ?? null,
+      inputFraming: Object.fromEntries(inputFraming),
+      outputFraming: config.OUTPUT_FRAMING,
+    },
+    'schema registry and framing',
+  );
+  if (config.schemaRegistry !== null) registerSchemaRegistryMetrics(metrics.registry, events);
+  const schemaRegistry = await startWorkerSchemaRegistry({
+    settings: config.schemaRegistry,
+    outputFraming: config.OUTPUT_FRAMING,
+    inputFraming,
+    clusterTopic,
+    outputTopics: config.schemaRegistry === null ? [] : outputTopicsOf(definition),
+    events,
+    logger,
+  }).catch((error: unknown) => {
+    void producer.disconnect().catch(() => undefined);
+    throw failStartup('schema-registry', error);
+  });
+  const framedInputs = schemaRegistry.inputs;
+
   const inputs = new Map<string, ProcessorInput<E>>();
   const topics = new Map<string, string>();
   for (const input of definition.inputs) {
-    const codec = codecFor(input.schema);
     const name = clusterTopic(input.topic);
     topics.set(name, input.topic);
     inputs.set(name, {
       definition: input,
-      decode: (value) => codec.decode(value),
+      decode: framedInputs.decoder(name, input.schema),
       logicalTopic: input.topic,
       deadLetterTopic: clusterTopic(deadLetterTopicOf(input.topic)),
     });
@@ -166,7 +198,10 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
   const encodeOutput = (output: OutputEvent): OutboxEntry => {
     const schema = schemaOfTopic.get(output.topic);
     if (!schema) throw new Error(`output topic ${output.topic} is not in the topic catalogue`);
-    const value = codecFor(schema).encode(output.value);
+    const value = schemaRegistry.outputValue(
+      clusterTopic(output.topic),
+      codecFor(schema).encode(output.value),
+    );
     const headers = {
       'vs.event.id': Buffer.from(output.eventId).toString('base64'),
       'vs.decision.kind': Buffer.from(output.decisionKind).toString('base64'),
@@ -265,6 +300,7 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
     events,
     logger,
     wallClock: () => Date.now(),
+    ...(framedInputs.needsRegistry ? { resolveSchemas: (records) => framedInputs.resolve(records) } : {}),
     onFatal: (error) => {
       if (fatal) return;
       fatal = error;
@@ -335,6 +371,7 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
       await producer.disconnect().catch(() => undefined);
       await http.close();
       await redis.quit().catch(() => redis.disconnect());
+      schemaRegistry.close();
       logger.info('stopped');
     })();
     return stopping;

@@ -75,6 +75,10 @@ export interface RuntimeEventMap {
   redisError: { operation: string; reasonCode: string; message: string };
   /** A Redis command answered (or failed) after `seconds`; operation names the runtime's call. */
   redisLatency: { operation: string; seconds: number };
+  /** A request to the schema registry answered (or failed) after `seconds` (shared/schema-registry). */
+  schemaRegistryRequest: { operation: string; outcome: string; seconds: number };
+  /** A writer schema id a step looked up: cached, or fetched from the registry. */
+  schemaCacheLookup: { result: 'hit' | 'miss' };
   /** A batch failed with an unknown outcome and is retried after a claim. */
   batchRetried: { partition: number; reasonCode: string };
   /** Entries of the partition's Redis outbox not yet produced and acknowledged. */

@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors.js';
+import { ConfigError, ValuestreamError } from '../errors.js';
 import { kafkaConnectFailureReason } from '../kafka/client.js';
 import { type Logger, scrubText } from '../observability/logger.js';
 
@@ -17,6 +17,11 @@ const hints: Record<string, string> = {
     'the Redis ACL user lacks a command or key the worker needs (deploy/redis/README.md lists them)',
   REDIS_TLS_FAILED: 'TLS to Redis failed (REDIS_TLS_CA_FILE, REDIS_TLS_CERT_FILE, the server certificate)',
   REDIS_UNAVAILABLE: 'cannot reach Redis (REDIS_URL)',
+  SCHEMA_INCOMPATIBLE:
+    'the schema registry refuses an output schema of ours as incompatible with the subject’s earlier versions (subject in err); not retrying',
+  SCHEMA_REGISTRY_UNAVAILABLE: 'cannot reach the schema registry (SCHEMA_REGISTRY_URL)',
+  SCHEMA_REGISTRY_REJECTED:
+    'the schema registry refused a request (the API path in SCHEMA_REGISTRY_URL, SCHEMA_REGISTRY_USERNAME, SCHEMA_REGISTRY_PASSWORD[_FILE])',
 };
 
 export function redisStartupFailureReason(error: unknown, lastConnectionError?: string): string {
@@ -30,18 +35,20 @@ export function redisStartupFailureReason(error: unknown, lastConnectionError?: 
 /** Logs one fatal line naming the cause of a failed start-up; returns the error to rethrow. */
 export function logStartupFailure(
   logger: Logger,
-  step: 'config' | 'redis' | 'kafka',
+  step: 'config' | 'redis' | 'kafka' | 'schema-registry',
   error: unknown,
   lastConnectionError?: string,
 ): unknown {
   const reasonCode =
     error instanceof ConfigError
       ? error.reasonCode
-      : step === 'kafka'
-        ? kafkaConnectFailureReason(error)
-        : step === 'redis'
-          ? redisStartupFailureReason(error, lastConnectionError)
-          : 'CONFIG_INVALID';
+      : step === 'schema-registry' && error instanceof ValuestreamError
+        ? error.reasonCode
+        : step === 'kafka'
+          ? kafkaConnectFailureReason(error)
+          : step === 'redis'
+            ? redisStartupFailureReason(error, lastConnectionError)
+            : 'CONFIG_INVALID';
   logger.fatal(
     {
       reasonCode,

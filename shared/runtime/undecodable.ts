@@ -80,7 +80,7 @@ export function diagnoseUndecodable(
     if (framed !== null) {
       return {
         reasonCode: ReasonCode.WRONG_SCHEMA,
-        message: `value is a ${framed} record in schema-registry framing (magic byte and schema id), not plain Avro`,
+        message: `value is a ${framed} record in schema-registry framing (magic byte and schema id), not plain Avro: read the topic with INPUT_FRAMING registry or detect`,
       };
     }
   }

@@ -188,6 +188,12 @@ export interface WorkerDefinition<E, S, G = never> {
   /** Worker name: consumer group suffix, Redis key prefix part, metrics label. */
   readonly name: string;
   readonly inputs: ReadonlyArray<InputDefinition<E>>;
+  /**
+   * Catalogue topics (logical names) the worker's decisions write, besides erasures-completed,
+   * which the runtime writes for a worker with an erasure input. Their schemas are registered in
+   * the schema registry at start-up; absent: every catalogue topic that is not an input.
+   */
+  readonly outputTopics?: readonly string[];
   /** Reason code given to records whose event time is older than stream time - allowed lateness. */
   readonly allowedLatenessMs: number;
   /** State (de)serialisation; must be deterministic. */

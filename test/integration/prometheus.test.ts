@@ -6,7 +6,7 @@ import { generatePurchaseStream } from '../../services/pos-simulator/generate.js
 import { RETENTION } from '../../services/retention/worker.js';
 import { SHARE_OF_WALLET } from '../../services/share-of-wallet/worker.js';
 import { VALUE_SEGMENTATION } from '../../services/value-segmentation/worker.js';
-import { codecFor } from '../../shared/avro/index.js';
+import { codecFor, defaultSchemas } from '../../shared/avro/index.js';
 import type { Purchase } from '../../shared/contracts/generated.js';
 import { samplePurchase } from '../../shared/contracts/samples.js';
 import {
@@ -21,6 +21,7 @@ import {
 import { FunctionCaller } from '../../shared/redis/function-caller.js';
 import { partitionKeys } from '../../shared/redis/keys.js';
 import { RedisPartitionStore } from '../../shared/redis/partition-store.js';
+import { frameValue } from '../../shared/schema-registry/wire-format.js';
 import { deadLetterTopicOf, topicCatalogue } from '../../shared/topics.js';
 import { testEndpoints } from '../support/endpoints.js';
 import { createTestTopics, produceRecords, testKafka, waitFor } from '../support/kafka-test-client.js';
@@ -39,6 +40,7 @@ import {
   scenarioSettings,
   settingsEnv,
 } from '../support/scenario.js';
+import { StandInRegistry } from '../support/stand-in-registry.js';
 import { committedToEnd } from '../support/value-segmentation-check.js';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
 
@@ -48,7 +50,9 @@ import { startWorkerProcess, type WorkerProcess } from '../support/worker-proces
 // (outbox backlog), FUNCTION FLUSH (function reloads), Redis stopped (Redis errors, batch
 // retries, failed scrape-time collections, not ready), a second claim (fencing), and a restart
 // after Redis lost a partition while Kafka's offsets were rewound for the others (Redis behind
-// Kafka, skipped re-deliveries) and re-sent purchases (skipped by eventId). Then every metric of the catalogue must be present and moving in
+// Kafka, skipped re-deliveries) and re-sent purchases (skipped by eventId). Every worker has a
+// schema registry (an in-process stand-in: its output schemas registered at start-up); share of
+// wallet reads its purchases framed, with INPUT_FRAMING detect (writer schemas fetched, cached). Then every metric of the catalogue must be present and moving in
 // Prometheus's API, every metric Prometheus stored must be in the catalogue, no label may carry a
 // customer id, and the alert rules of deploy/prometheus must load and evaluate.
 
@@ -59,6 +63,7 @@ const repoRoot = new URL('../../', import.meta.url).pathname;
 let prometheus: PrometheusServer | undefined;
 let own: OwnRedis | undefined;
 let shared: Redis | undefined;
+let schemaRegistry: StandInRegistry | undefined;
 const workers: WorkerProcess[] = [];
 const keyPrefixes: string[] = [];
 
@@ -71,6 +76,7 @@ afterAll(async () => {
   for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.kill('SIGKILL');
   await Promise.all(workers.map((w) => w.exited));
   await prometheus?.stop();
+  await schemaRegistry?.stop();
   await own?.destroy();
   if (shared) {
     for (const prefix of keyPrefixes) await deleteKeys(shared, prefix);
@@ -125,6 +131,8 @@ describe('metrics in a real Prometheus', () => {
     const phase = (name: string) => phases.push(`${name} ${Math.round(Date.now() / 1000 - startedAt - 5)}s`);
     const { kafkaBrokers, redisUrl } = testEndpoints();
     shared = new Redis(redisUrl);
+    schemaRegistry = await new StandInRegistry().start();
+    const registryEnv = { SCHEMA_REGISTRY_URL: schemaRegistry.url };
     own = await ownRedisServer();
     prometheus = await startPrometheus({ ruleFiles: [join(repoRoot, 'deploy/prometheus/alerts.yml')] });
     const prom = prometheus;
@@ -142,11 +150,19 @@ describe('metrics in a real Prometheus', () => {
     // Value segmentation on a Redis of its own (the faults), the others on the shared one.
     const vs = workerSetup(VALUE_SEGMENTATION, 'services/value-segmentation/main.ts', kafkaBrokers, own.url, {
       ...settingsEnv(scenarioSettings),
+      ...registryEnv,
     });
     const sow = workerSetup(SHARE_OF_WALLET, 'services/share-of-wallet/main.ts', kafkaBrokers, redisUrl, {
       SOW_WINDOWS_DAYS: '7,14',
+      ...registryEnv,
+      INPUT_FRAMING_BY_TOPIC: 'purchases=detect',
     });
+    const purchaseSchemaId = schemaRegistry.add(
+      `${sow.topic(topicCatalogue.purchases.name)}-value`,
+      defaultSchemas().schema('Purchase').schema,
+    );
     const retention = workerSetup(RETENTION, 'services/retention/main.ts', kafkaBrokers, redisUrl, {
+      ...registryEnv,
       RETENTION_FIT_PERIOD: '28d',
       RETENTION_PUBLISH_DELAY: '1d',
       RETENTION_MIN_FIT_CUSTOMERS: '100',
@@ -262,7 +278,7 @@ describe('metrics in a real Prometheus', () => {
         produceRecords(
           kafkaBrokers,
           sow.topic(purchases.name),
-          traffic.purchases.map((r) => ({ key: r.key, value: r.value })),
+          traffic.purchases.map((r) => ({ key: r.key, value: frameValue(purchaseSchemaId, r.value) })),
         ),
       ),
       (async () => {
