@@ -281,6 +281,7 @@ export class RedisPopulationStore implements PopulationStore {
 
   /** Snapshots of other processes' partitions read ahead (partition -> boundary -> counters JSON). */
   private readonly readAhead = new Map<number, Map<number, string>>();
+  private readonly startedAtKnown = new Map<number, number>();
 
   async readSnapshots(
     boundary: number,
@@ -292,22 +293,25 @@ export class RedisPopulationStore implements PopulationStore {
     return Promise.all(
       partitions.map(async (partition) => {
         const snapshot = await this.snapshotOf(partition, boundary, periodMs);
-        const [startedAt, streamTime] =
-          snapshot === null
-            ? await this.redis.hmget(
-                partitionKeys(this.prefix, this.worker, partition).meta,
-                'startedAt',
-                'streamTime',
-              )
-            : [null, null];
-        return {
-          partition,
-          snapshot,
-          startedAt: startedAt === null || startedAt === undefined ? null : Number(startedAt),
-          streamTime: streamTime === null || streamTime === undefined ? null : Number(streamTime),
-        };
+        return { partition, snapshot, startedAt: snapshot === null ? await this.startedAt(partition) : null };
       }),
     );
+  }
+
+  /**
+   * When a partition's first record was: read until known, then kept (it never changes, and a
+   * partition waited for is asked at every look).
+   */
+  private async startedAt(partition: number): Promise<number | null> {
+    const known = this.startedAtKnown.get(partition);
+    if (known !== undefined) return known;
+    const stored = await this.redis.hget(
+      partitionKeys(this.prefix, this.worker, partition).meta,
+      'startedAt',
+    );
+    if (stored === null) return null;
+    this.startedAtKnown.set(partition, Number(stored));
+    return Number(stored);
   }
 
   /**

@@ -128,8 +128,8 @@ export interface AppliedStep {
 export interface PartitionProgress {
   readonly partition: number;
   readonly snapshot: string | null;
+  /** The event time of the partition's first record (read only where its snapshot is missing). */
   readonly startedAt: number | null;
-  readonly streamTime: number | null;
 }
 
 export interface PopulationStore {
