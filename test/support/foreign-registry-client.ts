@@ -23,6 +23,11 @@ export interface ForeignRecord {
   readonly value: unknown;
 }
 
+/** A record to produce: `schema` is the index of its writer schema in produceFramed's list (0 by default). */
+export interface ForeignRecordToSend extends ForeignRecord {
+  readonly schema?: number;
+}
+
 export interface ForeignConsumedRecord extends ForeignRecord {
   readonly partition: number;
   readonly offset: number;
@@ -53,30 +58,39 @@ function runPython(script: string, args: readonly string[], input?: string): Pro
   });
 }
 
-/** Writes a schema to a temp file for the duration of `use`. */
-async function withSchemaFile<T>(schema: object, use: (file: string) => Promise<T>): Promise<T> {
+/** Writes schemas to temp files for the duration of `use`. */
+async function withSchemaFiles<T>(
+  schemas: readonly object[],
+  use: (files: string[]) => Promise<T>,
+): Promise<T> {
   const dir = await mkdtemp(path.join(tmpdir(), 'foreign-registry-'));
   try {
-    const file = path.join(dir, 'schema.avsc');
-    await writeFile(file, JSON.stringify(schema));
-    return await use(file);
+    const files = schemas.map((_, i) => path.join(dir, `schema-${i}.avsc`));
+    await Promise.all(schemas.map((schema, i) => writeFile(files[i]!, JSON.stringify(schema))));
+    return await use(files);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
 /**
- * Produces `records` framed in the Confluent wire format with python's AvroProducer, which
- * registers `schema` under `<topic>-value` first. Keys are plain UTF-8 strings. Resolves with the
- * count sent and the schema id in the frames; rejects when the registry refuses the schema.
+ * Produces `records` framed in the Confluent wire format with python's AvroProducer, in order,
+ * from one producer; it registers each writer schema under `<topic>-value` when it first uses it.
+ * `schema` is one schema, or a list that records pick from by index (a producer moving from v1 to
+ * v2 mid-stream). Keys are plain UTF-8 strings, partitioned as kafkajs and the Java client do.
+ * Resolves with the count sent and the schema ids (`schemaId`: the first's); rejects when the
+ * registry refuses a schema (nothing is sent then if it is the first record's).
  */
 export function produceFramed(
   target: ForeignRegistryTarget,
-  schema: object,
-  records: readonly ForeignRecord[],
-): Promise<{ sent: number; schemaId: number }> {
-  return withSchemaFile(schema, async (file) => {
-    const input = records.map((r) => `${JSON.stringify({ key: r.key, value: r.value })}\n`).join('');
+  schema: object | readonly object[],
+  records: readonly ForeignRecordToSend[],
+): Promise<{ sent: number; schemaId: number; schemaIds: number[] }> {
+  const schemas = Array.isArray(schema) ? schema : [schema];
+  return withSchemaFiles(schemas, async (files) => {
+    const input = records
+      .map((r) => `${JSON.stringify({ key: r.key, value: r.value, schema: r.schema ?? 0 })}\n`)
+      .join('');
     const out = await runPython(
       'produce_framed.py',
       [
@@ -86,12 +100,15 @@ export function produceFramed(
         target.registryUrl,
         '--topic',
         target.topic,
-        '--schema',
-        file,
+        ...files.flatMap((file) => ['--schema', file]),
       ],
       input,
     );
-    return JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { sent: number; schemaId: number };
+    return JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as {
+      sent: number;
+      schemaId: number;
+      schemaIds: number[];
+    };
   });
 }
 
@@ -117,8 +134,8 @@ export async function consumeFramed(
     String(options.timeoutS ?? 30),
   ];
   const out = options.readerSchema
-    ? await withSchemaFile(options.readerSchema, (file) =>
-        runPython('consume_framed.py', [...args, '--reader-schema', file]),
+    ? await withSchemaFiles([options.readerSchema], ([file]) =>
+        runPython('consume_framed.py', [...args, '--reader-schema', file!]),
       )
     : await runPython('consume_framed.py', args);
   return out
