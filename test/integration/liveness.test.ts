@@ -8,6 +8,7 @@ import type { StepGuard } from '../../shared/runtime/partition-processor.js';
 import type { RawRecord } from '../../shared/runtime/raw-record.js';
 import { testEndpoints, uniqueName } from '../support/endpoints.js';
 import { valueSegmentationProcessor } from '../support/processor-harness.js';
+import { rawPurchase } from '../support/raw-purchases.js';
 
 // PITFALLS 6: kafkajs only heartbeats when the handler asks, so a long batch must be cut into
 // bounded atomic steps with a heartbeat after each, and must stop between steps as soon as the
@@ -31,16 +32,7 @@ function records(count: number): RawRecord[] {
       spanMs: 20 * DAY_MS,
       malformedShare: 0,
     }),
-  ].map((r, i) => ({
-    topic: 'purchases',
-    logicalTopic: 'purchases',
-    partition: 0,
-    offset: String(i),
-    key: Buffer.from(r.key),
-    value: r.value,
-    headers: {},
-    timestamp: String(r.emitAt),
-  }));
+  ].map((r, i) => rawPurchase(r, 0, i));
 }
 
 describe('liveness of long batches', () => {

@@ -16,6 +16,7 @@ import type { PartitionStore } from '../../shared/runtime/state-store.js';
 import { testEndpoints } from '../support/endpoints.js';
 import { produceRecords, testKafka, waitFor } from '../support/kafka-test-client.js';
 import { valueSegmentationProcessor } from '../support/processor-harness.js';
+import { rawPurchase } from '../support/raw-purchases.js';
 import {
   appliedOffsets,
   committedOffsets,
@@ -203,16 +204,7 @@ describe('restart and fencing', () => {
     // Offsets with gaps (PITFALLS 2): transaction markers and compaction leave holes.
     const records: RawRecord[] = [
       ...generatePurchaseStream({ seed: 5, customers: 20, events: 60, malformedShare: 0, maxLatenessMs: 0 }),
-    ].map((r, i) => ({
-      topic: 'purchases',
-      logicalTopic: 'purchases',
-      partition: 0,
-      offset: String(i * 3 + 1),
-      key: Buffer.from(r.key),
-      value: r.value,
-      headers: {},
-      timestamp: String(r.emitAt),
-    }));
+    ].map((r, i) => rawPurchase(r, 0, i * 3 + 1));
     const guard: StepGuard = { check: () => undefined, heartbeat: async () => undefined };
     const keys = Object.values(partitionKeys(keyPrefix, worker.name, 0));
     // Every key's content, canonically ordered (DUMP bytes of a hash can change with a mere read

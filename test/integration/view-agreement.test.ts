@@ -11,6 +11,7 @@ import type { RawRecord } from '../../shared/runtime/raw-record.js';
 import { PopulationViewConflictError } from '../../shared/runtime/view-agreement.js';
 import { testEndpoints, uniqueName } from '../support/endpoints.js';
 import { valueSegmentationProcessor } from '../support/processor-harness.js';
+import { rawPurchase } from '../support/raw-purchases.js';
 
 // A view is used as soon as this process merged it and stored (first one wins) just before the
 // step that used it is applied. A view another process stored first must win: the step that
@@ -37,16 +38,7 @@ const batch: RawRecord[] = [
     spanMs: 30 * DAY_MS,
     malformedShare: 0,
   }),
-].map((r, i) => ({
-  topic: 'purchases',
-  logicalTopic: 'purchases',
-  partition: 0,
-  offset: String(i),
-  key: Buffer.from(r.key),
-  value: r.value,
-  headers: {},
-  timestamp: String(r.emitAt),
-}));
+].map((r, i) => rawPurchase(r, 0, i));
 
 async function run(keyPrefix: string) {
   const worker = createValueSegmentationWorker(settings);

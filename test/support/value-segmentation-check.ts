@@ -11,7 +11,7 @@ import {
   type OracleOutput,
   type OraclePurchaseRecord,
 } from '../oracle/value-segmentation-oracle.js';
-import { type TopicRecord, testKafka } from './kafka-test-client.js';
+import { readWholeTopic, type TopicRecord, testKafka } from './kafka-test-client.js';
 
 // Checks a value-segmentation run against the oracle: the input topic as Kafka holds it (the
 // order the worker saw), the output topic, and the final state in Redis.
@@ -139,6 +139,33 @@ export async function committedToEnd(
     const c = committed?.partitions.find((p) => p.partition === end.partition);
     return c !== undefined && BigInt(c.offset) >= BigInt(end.high);
   });
+}
+
+/**
+ * A worker waiting on its input (a registry outage, say): no dead letter beyond `deadLettersBefore`,
+ * nothing committed to the end of its purchases, and the process still up.
+ */
+export async function expectWaiting(
+  scenario: {
+    readonly brokers: string;
+    readonly deadLetters: string;
+    readonly groupId: string;
+    readonly purchases: string;
+  },
+  child: { readonly exitCode: number | null },
+  deadLettersBefore: number,
+): Promise<void> {
+  expect((await readWholeTopic(scenario.brokers, scenario.deadLetters)).flat()).toHaveLength(
+    deadLettersBefore,
+  );
+  const admin = testKafka(scenario.brokers).admin();
+  await admin.connect();
+  try {
+    expect(await committedToEnd(admin, scenario.groupId, scenario.purchases)).toBe(false);
+  } finally {
+    await admin.disconnect();
+  }
+  expect(child.exitCode).toBeNull();
 }
 
 /**
