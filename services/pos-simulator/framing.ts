@@ -7,16 +7,14 @@
 // still dead-letter them with the reason the simulator expects.
 
 import { defaultSchemas } from '../../shared/avro/index.js';
-import { parseEnv } from '../../shared/config/env.js';
-import {
-  resolveSchemaRegistry,
-  type SchemaRegistrySettings,
-  schemaRegistryEnvSpec,
-} from '../../shared/config/schema-registry-config.js';
+import type { SchemaRegistrySettings } from '../../shared/config/schema-registry-config.js';
 import { ConfigError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/observability/logger.js';
+import {
+  registryClientOf,
+  registryConnectionFromEnv,
+} from '../../shared/schema-registry/connection-from-env.js';
 import { registerOutputSchemas, valueSubject } from '../../shared/schema-registry/output-schemas.js';
-import { RegistryClient } from '../../shared/schema-registry/registry-client.js';
 import { frameValue } from '../../shared/schema-registry/wire-format.js';
 
 export const SIMULATOR_FRAMINGS = ['plain', 'registry'] as const;
@@ -26,40 +24,12 @@ export type SimulatorFraming = (typeof SIMULATOR_FRAMINGS)[number];
 export function registrySettingsFromEnv(
   env: Readonly<Record<string, string | undefined>>,
 ): SchemaRegistrySettings {
-  const {
-    SCHEMA_REGISTRY_URL,
-    SCHEMA_REGISTRY_USERNAME,
-    SCHEMA_REGISTRY_PASSWORD,
-    SCHEMA_REGISTRY_PASSWORD_FILE,
-    SCHEMA_REGISTRY_CA_FILE,
-    SCHEMA_REGISTRY_TIMEOUT_MS,
-    SCHEMA_REGISTRY_CACHE_SIZE,
-  } = schemaRegistryEnvSpec;
-  const values = parseEnv(
-    {
-      SCHEMA_REGISTRY_URL,
-      SCHEMA_REGISTRY_USERNAME,
-      SCHEMA_REGISTRY_PASSWORD,
-      SCHEMA_REGISTRY_PASSWORD_FILE,
-      SCHEMA_REGISTRY_CA_FILE,
-      SCHEMA_REGISTRY_TIMEOUT_MS,
-      SCHEMA_REGISTRY_CACHE_SIZE,
-    },
-    env,
-  );
-  if (values.SCHEMA_REGISTRY_URL === '')
+  const settings = registryConnectionFromEnv(env);
+  if (settings === null)
     throw new ConfigError(
       'SCHEMA_REGISTRY_URL',
       'is required with --framing registry (the stack writes it to .stack/env)',
     );
-  // The workers' framing variables say how workers read, not how the simulator writes.
-  const settings = resolveSchemaRegistry({
-    ...values,
-    INPUT_FRAMING: 'plain',
-    INPUT_FRAMING_BY_TOPIC: new Map(),
-    OUTPUT_FRAMING: 'plain',
-  });
-  if (settings === null) throw new Error('unreachable: SCHEMA_REGISTRY_URL is set');
   return settings;
 }
 
@@ -95,13 +65,7 @@ export async function connectRecordFramer(
   topics: readonly FramedTopic[],
   logger: Logger,
 ): Promise<RecordFramer> {
-  const client = new RegistryClient({
-    url: settings.url,
-    ...(settings.username === undefined ? {} : { username: settings.username }),
-    ...(settings.password === undefined ? {} : { password: settings.password }),
-    ...(settings.ca === undefined ? {} : { ca: settings.ca }),
-    timeoutMs: settings.timeoutMs,
-  });
+  const client = registryClientOf(settings);
   try {
     const ids = await registerOutputSchemas(
       client,
