@@ -4,6 +4,11 @@
 # history, then live traffic; households and businesses with profiles, some of whom buy only
 # part of their needs here) and a console that prints decisions as they are produced. Ctrl-C stops the
 # workers; `./valuestream down` stops Kafka and Redis.
+#
+# Framing: with SCHEMA_REGISTRY_URL (the stack writes it to .stack/env unless
+# STACK_SCHEMA_REGISTRY=off) the simulator registers its schemas and frames every value
+# (Confluent wire format) and the workers read and write framed values; without it, or with
+# DEMO_FRAMING=plain, everything is plain Avro. DEMO_FRAMING=registry insists on framing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -15,6 +20,28 @@ if [[ (-z ${KAFKA_BROKERS:-} || -z ${REDIS_URL:-}) && -f .stack/env ]]; then
 fi
 : "${KAFKA_BROKERS:?KAFKA_BROKERS not set and .stack/env missing: run ./valuestream stack up}"
 : "${REDIS_URL:?REDIS_URL not set and .stack/env missing: run ./valuestream stack up}"
+case ${DEMO_FRAMING:-} in
+'') if [[ -n ${SCHEMA_REGISTRY_URL:-} ]]; then DEMO_FRAMING=registry; else DEMO_FRAMING=plain; fi ;;
+plain) ;;
+registry)
+  : "${SCHEMA_REGISTRY_URL:?DEMO_FRAMING=registry needs SCHEMA_REGISTRY_URL: run ./valuestream stack up (without STACK_SCHEMA_REGISTRY=off)}"
+  ;;
+*)
+  echo "DEMO_FRAMING must be plain or registry, not '$DEMO_FRAMING'" >&2
+  exit 2
+  ;;
+esac
+# INPUT_FRAMING=registry rather than detect: every producer of the demo frames (the simulator
+# and the workers themselves), and strict framing makes one that silently wrote plain Avro show
+# up as NOT_REGISTRY_FRAMED dead letters; detect would read it anyway and hide the fault.
+if [[ $DEMO_FRAMING == registry ]]; then
+  export SCHEMA_REGISTRY_URL INPUT_FRAMING=registry OUTPUT_FRAMING=registry
+  FRAMING_NOTE="schema-registry framing (Confluent wire format), registry $SCHEMA_REGISTRY_URL"
+else
+  export INPUT_FRAMING=plain OUTPUT_FRAMING=plain
+  FRAMING_NOTE="plain Avro (no schema registry framing${SCHEMA_REGISTRY_URL:+; DEMO_FRAMING=plain})"
+fi
+unset INPUT_FRAMING_BY_TOPIC
 LOGS="$ROOT/.stack/logs"
 mkdir -p "$LOGS"
 export KAFKA_BROKERS REDIS_URL
@@ -25,6 +52,7 @@ export TOPIC_PREFIX=${TOPIC_PREFIX-demo-$RUN_ID.}
 export KEY_PREFIX=${KEY_PREFIX-demo-$RUN_ID}
 export CONSUMER_GROUP_PREFIX=${CONSUMER_GROUP_PREFIX-demo-$RUN_ID}
 echo "demo run $RUN_ID: topics ${TOPIC_PREFIX}*, consumer groups ${CONSUMER_GROUP_PREFIX}.*, Redis keys ${KEY_PREFIX}*"
+echo "values: $FRAMING_NOTE"
 if ! node --import tsx shared/kafka/create-topics-cli.ts >"$LOGS/topics.log" 2>&1; then
   cat "$LOGS/topics.log" >&2
   exit 1
@@ -62,12 +90,13 @@ pids+=($!)
 echo "starting point-of-sale simulator (${DEMO_HISTORY_DAYS:-120} days of history, then ${DEMO_RATE:-50} purchases/s live)"
 node --import tsx services/pos-simulator/main.ts --customers "${DEMO_CUSTOMERS:-5000}" --rate "${DEMO_RATE:-50}" \
   --history-days "${DEMO_HISTORY_DAYS:-120}" --consumption-customers "${DEMO_CONSUMPTION_CUSTOMERS:-1500}" \
-  --consumption-days "${DEMO_HISTORY_DAYS:-120}" --pos-profiles >"$LOGS/pos-simulator.log" 2>&1 &
+  --consumption-days "${DEMO_HISTORY_DAYS:-120}" --pos-profiles --framing "$DEMO_FRAMING" >"$LOGS/pos-simulator.log" 2>&1 &
 pids+=($!)
 
 cat <<INFO
 
   decisions     : topics segment-changes, under-consumption and retention-offers (printed below)
+  values        : $FRAMING_NOTE
   dead letters  : topic purchases.dlq (malformed demo records land here with a reason)
   metrics       : http://127.0.0.1:${METRICS_PORT}/metrics   (vs_records_consumed_total, vs_value_tier_customers, vs_value_skew_share)
                   http://127.0.0.1:${SOW_METRICS_PORT}/metrics   (vs_share_of_wallet, vs_share_of_wallet_evaluations_total, vs_decisions_total)

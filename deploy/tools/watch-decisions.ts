@@ -1,14 +1,17 @@
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
-import { codecFor } from '../../shared/avro/index.js';
 import { kafkaSecurityFromEnv } from '../../shared/config/runtime-config.js';
 import { kafkaConnectionOptions } from '../../shared/config/secure-connections.js';
 import { ConfigError } from '../../shared/errors.js';
 import { topicCatalogue } from '../../shared/topics.js';
+import { type DecisionDecoder, decisionDecoder } from './decision-decoder.js';
 
 // Prints decisions as they are produced, one line each, for the demo. Customer ids are
 // shown masked: this is a console, but it should not teach anyone to print personal data.
-// A secured cluster: the workers' KAFKA_SSL* / KAFKA_SASL_* variables.
+// A secured cluster: the workers' KAFKA_SSL* / KAFKA_SASL_* variables. Values framed by the
+// schema registry (OUTPUT_FRAMING=registry) are read with their writer schema, fetched by id
+// from SCHEMA_REGISTRY_URL (and SCHEMA_REGISTRY_USERNAME & co, as the workers); plain ones as
+// before.
 
 const { values } = parseArgs({
   options: {
@@ -29,8 +32,10 @@ const limit = Number(values.limit);
 let printed = 0;
 
 let security: ReturnType<typeof kafkaSecurityFromEnv>;
+let decode: DecisionDecoder;
 try {
   security = kafkaSecurityFromEnv(process.env);
+  decode = decisionDecoder(process.env);
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   process.stderr.write(`watch-decisions: configuration error: ${error.message}\n`);
@@ -50,6 +55,7 @@ await consumer.subscribe({
 });
 const stop = async () => {
   await consumer.disconnect().catch(() => undefined);
+  decode.close();
   process.exit(0);
 };
 process.once('SIGINT', stop);
@@ -58,7 +64,16 @@ await consumer.run({
   eachMessage: async ({ topic, message }) => {
     const spec = watched.find((t) => `${values.prefix}${t.name}` === topic)!;
     if (!message.value || !spec.schema) return;
-    const event = codecFor(spec.schema).decode(message.value) as Record<string, unknown>;
+    let event: Record<string, unknown>;
+    try {
+      event = (await decode(spec.schema, message.value)) as Record<string, unknown>;
+    } catch (error) {
+      // One unreadable value must not stop the console (kafkajs would retry it forever).
+      process.stderr.write(
+        `watch-decisions: ${topic} offset ${message.offset}: ${(error as Error).message}\n`,
+      );
+      return;
+    }
     const when = new Date(Number(event.occurredAt)).toISOString().slice(0, 16).replace('T', ' ');
     let line: string;
     if (spec === topicCatalogue.segmentChanges) {

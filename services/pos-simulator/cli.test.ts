@@ -28,6 +28,7 @@ describe('simulator command line', () => {
       consumptionDays: 240,
       consumptionLiveDays: 30,
       profilesTopic: 'dev-customer-profiles',
+      framing: 'plain',
     });
     if (cli === 'help') throw new Error('unexpected');
     expect(consumptionOptions(cli, Date.UTC(2025, 0, 1))).toBeNull();
@@ -138,6 +139,12 @@ describe('simulator command line', () => {
     expect(() => parseCli(['--customers', '1.5'], {})).toThrow(/--customers/);
     expect(() => parseCli(['--nope'], {})).toThrow();
     expect(() => parseCli(['--dry-run'], {})).toThrow(/--events/);
+    expect(() => parseCli(['--framing', 'confluent'], {})).toThrow(/--framing: invalid value "confluent"/);
+  });
+
+  it('takes the framing of the values it writes: plain or registry', () => {
+    expect(parseCli(['--framing', 'registry'], {})).toMatchObject({ framing: 'registry' });
+    expect(parseCli(['--framing', 'plain'], {})).toMatchObject({ framing: 'plain' });
     expect(parseCli(['--help'], {})).toBe('help');
   });
 

@@ -8,6 +8,7 @@ import { codecFor } from '../../shared/avro/index.js';
 import type { CustomerProfile } from '../../shared/contracts/generated.js';
 import { topicCatalogue } from '../../shared/topics.js';
 import type { ConsumptionTraffic, ConsumptionTrafficOptions, SimulatedProfileRecord } from './consumption.js';
+import { SIMULATOR_FRAMINGS, type SimulatorFraming } from './framing.js';
 import {
   DAY_MS,
   type PurchaseSimulation,
@@ -49,6 +50,10 @@ export const HELP = `usage: npm run simulator -- [options]
                            purchase (two adults; marketing consent for about 70%), so retention
                            offers can reach them
   --profiles-topic <name>  profiles topic (default: $TOPIC_PREFIX + ${topicCatalogue.customerProfiles.name})
+  --framing <f>            plain (Avro, no frame; default) or registry: register each topic's
+                           schema under <topic>-value in the registry at $SCHEMA_REGISTRY_URL
+                           (SCHEMA_REGISTRY_USERNAME, _PASSWORD[_FILE], _CA_FILE as the workers)
+                           and frame every value with its id (Confluent wire format)
   --dry-run                generate without Kafka and print a summary (needs --events)
   --help`;
 
@@ -79,6 +84,8 @@ export interface CliOptions {
   readonly consumptionPartialShare: number;
   readonly profilesTopic: string;
   readonly posProfiles: boolean;
+  /** How values are written: plain Avro, or framed with the registry's schema id. */
+  readonly framing: SimulatorFraming;
 }
 
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions | 'help' {
@@ -111,6 +118,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions | '
       'consumption-partial-share': { type: 'string', default: '0.3' },
       'profiles-topic': { type: 'string' },
       'pos-profiles': { type: 'boolean', default: false },
+      framing: { type: 'string', default: 'plain' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -130,6 +138,11 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions | '
     .map((b) => b.trim())
     .filter((b) => b !== '');
   if (brokers.length === 0) throw new Error('--brokers / KAFKA_BROKERS: no broker given');
+  const framing = values.framing as SimulatorFraming;
+  if (!SIMULATOR_FRAMINGS.includes(framing))
+    throw new Error(
+      `--framing: invalid value ${JSON.stringify(values.framing)} (${SIMULATOR_FRAMINGS.join(' or ')})`,
+    );
   const options: CliOptions = {
     customers: num('customers', values.customers, positiveInt),
     rate: num('rate', values.rate, positive),
@@ -170,6 +183,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions | '
     ),
     profilesTopic: values['profiles-topic'] ?? `${prefix}${topicCatalogue.customerProfiles.name}`,
     posProfiles: values['pos-profiles'] === true,
+    framing,
   };
   if (options.consumptionCustomers > 0 && options.consumptionDays + options.consumptionLiveDays <= 0) {
     throw new Error('--consumption-days / --consumption-live-days: the consumption span is empty');

@@ -9,9 +9,11 @@
 // `--consumption-customers n` adds consumption-driven traffic for share of wallet: profiles (to
 // the customer-profiles topic) and purchases, merged into the stream in emission order.
 // Env: KAFKA_BROKERS (host:port,...), TOPIC_PREFIX (prepended to the topics), LOG_LEVEL, and the
-// workers' KAFKA_SSL* / KAFKA_SASL_* for a secured cluster.
+// workers' KAFKA_SSL* / KAFKA_SASL_* for a secured cluster; with `--framing registry`,
+// SCHEMA_REGISTRY_URL and the workers' other SCHEMA_REGISTRY_* connection variables.
 
 import { kafkaSecurityFromEnv } from '../../shared/config/runtime-config.js';
+import type { SchemaRegistrySettings } from '../../shared/config/schema-registry-config.js';
 import type { KafkaSecurity } from '../../shared/config/secure-connections.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import {
@@ -25,15 +27,19 @@ import {
   simulationOptions,
 } from './cli.js';
 import { generateConsumptionTraffic } from './consumption.js';
+import { connectRecordFramer, type RecordFramer, registrySettingsFromEnv } from './framing.js';
 import { PurchaseSimulation } from './generate.js';
 import { connectPosProducer, type PosProducer } from './producer.js';
 
 async function main(): Promise<number> {
   let cli: CliOptions | 'help';
   let security: KafkaSecurity;
+  let registry: SchemaRegistrySettings | null = null;
   try {
     cli = parseCli(process.argv.slice(2), process.env);
     security = kafkaSecurityFromEnv(process.env);
+    if (cli !== 'help' && cli.framing === 'registry' && !cli.dryRun)
+      registry = registrySettingsFromEnv(process.env);
   } catch (err) {
     console.error(`${(err as Error).message}\n\n${HELP}`);
     return 2;
@@ -92,9 +98,30 @@ async function main(): Promise<number> {
       speedUp: cli.speedUp,
       historyDays: cli.historyDays,
       events: cli.events ?? 'unbounded',
+      framing: cli.framing,
     },
     'point-of-sale simulator starting',
   );
+  let framer: RecordFramer | null = null;
+  if (registry !== null) {
+    try {
+      framer = await connectRecordFramer(
+        registry,
+        [
+          { topic: cli.topic, schema: 'Purchase' },
+          { topic: cli.profilesTopic, schema: 'CustomerProfile' },
+        ],
+        logger,
+      );
+    } catch (err) {
+      logger.error(
+        { err: (err as Error).message, reasonCode: (err as { reasonCode?: string }).reasonCode },
+        'cannot register the schemas in the schema registry',
+      );
+      return 1;
+    }
+    logger.info({ subjects: framer.subjects() }, 'schemas registered; values are framed with their ids');
+  }
   let producer: PosProducer;
   try {
     producer = await connectPosProducer({
@@ -156,7 +183,7 @@ async function main(): Promise<number> {
         if (wait > cli.lingerMs) await flush();
         if (wait > 0) await sleep(due - Date.now(), stop.signal);
       }
-      batch.push(record);
+      batch.push(framer === null ? record : framer.frame(record));
       if (batch.length >= cli.batchSize) await flush();
     }
     await flush();

@@ -3,7 +3,10 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { testEndpoints } from '../support/endpoints.js';
+import { RegistryClient } from '../../shared/schema-registry/registry-client.js';
+import { readFrame } from '../../shared/schema-registry/wire-format.js';
+import { testEndpoints, testSchemaRegistryUrl } from '../support/endpoints.js';
+import { testKafka } from '../support/kafka-test-client.js';
 import {
   describeFigures,
   type KeepUpFigures,
@@ -24,6 +27,11 @@ import { freePort } from '../support/worker-process.js';
 // simulator has sent its history, every worker must have caught up, as its own /metrics says:
 // its lag (records not yet applied, summed over its partitions) at most 1000, and at most 1.5
 // records fetched per record applied, dead-lettered or skipped. Both on two scrapes in a row.
+//
+// The test stack has a schema registry (unless STACK_SCHEMA_REGISTRY=off), so the demo runs
+// framed: the first records of its purchases and of its decisions must start with the frame of
+// a schema id the registry knows, and its malformed purchases must still be dead-lettered for
+// what is wrong with their bodies, not for their framing.
 
 const repoRoot = new URL('../../', import.meta.url).pathname;
 const kinds = ['value-tier', 'share-of-wallet', 'loyalty-ladder', 'retention'] as const;
@@ -40,6 +48,42 @@ async function scrape(worker: string, port: number): Promise<KeepUpFigures> {
   } catch (error) {
     return unreachableFigures(worker, (error as Error).message);
   }
+}
+
+/** The first `count` records of a topic (fewer if it has fewer within 60 s): value and headers. */
+async function firstRecords(
+  brokers: string,
+  topic: string,
+  count: number,
+): Promise<Array<{ value: Buffer; headers: Record<string, string> }>> {
+  const consumer = testKafka(brokers).consumer({ groupId: `first-records-${process.hrtime.bigint()}` });
+  const records: Array<{ value: Buffer; headers: Record<string, string> }> = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timeout = setTimeout(resolve, 60_000);
+      consumer
+        .run({
+          autoCommit: false,
+          eachMessage: async ({ message }) => {
+            if (records.length >= count || message.value === null) return;
+            const headers: Record<string, string> = {};
+            for (const [k, v] of Object.entries(message.headers ?? {}))
+              if (v !== undefined) headers[k] = String(Array.isArray(v) ? v[0] : v);
+            records.push({ value: message.value, headers });
+            if (records.length >= count) {
+              clearTimeout(timeout);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return records;
 }
 
 /** Whether the simulator of this run (its log is rewritten by every run) has sent its history. */
@@ -63,6 +107,8 @@ function historySent(since: number): boolean {
 describe('the demo', () => {
   it('runs the whole pipeline with demo traffic, keeps up with it and prints every kind of decision', async () => {
     const { kafkaBrokers, redisUrl } = testEndpoints();
+    const registryUrl = testSchemaRegistryUrl();
+    const runId = idFreeName('demo-test');
     const [valuePort, sowPort, retentionPort] = [await freePort(), await freePort(), await freePort()];
     const workers = [
       { name: 'value-segmentation', port: valuePort },
@@ -76,7 +122,10 @@ describe('the demo', () => {
         ...process.env,
         KAFKA_BROKERS: kafkaBrokers,
         REDIS_URL: redisUrl,
-        DEMO_RUN_ID: idFreeName('demo-test'),
+        // The test stack's registry ('' when STACK_SCHEMA_REGISTRY=off: the demo runs plain).
+        SCHEMA_REGISTRY_URL: registryUrl,
+        DEMO_FRAMING: '',
+        DEMO_RUN_ID: runId,
         // A bound in case the demo never shows them all; the test stops it as soon as it has.
         DEMO_SECONDS: '400',
         METRICS_PORT: String(valuePort),
@@ -160,6 +209,41 @@ describe('the demo', () => {
     expect(output).toContain('stopping demo processes');
     // Customer ids are masked on the console.
     expect(output).not.toMatch(/\bc-\d{6}\b/);
+
+    if (registryUrl === '') {
+      expect(output).toContain('values: plain Avro');
+    } else {
+      expect(output).toContain('values: schema-registry framing');
+      const prefix = `demo-${runId}.`;
+      const registry = new RegistryClient({ url: registryUrl, timeoutMs: 10_000 });
+      try {
+        const known = new Map<number, string>();
+        for (const topic of ['purchases', 'customer-profiles', 'segment-changes', 'under-consumption']) {
+          const records = await firstRecords(kafkaBrokers, `${prefix}${topic}`, 5);
+          expect(records.length, topic).toBeGreaterThan(0);
+          for (const { value } of records) {
+            const frame = readFrame(value);
+            expect(frame, `${topic}: first byte ${value[0]}`).not.toBeNull();
+            const id = frame!.schemaId;
+            if (!known.has(id)) known.set(id, (await registry.schemaById(id)).schema);
+            expect(JSON.parse(known.get(id)!).name, `${topic}: schema id ${id}`).toBeTypeOf('string');
+          }
+        }
+        // Malformed purchases are dead-lettered for their bodies, as when they were plain.
+        const deadLetters = await firstRecords(kafkaBrokers, `${prefix}purchases.dlq`, 20);
+        expect(deadLetters.length).toBeGreaterThan(0);
+        const reasons = new Set(deadLetters.map((d) => d.headers['vs.dlt.reason']));
+        for (const framingReason of [
+          'NOT_REGISTRY_FRAMED',
+          'UNKNOWN_SCHEMA_ID',
+          'INCOMPATIBLE_WRITER_SCHEMA',
+          undefined,
+        ])
+          expect(reasons, [...reasons].join(', ')).not.toContain(framingReason);
+      } finally {
+        registry.close();
+      }
+    }
 
     // No worker and not the simulator failed on the way.
     for (const log of ['value-segmentation', 'share-of-wallet', 'retention', 'pos-simulator']) {
