@@ -331,26 +331,8 @@ export class WorkerConsumer {
     task.append(records);
     task.expected.set(batch.topic, BigInt(batch.lastOffset()) + 1n);
     payload.resolveOffset(batch.lastOffset());
-    if (this.isFull(task)) this.pauseInKafka(task);
+    if (task.bufferedBytes >= this.highWaterBytes) this.pauseInKafka(task);
     this.wake();
-  }
-
-  /**
-   * A partition holds enough to keep its steps busy: two fetches' worth of bytes, or two steps'
-   * worth of records. Records fetched beyond what the next steps take are fetched again by
-   * whoever gets the partition at a rebalance: a member that joined first and ran alone for a
-   * second had fetched 2 MiB ahead for every partition, and its successor fetched the half it
-   * lost again (read amplification 1.30-1.38 with two processes).
-   */
-  private isFull(task: PartitionTask): boolean {
-    return (
-      task.bufferedBytes >= this.highWaterBytes || task.bufferedRecords >= 2 * this.options.maxStepRecords
-    );
-  }
-
-  /** Fetching resumes when less than one fetch of bytes and one step of records is left. */
-  private hasRoom(task: PartitionTask): boolean {
-    return task.bufferedBytes < this.lowWaterBytes && task.bufferedRecords < this.options.maxStepRecords;
   }
 
   private pauseInKafka(task: PartitionTask): void {
@@ -491,7 +473,11 @@ export class WorkerConsumer {
       task.attempt = 0;
       task.lastActivityAt = this.options.wallClock();
       if (outcome.kind === 'blocked') this.onBlocked(task, outcome);
-      if (task.pausedInKafka && this.hasRoom(task) && task.fencedInGeneration !== generation)
+      if (
+        task.pausedInKafka &&
+        task.bufferedBytes < this.lowWaterBytes &&
+        task.fencedInGeneration !== generation
+      )
         this.resumeInKafka(task);
       this.options.events.emit('batchCompleted', {
         partition: task.partition,
