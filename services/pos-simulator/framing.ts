@@ -14,7 +14,11 @@ import {
   registryClientOf,
   registryConnectionFromEnv,
 } from '../../shared/schema-registry/connection-from-env.js';
-import { registerOutputSchemas, valueSubject } from '../../shared/schema-registry/output-schemas.js';
+import {
+  registerOutputSchemas,
+  startupRetries,
+  valueSubject,
+} from '../../shared/schema-registry/output-schemas.js';
 import { frameValue } from '../../shared/schema-registry/wire-format.js';
 
 export const SIMULATOR_FRAMINGS = ['plain', 'registry'] as const;
@@ -70,15 +74,7 @@ export async function connectRecordFramer(
     const ids = await registerOutputSchemas(
       client,
       topics.map((t) => ({ clusterTopic: t.topic, schema: defaultSchemas().schema(t.schema).schema })),
-      {
-        attempts: 8,
-        firstDelayMs: 500,
-        onRetry: (attempt, error) =>
-          logger.warn(
-            { attempt, reasonCode: error.reasonCode, err: error.message },
-            'schema registry unavailable; retrying',
-          ),
-      },
+      startupRetries(logger),
     );
     return new RecordFramer(ids);
   } finally {

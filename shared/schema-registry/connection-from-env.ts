@@ -14,27 +14,14 @@ import { RegistryClient, type RegistryClientOptions } from './registry-client.js
 export function registryConnectionFromEnv(
   env: Readonly<Record<string, string | undefined>>,
 ): SchemaRegistrySettings | null {
+  // The framing variables say how a worker reads and writes; a tool ignores them.
   const {
-    SCHEMA_REGISTRY_URL,
-    SCHEMA_REGISTRY_USERNAME,
-    SCHEMA_REGISTRY_PASSWORD,
-    SCHEMA_REGISTRY_PASSWORD_FILE,
-    SCHEMA_REGISTRY_CA_FILE,
-    SCHEMA_REGISTRY_TIMEOUT_MS,
-    SCHEMA_REGISTRY_CACHE_SIZE,
+    INPUT_FRAMING: _input,
+    INPUT_FRAMING_BY_TOPIC: _byTopic,
+    OUTPUT_FRAMING: _output,
+    ...connection
   } = schemaRegistryEnvSpec;
-  const values = parseEnv(
-    {
-      SCHEMA_REGISTRY_URL,
-      SCHEMA_REGISTRY_USERNAME,
-      SCHEMA_REGISTRY_PASSWORD,
-      SCHEMA_REGISTRY_PASSWORD_FILE,
-      SCHEMA_REGISTRY_CA_FILE,
-      SCHEMA_REGISTRY_TIMEOUT_MS,
-      SCHEMA_REGISTRY_CACHE_SIZE,
-    },
-    env,
-  );
+  const values = parseEnv(connection, env);
   return resolveSchemaRegistry({
     ...values,
     INPUT_FRAMING: 'plain',

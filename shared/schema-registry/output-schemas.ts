@@ -49,6 +49,22 @@ export async function whileUnavailable<T>(call: () => Promise<T>, policy: RetryP
  * the id of each output topic. Throws IncompatibleSchemaError (409), RegistryRejectedError or,
  * after the retries, RegistryUnavailableError.
  */
+/**
+ * How a process waits for a registry that is still starting (the stack's, next to the workers):
+ * 8 tries from 500 ms apart, each logged.
+ */
+export function startupRetries(logger: { warn(obj: object, msg: string): void }): RetryPolicy {
+  return {
+    attempts: 8,
+    firstDelayMs: 500,
+    onRetry: (attempt, error) =>
+      logger.warn(
+        { attempt, reasonCode: error.reasonCode, err: error.message },
+        'schema registry unavailable; retrying',
+      ),
+  };
+}
+
 export async function registerOutputSchemas(
   client: RegistryClient,
   outputs: readonly OutputSchema[],

@@ -5,7 +5,7 @@ import type { RuntimeEvents } from '../runtime/runtime-events.js';
 import type { WorkerDefinition } from '../runtime/worker-definition.js';
 import { topicCatalogue } from '../topics.js';
 import { FramedInputs, type InputFraming } from './input-framing.js';
-import { type OutputSchema, registerOutputSchemas, valueSubject } from './output-schemas.js';
+import { type OutputSchema, registerOutputSchemas, startupRetries, valueSubject } from './output-schemas.js';
 import { RegistryClient } from './registry-client.js';
 import { frameValue } from './wire-format.js';
 import { WriterSchemaCache } from './writer-schemas.js';
@@ -67,15 +67,7 @@ export async function startWorkerSchemaRegistry(
   );
   let ids: Map<string, number>;
   try {
-    ids = await registerOutputSchemas(client, outputs, {
-      attempts: 8,
-      firstDelayMs: 500,
-      onRetry: (attempt, error) =>
-        logger.warn(
-          { attempt, reasonCode: error.reasonCode, err: error.message },
-          'schema registry unavailable; retrying',
-        ),
-    });
+    ids = await registerOutputSchemas(client, outputs, startupRetries(logger));
   } catch (error) {
     client.close();
     throw error;
