@@ -70,21 +70,42 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# Apicurio 2.4's in-memory storage locks up when several clients register schemas at the same
+# moment (seen in CI: H2 lock timeouts, then no answer for over a minute, until the workers gave
+# up): with a registry, each worker starts once the one before it has registered its schemas.
+wait_registered() {
+  local name=$1 pid=$2
+  [[ $DEMO_FRAMING == registry ]] || return 0
+  for _ in $(seq 1 360); do
+    if grep -q 'output schemas registered' "$LOGS/$name.log" 2>/dev/null; then return 0; fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "$name stopped before registering its schemas: see $LOGS/$name.log" >&2
+      return 1
+    fi
+    sleep 0.5
+  done
+  echo "$name did not register its schemas within 180 s: see $LOGS/$name.log" >&2
+  return 1
+}
+
 echo "starting value-segmentation worker (metrics on http://127.0.0.1:${METRICS_PORT}/metrics)"
 METRICS_PORT=$METRICS_PORT IDLE_ADVANCE_MS=${IDLE_ADVANCE_MS:-15000} \
   VALUE_REFRESH_PERIOD=${VALUE_REFRESH_PERIOD:-1h} VALUE_PUBLISH_DELAY=${VALUE_PUBLISH_DELAY:-1h} \
   node --import tsx services/value-segmentation/main.ts >"$LOGS/value-segmentation.log" 2>&1 &
 pids+=($!)
+wait_registered value-segmentation $!
 
 echo "starting share-of-wallet worker (metrics on http://127.0.0.1:${SOW_METRICS_PORT}/metrics)"
 METRICS_PORT=$SOW_METRICS_PORT IDLE_ADVANCE_MS=${IDLE_ADVANCE_MS:-15000} \
   node --import tsx services/share-of-wallet/main.ts >"$LOGS/share-of-wallet.log" 2>&1 &
 pids+=($!)
+wait_registered share-of-wallet $!
 
 echo "starting retention worker (metrics on http://127.0.0.1:${RETENTION_METRICS_PORT}/metrics)"
 METRICS_PORT=$RETENTION_METRICS_PORT IDLE_ADVANCE_MS=${IDLE_ADVANCE_MS:-15000} \
   node --import tsx services/retention/main.ts >"$LOGS/retention.log" 2>&1 &
 pids+=($!)
+wait_registered retention $!
 
 # Two 28-day windows of history before the first share-of-wallet judgement: 120 days of it.
 echo "starting point-of-sale simulator (${DEMO_HISTORY_DAYS:-120} days of history, then ${DEMO_RATE:-50} purchases/s live)"

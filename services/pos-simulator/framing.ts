@@ -61,7 +61,7 @@ export interface FramedTopic {
 }
 
 /**
- * Registers the topics' schemas (retrying for about 35 s while the registry is unavailable, as
+ * Registers the topics' schemas (retrying for about 2.5 minutes while the registry is unavailable, as
  * the workers do) and returns their framer. Throws the registry's typed error otherwise.
  */
 export async function connectRecordFramer(

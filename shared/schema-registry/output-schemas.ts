@@ -50,12 +50,12 @@ export async function whileUnavailable<T>(call: () => Promise<T>, policy: RetryP
  * after the retries, RegistryUnavailableError.
  */
 /**
- * How a process waits for a registry that is still starting (the stack's, next to the workers):
- * 8 tries from 500 ms apart, each logged.
+ * How a process waits for a registry that is still starting or busy (the stack's, next to the
+ * workers): 16 tries from 500 ms apart (about 2.5 minutes with the 10 s cap), each logged.
  */
 export function startupRetries(logger: { warn(obj: object, msg: string): void }): RetryPolicy {
   return {
-    attempts: 8,
+    attempts: 16,
     firstDelayMs: 500,
     onRetry: (attempt, error) =>
       logger.warn(

@@ -36,7 +36,7 @@ export interface WorkerSchemaRegistryOptions {
 
 /**
  * Connects to the registry (when configured) and registers the output schemas. Throws
- * IncompatibleSchemaError (naming the subject), RegistryRejectedError or, after about 35 s of
+ * IncompatibleSchemaError (naming the subject), RegistryRejectedError or, after about 2.5 minutes of
  * retries, RegistryUnavailableError: start-up must stop.
  */
 export async function startWorkerSchemaRegistry(
