@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../shared/errors.js';
+import { loadNextBestOfferConfig } from './config.js';
+import { DAY_MS, defaultNextBestOfferSettings } from './settings.js';
+
+const base = { KAFKA_BROKERS: '127.0.0.1:9092', REDIS_URL: 'redis://127.0.0.1:6379' };
+
+function errorOf(env: Record<string, string>): ConfigError {
+  try {
+    loadNextBestOfferConfig({ ...base, ...env });
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('no error');
+}
+
+describe('next-best-offer configuration', () => {
+  it('gives the documented defaults, frozen', () => {
+    const config = loadNextBestOfferConfig(base);
+    expect(config.settings).toEqual(defaultNextBestOfferSettings);
+    expect(Object.isFrozen(config.settings)).toBe(true);
+  });
+
+  it('reads every variable', () => {
+    const { settings } = loadNextBestOfferConfig({
+      ...base,
+      NBO_ITEM_LEVEL: 'sku',
+      NBO_MIN_SUPPORT: '0.001',
+      NBO_MIN_CONFIDENCE: '0.8',
+      NBO_MAX_RULE_LENGTH: '10',
+      NBO_REFRESH_PERIOD: '2d',
+      NBO_COOLDOWN: '14d',
+      NBO_HOLDOUT_BY_TIER: 'top=0.2,bottom=0',
+    });
+    expect(settings.itemLevel).toBe('sku');
+    expect(settings.minSupport).toBe(0.001);
+    expect(settings.minConfidence).toBe(0.8);
+    expect(settings.maxRuleLength).toBe(10);
+    expect(settings.refreshPeriodMs).toBe(2 * DAY_MS);
+    expect(settings.cooldownMs).toBe(14 * DAY_MS);
+    expect(settings.holdoutShareByTier).toEqual({ top: 0.2, bottom: 0 });
+  });
+
+  it.each([
+    [{ NBO_ITEM_LEVEL: 'brand' }, 'NBO_ITEM_LEVEL'],
+    [{ NBO_MIN_SUPPORT: '0' }, 'NBO_MIN_SUPPORT'],
+    [{ NBO_MIN_SUPPORT: '1.5' }, 'NBO_MIN_SUPPORT'],
+    [{ NBO_REFRESH_PERIOD: '6h' }, 'NBO_REFRESH_PERIOD'],
+    [{ NBO_MIN_RULE_LENGTH: '5', NBO_MAX_RULE_LENGTH: '3' }, 'NBO_MAX_RULE_LENGTH'],
+    [{ NBO_HOLDOUT_BY_TIER: 'top=1' }, 'NBO_HOLDOUT_BY_TIER'],
+    [{ NBO_HOLDOUT_BY_TIER: 'top' }, 'NBO_HOLDOUT_BY_TIER'],
+    [{ NBO_WALLET_GAP_BOOST: '0.5' }, 'NBO_WALLET_GAP_BOOST'],
+  ])('stops start-up naming the variable: %o', (env, variable) => {
+    expect(errorOf(env).message).toContain(variable);
+  });
+});
