@@ -10,7 +10,7 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { datasetsDir } from './datasets-dir.js';
+import { datasetsDir } from '../../shared/datasets-dir.js';
 import {
   type BgNbdParams,
   conditionalExpectedTransactions,
@@ -118,7 +118,7 @@ function readSample(path: string): Map<number, DailyPurchase[]> {
 
 function main(): void {
   const started = performance.now();
-  const cdnow = join(datasetsDir(), 'cdnow');
+  const cdnow = join(datasetsDir('cdnow'), 'cdnow');
   const sample = readSample(join(cdnow, 'CDNOW_sample.txt'));
   const calibrationEnd = dayOf(CALIBRATION_END);
   const holdoutEnd = dayOf(HOLDOUT_END);

@@ -16,7 +16,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { datasetsDir } from '../../services/retention/datasets-dir.js';
 import type { RetentionView } from '../../services/retention/fit-view.js';
 import { pAlive } from '../../services/retention/models/bgnbd.js';
 import type { RetentionState } from '../../services/retention/state.js';
@@ -24,6 +23,7 @@ import { RETENTION } from '../../services/retention/worker.js';
 import { codecFor } from '../../shared/avro/index.js';
 import type { Purchase } from '../../shared/contracts/generated.js';
 import { samplePurchase } from '../../shared/contracts/samples.js';
+import { datasetsDir } from '../../shared/datasets-dir.js';
 import { partitionKeys, populationViewKey } from '../../shared/redis/keys.js';
 import { deadLetterTopicOf, topicCatalogue } from '../../shared/topics.js';
 import { uniqueName } from '../support/endpoints.js';
@@ -68,7 +68,7 @@ function endpoints(): { brokers: string; redisUrl: string; started: boolean } {
 }
 
 async function main(): Promise<void> {
-  const cdnow = join(datasetsDir(), 'cdnow');
+  const cdnow = join(datasetsDir('cdnow'), 'cdnow');
   const calibrationEnd = Date.UTC(1997, 8, 30); // last calibration day, 1997-09-30
   // Shift by whole weeks to after 2000, landing the day after calibration on a weekly boundary.
   let shift = 1461 * WEEK_MS;
