@@ -75,6 +75,11 @@ export const nextBestOfferEnvSpec = {
     env.int(2, 10),
     String(defaults.maxRuleLength),
   ),
+  NBO_MAX_RULES: envVariable(
+    'Most rules a model keeps (the best by lift); bounds the view, not the mining',
+    env.int(1, 1_000_000),
+    String(defaults.maxRules),
+  ),
   NBO_STEP_HORIZON_DAYS: envVariable(
     'An up-sell step A→B counts when B is first bought within this many days after A',
     env.int(1, 3660),
@@ -136,6 +141,7 @@ const settingToVariable: Record<keyof NextBestOfferSettings, keyof typeof nextBe
   minConfidence: 'NBO_MIN_CONFIDENCE',
   minRuleLength: 'NBO_MIN_RULE_LENGTH',
   maxRuleLength: 'NBO_MAX_RULE_LENGTH',
+  maxRules: 'NBO_MAX_RULES',
   stepHorizonDays: 'NBO_STEP_HORIZON_DAYS',
   minStepCustomers: 'NBO_MIN_STEP_CUSTOMERS',
   minStepShare: 'NBO_MIN_STEP_SHARE',
@@ -169,6 +175,7 @@ export function loadNextBestOfferConfig(
     minConfidence: v.NBO_MIN_CONFIDENCE,
     minRuleLength: v.NBO_MIN_RULE_LENGTH,
     maxRuleLength: v.NBO_MAX_RULE_LENGTH,
+    maxRules: v.NBO_MAX_RULES,
     stepHorizonDays: v.NBO_STEP_HORIZON_DAYS,
     minStepCustomers: v.NBO_MIN_STEP_CUSTOMERS,
     minStepShare: v.NBO_MIN_STEP_SHARE,

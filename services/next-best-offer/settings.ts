@@ -24,6 +24,8 @@ export interface NextBestOfferSettings {
   readonly minConfidence: number;
   readonly minRuleLength: number;
   readonly maxRuleLength: number;
+  /** Most rules a view keeps (the best by lift): bounds the view's size, not the mining. */
+  readonly maxRules: number;
   /** Up-sell steps: B first bought within this many days after A's first purchase. */
   readonly stepHorizonDays: number;
   /** A learned step needs this many customers and this share of A's buyers. */
@@ -56,6 +58,7 @@ export const defaultNextBestOfferSettings: NextBestOfferSettings = Object.freeze
   minConfidence: 0.3,
   minRuleLength: 2,
   maxRuleLength: 4,
+  maxRules: 10_000,
   stepHorizonDays: 90,
   minStepCustomers: 5,
   minStepShare: 0.05,
@@ -103,6 +106,8 @@ export function checkNextBestOfferSettings(s: NextBestOfferSettings): void {
       'maxRuleLength',
       `maxRuleLength must be a whole number from max(2, minRuleLength) = ${Math.max(2, s.minRuleLength)} to 10`,
     );
+  if (!Number.isInteger(s.maxRules) || s.maxRules < 1)
+    throw new NextBestOfferSettingError('maxRules', 'maxRules must be a whole number >= 1');
   for (const [tier, holdout] of Object.entries(s.holdoutShareByTier)) {
     if (!(holdout >= 0 && holdout < 1))
       throw new NextBestOfferSettingError('holdoutShareByTier', `holdout of tier ${tier} must be in [0, 1)`);
