@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { CounterDelta } from '../../shared/runtime/worker-definition.js';
 import { gapBucket } from './gap-buckets.js';
 import { fromField, gapField, stepField } from './sequence-fields.js';
 import {
-  type CounterDelta,
   checkSequenceSettings,
   emptySequenceState,
   forgetSequences,

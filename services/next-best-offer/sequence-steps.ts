@@ -17,15 +17,10 @@
 // first purchases are the least useful antecedents (they fall out of the horizon first). The
 // price: an evicted item bought again counts as a first purchase again (its first day is gone).
 
+import type { CounterDelta } from '../../shared/runtime/worker-definition.js';
 import { gapBucket, medianGapBucket } from './gap-buckets.js';
 import type { Item, SequenceStep } from './model.js';
 import { fromField, gapField, parseSequenceField, SEQUENCE_PREFIX, stepField } from './sequence-fields.js';
-
-/** A change to a partition counter (field → integer, summed over the partitions by the view). */
-export interface CounterDelta {
-  readonly field: string;
-  readonly delta: number;
-}
 
 export interface SequenceSettings {
   /** A first purchase of B counts as a step from A when A's first day is 1 to horizonDays days before it. */
