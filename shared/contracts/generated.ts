@@ -127,6 +127,74 @@ export const InteractionKind = [
 /** What kind of contact this was; the kind decides which optional fields are set. */
 export type InteractionKind = (typeof InteractionKind)[number];
 
+/** What to offer a customer next (cross-sell and up-sell), with the evidence for each suggestion, or that the customer fell in the holdout. Decided on a purchase or when a learned up-sell step falls due. Keyed by customerId. */
+export type NextBestOfferSuggested = {
+  /** Deterministic id derived from the cause (causationId) and the trigger: a re-delivery or a replay repeats it, so consumers dedupe on it. */
+  eventId: string;
+  /** Customer the suggestions are for; equals the record key. */
+  customerId: string;
+  /** Stream time of the decision, epoch milliseconds UTC: the purchase's time, or the time the due-step timer was set for. */
+  occurredAt: number;
+  /** PURCHASE: a purchase by the customer; DUE_STEP: the timer of a learned up-sell step the customer started (first purchase of its first item + its typical gap). */
+  trigger: NextBestOfferTrigger;
+  /** Identity of the cause: topic (as on the cluster, TOPIC_PREFIX included)/partition/offset of the purchase, or the due-step timer's id prefixed with TOPIC_PREFIX. */
+  causationId: string;
+  /** Customer's value tier whose holdout share applied, e.g. top2, top, middle, bottom, unknown. */
+  valueTier: string;
+  /** True when the customer fell in the tier's control group: recorded with the suggestions they would have got, but nothing must be sent. */
+  holdout: boolean;
+  /** The top suggestions, best first (at most the configured K). */
+  suggestions: NextBestOfferSuggestion[];
+  /** The model version: the population-view refresh boundary whose rules, steps and item economics were in force, epoch milliseconds UTC; null before the first view (ladders only). */
+  modelViewBoundary: number | null;
+};
+
+/** What made the worker decide. */
+export const NextBestOfferTrigger = ['PURCHASE', 'DUE_STEP'] as const;
+/** What made the worker decide. */
+export type NextBestOfferTrigger = (typeof NextBestOfferTrigger)[number];
+
+/** One suggested item and the evidence that valued it highest; fields the evidence kind does not have are null. */
+export type NextBestOfferSuggestion = {
+  /** Suggested item: a SKU or a category, per the worker's item level. */
+  item: string;
+  /** RULE: a basket association rule; SEQUENCE: a learned up-sell step; LADDER: the next rung of a configured life-cycle ladder. */
+  kind: SuggestionKind;
+  /** Items of the customer's that led to it: the rule's antecedent, the step's first item, or the highest ladder rung owned. */
+  antecedent: string[];
+  /** Name of the ladder (LADDER only). */
+  ladder: string | null;
+  /** Share of baskets in the window holding the rule's items (RULE only). */
+  support: number | null;
+  /** Share of baskets holding the antecedent that also hold the item (RULE only). */
+  confidence: number | null;
+  /** Confidence divided by the item's own support (RULE only); its factor in expectedValueMinor. */
+  lift: number | null;
+  /** Baskets in the window holding the rule's items (RULE only). */
+  basketCount: number | null;
+  /** Customers whose first purchase of the antecedent item was followed by a first purchase of this item within the horizon (SEQUENCE only). */
+  customers: number | null;
+  /** Customers who bought the antecedent item: the denominator of stepShare (SEQUENCE only). */
+  customersWithFrom: number | null;
+  /** customers / customersWithFrom, 0-1 (SEQUENCE only); its factor in expectedValueMinor. */
+  stepShare: number | null;
+  /** Median days from the first antecedent purchase to the first purchase of this item, to its gap bucket's lower bound (exact to 7 days, within 6 days to 56, within 27 beyond) (SEQUENCE only). */
+  typicalGapDays: number | null;
+  /** Configured chance of taking the next rung (LADDER only); its factor in expectedValueMinor. */
+  ladderProbability: number | null;
+  /** True when the item's category is one the customer's peers buy and the customer does not (share-of-wallet gap), and expectedValueMinor was raised by the configured factor. */
+  walletGapBoosted: boolean;
+  /** Expected margin of the suggestion, minor units of currency: (lift, stepShare or ladderProbability) x unit price x margin share (the configured default where no margin is known), times the wallet-gap factor when boosted. Suggestions are ordered by it, best first, ties by item. */
+  expectedValueMinor: number;
+  /** ISO 4217 code of expectedValueMinor. */
+  currency: string;
+};
+
+/** Which evidence the suggestion comes from. */
+export const SuggestionKind = ['RULE', 'SEQUENCE', 'LADDER'] as const;
+/** Which evidence the suggestion comes from. */
+export type SuggestionKind = (typeof SuggestionKind)[number];
+
 /** A sale or a return recorded by a point-of-sale or e-commerce system. Topic: purchases, keyed by customerId. */
 export type Purchase = {
   /** Unique id of this fact, stable across re-deliveries; consumers dedupe on it. */
@@ -354,6 +422,7 @@ export const SCHEMA_NAMES = [
   'CustomerProfile',
   'ErasureCompleted',
   'Interaction',
+  'NextBestOfferSuggested',
   'Purchase',
   'RetentionOfferIssued',
   'SegmentChanged',
@@ -366,6 +435,7 @@ export interface EventTypes {
   CustomerProfile: CustomerProfile;
   ErasureCompleted: ErasureCompleted;
   Interaction: Interaction;
+  NextBestOfferSuggested: NextBestOfferSuggested;
   Purchase: Purchase;
   RetentionOfferIssued: RetentionOfferIssued;
   SegmentChanged: SegmentChanged;

@@ -6,6 +6,7 @@ import type {
   ErasureCompleted,
   EventTypes,
   Interaction,
+  NextBestOfferSuggested,
   Purchase,
   RetentionOfferIssued,
   SegmentChanged,
@@ -197,6 +198,75 @@ export function sampleErasureCompleted(): ErasureCompleted {
   };
 }
 
+export function sampleNextBestOffer(): NextBestOfferSuggested {
+  return {
+    eventId: '3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f',
+    customerId: 'c-000123',
+    occurredAt: T0,
+    trigger: 'PURCHASE',
+    causationId: 'purchases/3/1042',
+    valueTier: 'middle',
+    holdout: false,
+    suggestions: [
+      {
+        item: 'groceries/frozen-pizza',
+        kind: 'RULE',
+        antecedent: ['groceries/baked-beans', 'groceries/canned-beer'],
+        ladder: null,
+        support: 0.021,
+        confidence: 0.46,
+        lift: 3.1,
+        basketCount: 412,
+        customers: null,
+        customersWithFrom: null,
+        stepShare: null,
+        typicalGapDays: null,
+        ladderProbability: null,
+        walletGapBoosted: true,
+        expectedValueMinor: 233,
+        currency: 'EUR',
+      },
+      {
+        item: 'services/family-account',
+        kind: 'LADDER',
+        antecedent: ['services/youth-account'],
+        ladder: 'savings',
+        support: null,
+        confidence: null,
+        lift: null,
+        basketCount: null,
+        customers: null,
+        customersWithFrom: null,
+        stepShare: null,
+        typicalGapDays: null,
+        ladderProbability: 0.2,
+        walletGapBoosted: false,
+        expectedValueMinor: 120,
+        currency: 'EUR',
+      },
+      {
+        item: 'services/mobile-data',
+        kind: 'SEQUENCE',
+        antecedent: ['services/mobile-voice'],
+        ladder: null,
+        support: null,
+        confidence: null,
+        lift: null,
+        basketCount: null,
+        customers: 310,
+        customersWithFrom: 1240,
+        stepShare: 0.25,
+        typicalGapDays: 15,
+        ladderProbability: null,
+        walletGapBoosted: false,
+        expectedValueMinor: 94,
+        currency: 'EUR',
+      },
+    ],
+    modelViewBoundary: T0 - DAY,
+  };
+}
+
 /** One valid sample per top-level schema. */
 export function sampleEvents(): { [K in keyof EventTypes]: EventTypes[K] } {
   return {
@@ -204,6 +274,7 @@ export function sampleEvents(): { [K in keyof EventTypes]: EventTypes[K] } {
     CustomerProfile: sampleConsumerProfile(),
     ErasureCompleted: sampleErasureCompleted(),
     Interaction: sampleInteraction(),
+    NextBestOfferSuggested: sampleNextBestOffer(),
     Purchase: samplePurchase(),
     RetentionOfferIssued: sampleRetentionOffer(),
     SegmentChanged: sampleSegmentChanged(),

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../shared/errors.js';
-import { holdoutFraction, isHoldout } from './holdout.js';
+import { holdoutFraction, isHoldout } from '../../../shared/experiments/holdout.js';
 import {
   checkPolicyFitsPartitions,
   chooseTreatment,

@@ -21,7 +21,7 @@
 // exhaustion depends on the time of day and the partition.
 
 import { ConfigError } from '../../../shared/errors.js';
-import { isHoldout } from './holdout.js';
+import { isHoldout } from '../../../shared/experiments/holdout.js';
 import { DAY_MS, type Offer, type OfferPolicy, type OfferTier } from './offer-policy.js';
 
 export type SuppressionReason = 'no-consent' | 'cooldown' | 'no-paid-offer' | 'budget-exhausted';

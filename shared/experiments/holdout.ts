@@ -1,6 +1,8 @@
-// The holdout (control group) of the retention offers: a share of the eligible at-risk customers of
-// each value tier gets no offer and is recorded as held out, so the uplift of the tier's offer can
-// be measured as the retention of treated versus held-out customers of that tier.
+// The holdout (control group) of a treatment — retention offers, next-best-offer suggestions: a
+// share of the eligible customers of each value tier gets nothing and is recorded as held out, so
+// the uplift of the tier's treatment can be measured as treated versus held-out customers of that
+// tier. A second treatment keeps its control group independent of the first by salting the tier
+// (next-best-offer passes `<salt>|<tier>`), since the hash below reads `tier|customerId`.
 //
 // Assignment is a deterministic hash, not a random draw or stored state: a re-delivery, a replay
 // or another worker owning the partition after a rebalance all give the same answer, and no

@@ -1,0 +1,232 @@
+// What to suggest to a customer next, and when. Candidates come from three sources of evidence:
+// - basket rules (the miner's AssociationRule) whose antecedent the customer bought within the
+//   horizon: people who buy these also buy that;
+// - learned up-sell steps (sequence-steps.ts) from items the customer first bought within the
+//   horizon: people who start on this go on to that, about so many days later;
+// - life-cycle ladders (ladders.ts): the rung above the highest one the customer owns.
+// Each is valued as what the business expects to earn: (lift | step share | ladder probability)
+// × unit price × margin share, raised by a factor when the item's category is one the customer's
+// peers buy and the customer does not (a share-of-wallet gap: they buy it elsewhere). An item
+// the customer bought within the horizon is never suggested. The top K are kept, ties broken by
+// item, so the same inputs always give the same suggestions in the same order.
+
+import type { Ladder } from './ladders.js';
+import { nextRung } from './ladders.js';
+import type { AssociationRule, Item, ItemEconomics, SequenceStep } from './model.js';
+
+export type SuggestionKind = 'rule' | 'sequence' | 'ladder';
+
+/** A suggested item and the evidence for it; fields a kind does not have are null. */
+export interface Suggestion {
+  readonly item: Item;
+  readonly kind: SuggestionKind;
+  /** Rule: its antecedent; sequence: [from]; ladder: [the highest rung owned]. */
+  readonly antecedent: readonly Item[];
+  /** Ladder name (ladder only). */
+  readonly ladder: string | null;
+  /** Rule only. */
+  readonly support: number | null;
+  readonly confidence: number | null;
+  readonly lift: number | null;
+  /** Baskets holding the rule's items (rule only). */
+  readonly basketCount: number | null;
+  /** Customers who made the step, and who bought its `from` (sequence only). */
+  readonly customers: number | null;
+  readonly customersWithFrom: number | null;
+  readonly stepShare: number | null;
+  readonly typicalGapDays: number | null;
+  /** The ladder's configured probability (ladder only). */
+  readonly probability: number | null;
+  /** The category is a share-of-wallet gap of the customer's, and the value was raised for it. */
+  readonly walletGapBoosted: boolean;
+  /** Expected margin from suggesting it, minor units (rounded). */
+  readonly expectedValueMinor: number;
+}
+
+export interface RankSettings {
+  /** Most suggestions kept. */
+  readonly topK: number;
+  /** Days an item counts as recently bought (rules fire on it, it is not suggested, steps start from it). */
+  readonly horizonDays: number;
+  /** Margin share of an item whose lines never carried a margin, in (0, 1]. */
+  readonly defaultMarginShare: number;
+  /** Factor (≥ 1) on the value of an item whose category is a share-of-wallet gap. */
+  readonly walletGapBoost: number;
+}
+
+export interface CustomerItems {
+  /** Items bought within the horizon. */
+  readonly recentItems: ReadonlySet<Item>;
+  /** First-purchase UTC day of every item the customer's state holds (SequenceState.firstDays). */
+  readonly firstDays: ReadonlyMap<Item, number>;
+  /** Categories the customer's peers buy and the customer does not (from share of wallet). */
+  readonly walletGapCategories: ReadonlySet<string>;
+}
+
+export interface PopulationEvidence {
+  readonly rules: readonly AssociationRule[];
+  readonly steps: readonly SequenceStep[];
+  readonly ladders: readonly Ladder[];
+  readonly economics: ReadonlyMap<Item, ItemEconomics>;
+  /** An item's category; an item absent is its own category (items at category level). */
+  readonly categoryOf: ReadonlyMap<Item, string>;
+}
+
+export function checkRankSettings(settings: RankSettings): RankSettings {
+  const { topK, horizonDays, defaultMarginShare, walletGapBoost } = settings;
+  if (!Number.isSafeInteger(topK) || topK < 1)
+    throw new RangeError(`topK must be a positive integer (got ${topK})`);
+  if (!Number.isSafeInteger(horizonDays) || horizonDays < 1)
+    throw new RangeError(`horizonDays must be a positive integer (got ${horizonDays})`);
+  if (!(defaultMarginShare > 0 && defaultMarginShare <= 1))
+    throw new RangeError(`defaultMarginShare must be in (0, 1] (got ${defaultMarginShare})`);
+  if (!(walletGapBoost >= 1 && Number.isFinite(walletGapBoost)))
+    throw new RangeError(`walletGapBoost must be a finite factor ≥ 1 (got ${walletGapBoost})`);
+  return settings;
+}
+
+const NO_EVIDENCE = {
+  ladder: null,
+  support: null,
+  confidence: null,
+  lift: null,
+  basketCount: null,
+  customers: null,
+  customersWithFrom: null,
+  stepShare: null,
+  typicalGapDays: null,
+  probability: null,
+} as const;
+
+type Candidate = Omit<Suggestion, 'walletGapBoosted' | 'expectedValueMinor'> & { readonly factor: number };
+
+function candidates(
+  customer: CustomerItems,
+  population: PopulationEvidence,
+  today: number,
+  horizonDays: number,
+) {
+  const found: Candidate[] = [];
+  for (const rule of population.rules) {
+    if (!rule.antecedent.every((a) => customer.recentItems.has(a))) continue;
+    found.push({
+      ...NO_EVIDENCE,
+      item: rule.consequent,
+      kind: 'rule',
+      antecedent: rule.antecedent,
+      support: rule.support,
+      confidence: rule.confidence,
+      lift: rule.lift,
+      basketCount: rule.count,
+      factor: rule.lift,
+    });
+  }
+  for (const step of population.steps) {
+    const from = customer.firstDays.get(step.from);
+    if (from === undefined || today - from > horizonDays || customer.firstDays.has(step.to)) continue;
+    found.push({
+      ...NO_EVIDENCE,
+      item: step.to,
+      kind: 'sequence',
+      antecedent: [step.from],
+      customers: step.customers,
+      customersWithFrom: step.customersWithFrom,
+      stepShare: step.share,
+      typicalGapDays: step.typicalGapDays,
+      factor: step.share,
+    });
+  }
+  const owned = new Set([...customer.firstDays.keys(), ...customer.recentItems]);
+  for (const ladder of population.ladders) {
+    const rung = nextRung(ladder, owned);
+    if (rung === null) continue;
+    found.push({
+      ...NO_EVIDENCE,
+      item: rung.next,
+      kind: 'ladder',
+      antecedent: [rung.highestOwned],
+      ladder: ladder.name,
+      probability: ladder.probability,
+      factor: ladder.probability,
+    });
+  }
+  return found;
+}
+
+const KIND_ORDER: Readonly<Record<SuggestionKind, number>> = { rule: 0, sequence: 1, ladder: 2 };
+
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Best first: higher value, then rule before sequence before ladder, then antecedent and ladder text. */
+function compareEvidence(a: Suggestion & { exact: number }, b: Suggestion & { exact: number }): number {
+  return (
+    b.exact - a.exact ||
+    KIND_ORDER[a.kind] - KIND_ORDER[b.kind] ||
+    compareText(a.antecedent.join('\u0000'), b.antecedent.join('\u0000')) ||
+    compareText(a.ladder ?? '', b.ladder ?? '')
+  );
+}
+
+/**
+ * The customer's top-K suggestions on UTC day `today`, best first (ties by item). One suggestion
+ * per item: the evidence that values it highest. Items without economics (no price seen in the
+ * window) and items worth nothing (a non-positive margin) are left out.
+ */
+export function rankSuggestions(
+  customer: CustomerItems,
+  population: PopulationEvidence,
+  today: number,
+  settings: RankSettings,
+): Suggestion[] {
+  const best = new Map<Item, Suggestion & { exact: number }>();
+  for (const { factor, ...candidate } of candidates(customer, population, today, settings.horizonDays)) {
+    if (customer.recentItems.has(candidate.item)) continue;
+    const economics = population.economics.get(candidate.item);
+    if (economics === undefined) continue;
+    const marginShare =
+      economics.unitMarginMinor !== null && economics.unitPriceMinor > 0
+        ? economics.unitMarginMinor / economics.unitPriceMinor
+        : settings.defaultMarginShare;
+    const category = population.categoryOf.get(candidate.item) ?? candidate.item;
+    const walletGapBoosted = customer.walletGapCategories.has(category);
+    const exact =
+      factor * economics.unitPriceMinor * marginShare * (walletGapBoosted ? settings.walletGapBoost : 1);
+    if (!(exact > 0)) continue;
+    const suggestion = { ...candidate, walletGapBoosted, expectedValueMinor: Math.round(exact), exact };
+    const held = best.get(candidate.item);
+    if (held === undefined || compareEvidence(suggestion, held) < 0) best.set(candidate.item, suggestion);
+  }
+  return [...best.values()]
+    .sort((a, b) => b.expectedValueMinor - a.expectedValueMinor || compareText(a.item, b.item))
+    .slice(0, settings.topK)
+    .map(({ exact: _, ...suggestion }) => suggestion);
+}
+
+/** A learned step the customer has started and not finished, and when it is typically due. */
+export interface DueStep {
+  readonly from: Item;
+  readonly to: Item;
+  /** Start (00:00 UTC) of the day first(from) + typical gap, epoch ms. */
+  readonly dueAt: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The customer's open steps (from bought, to not), soonest first (ties by from, then to), and
+ * the next moment one falls due after `now` — for the worker's "when" timer; null when none.
+ */
+export function dueSequenceSteps(
+  firstDays: ReadonlyMap<Item, number>,
+  steps: readonly SequenceStep[],
+  now: number,
+): { readonly steps: DueStep[]; readonly nextDueAt: number | null } {
+  const due: DueStep[] = [];
+  for (const step of steps) {
+    const from = firstDays.get(step.from);
+    if (from === undefined || firstDays.has(step.to)) continue;
+    due.push({ from: step.from, to: step.to, dueAt: (from + step.typicalGapDays) * DAY_MS });
+  }
+  due.sort((a, b) => a.dueAt - b.dueAt || compareText(a.from, b.from) || compareText(a.to, b.to));
+  return { steps: due, nextDueAt: due.find((d) => d.dueAt > now)?.dueAt ?? null };
+}
