@@ -52,6 +52,12 @@ export const topicCatalogue = {
     compacted: false,
     doc: 'Value-tiered retention offers',
   },
+  nextBestOffers: {
+    name: 'next-best-offers',
+    schema: 'NextBestOfferSuggested',
+    compacted: false,
+    doc: 'Cross-sell and up-sell suggestions',
+  },
   erasuresCompleted: {
     name: 'erasures-completed',
     schema: 'ErasureCompleted',

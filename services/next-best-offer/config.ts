@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { env, envVariable, parseEnv } from '../../shared/config/env.js';
 import { parseRuntimeConfig, type RuntimeConfig } from '../../shared/config/runtime-config.js';
 import { ConfigError } from '../../shared/errors.js';
+import { type Ladder, parseLadders } from './ladders.js';
 import {
   checkNextBestOfferSettings,
   defaultNextBestOfferSettings,
@@ -30,7 +32,7 @@ const shareByTier = () =>
 /** Variables of the next-best-offer worker (the runtime's are in shared/config). */
 export const nextBestOfferEnvSpec = {
   NBO_ITEM_LEVEL: envVariable(
-    'What an item is in baskets, steps and suggestions: a line\'s category or its SKU',
+    "What an item is in baskets, steps and suggestions: a line's category or its SKU",
     env.oneOf(ITEM_LEVELS as [string, ...string[]]),
     defaults.itemLevel,
   ),
@@ -60,11 +62,15 @@ export const nextBestOfferEnvSpec = {
     String(defaults.basketWindowDays),
   ),
   NBO_MIN_SUPPORT: envVariable(
-    'Least support of a rule (share of the window\'s baskets holding all its items)',
+    "Least support of a rule (share of the window's baskets holding all its items)",
     env.number(0, 1),
     String(defaults.minSupport),
   ),
-  NBO_MIN_CONFIDENCE: envVariable('Least confidence of a rule', env.number(0, 1), String(defaults.minConfidence)),
+  NBO_MIN_CONFIDENCE: envVariable(
+    'Least confidence of a rule',
+    env.number(0, 1),
+    String(defaults.minConfidence),
+  ),
   NBO_MIN_RULE_LENGTH: envVariable(
     'Fewest items in a rule, consequent included (arules minlen)',
     env.int(1, 10),
@@ -91,12 +97,12 @@ export const nextBestOfferEnvSpec = {
     String(defaults.minStepCustomers),
   ),
   NBO_MIN_STEP_SHARE: envVariable(
-    'Least share of A\'s buyers who went on to B for a learned step',
+    "Least share of A's buyers who went on to B for a learned step",
     env.number(0, 1),
     String(defaults.minStepShare),
   ),
   NBO_RECENT_DAYS: envVariable(
-    'Items bought within this many days are not suggested and are the rules\' antecedents',
+    "Items bought within this many days are not suggested and are the rules' antecedents",
     env.int(1, 3660),
     String(defaults.recentDays),
   ),
@@ -124,11 +130,32 @@ export const nextBestOfferEnvSpec = {
     String(defaults.defaultMarginShare),
   ),
   NBO_WALLET_GAP_BOOST: envVariable(
-    'Expected value multiplier of a category the customer\'s peers buy and they do not',
+    "Expected value multiplier of a category the customer's peers buy and they do not",
     env.number(1, 100),
     String(defaults.walletGapBoost),
   ),
+  NBO_LADDERS_FILE: envVariable(
+    'JSON file of life-cycle ladders (ordered items and the probability of the next step); empty: none',
+    env.text(),
+    '',
+  ),
 } as const;
+
+function laddersFrom(path: string): readonly Ladder[] {
+  if (path === '') return Object.freeze([]);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError('NBO_LADDERS_FILE', `cannot read ${path}: ${(error as Error).message}`);
+  }
+  try {
+    return parseLadders(text, path);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError('NBO_LADDERS_FILE', error.message);
+    throw error;
+  }
+}
 
 const settingToVariable: Record<keyof NextBestOfferSettings, keyof typeof nextBestOfferEnvSpec> = {
   itemLevel: 'NBO_ITEM_LEVEL',
@@ -152,6 +179,7 @@ const settingToVariable: Record<keyof NextBestOfferSettings, keyof typeof nextBe
   holdoutShareByTier: 'NBO_HOLDOUT_BY_TIER',
   defaultMarginShare: 'NBO_DEFAULT_MARGIN_SHARE',
   walletGapBoost: 'NBO_WALLET_GAP_BOOST',
+  ladders: 'NBO_LADDERS_FILE',
 };
 
 export interface NextBestOfferConfig {
@@ -186,6 +214,7 @@ export function loadNextBestOfferConfig(
     holdoutShareByTier: Object.freeze(v.NBO_HOLDOUT_BY_TIER),
     defaultMarginShare: v.NBO_DEFAULT_MARGIN_SHARE,
     walletGapBoost: v.NBO_WALLET_GAP_BOOST,
+    ladders: laddersFrom(v.NBO_LADDERS_FILE),
   };
   try {
     checkNextBestOfferSettings(settings);

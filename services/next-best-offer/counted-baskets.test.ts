@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { basketDeltas, type CountedBasket, expireBaskets, leavesEveryWindowAt, nextExpiry } from './basket-window.js';
+import {
+  basketDeltas,
+  type CountedBasket,
+  expireBaskets,
+  leavesEveryWindowAt,
+  nextExpiry,
+} from './counted-baskets.js';
 import { DAY_MS } from './settings.js';
 
 const basket = (day: number, field = `b${day}`): CountedBasket => ({

@@ -16,10 +16,6 @@ export interface CountedBasket {
 
 export const EXPIRE_BASKETS = 'nbo-expire-baskets';
 
-export function utcDay(epochMs: number): number {
-  return Math.floor(epochMs / DAY_MS);
-}
-
 /** The deltas that count a basket (sign 1) or take it back out (sign -1). */
 export function basketDeltas(basket: CountedBasket, sign: 1 | -1): CounterDelta[] {
   return [{ field: basket.field, delta: sign }, ...economicsDeltas(basket.day, basket.lines, sign)];

@@ -10,13 +10,28 @@ function apply(counters: Record<string, number>, deltas: ReadonlyArray<{ field: 
   return counters;
 }
 
-const wine: ItemLineTotals = { item: 'red/blush wine', valueMinor: 1200, units: 2, marginMinor: 300, marginUnits: 2 };
-const beer: ItemLineTotals = { item: 'bottled beer', valueMinor: 500, units: 5, marginMinor: 0, marginUnits: 0 };
+const wine: ItemLineTotals = {
+  item: 'red/blush wine',
+  valueMinor: 1200,
+  units: 2,
+  marginMinor: 300,
+  marginUnits: 2,
+};
+const beer: ItemLineTotals = {
+  item: 'bottled beer',
+  valueMinor: 500,
+  units: 5,
+  marginMinor: 0,
+  marginUnits: 0,
+};
 
 describe('item economics', () => {
   it('gives the window mean price and margin over partitions, by item', () => {
     const p0 = apply({}, economicsDeltas(10, [wine, beer], 1));
-    const p1 = apply({}, economicsDeltas(11, [{ ...wine, valueMinor: 900, units: 1, marginMinor: 100, marginUnits: 1 }], 1));
+    const p1 = apply(
+      {},
+      economicsDeltas(11, [{ ...wine, valueMinor: 900, units: 1, marginMinor: 100, marginUnits: 1 }], 1),
+    );
     const merged = mergeItemEconomics([p0, p1], 10, 12, (item) => (item === 'bottled beer' ? 1 : 2));
     expect(merged).toEqual([
       { item: 'bottled beer', unitPriceMinor: 100, unitMarginMinor: null, baskets: 1 },
@@ -39,12 +54,15 @@ describe('item economics', () => {
       marginUnits: fc.nat(20),
     });
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(5), fc.array(line, { maxLength: 4 })), { maxLength: 8 }), (baskets) => {
-        const counters: Record<string, number> = {};
-        for (const [day, lines] of baskets) apply(counters, economicsDeltas(day, lines, 1));
-        for (const [day, lines] of baskets) apply(counters, economicsDeltas(day, lines, -1));
-        expect(counters).toEqual({});
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat(5), fc.array(line, { maxLength: 4 })), { maxLength: 8 }),
+        (baskets) => {
+          const counters: Record<string, number> = {};
+          for (const [day, lines] of baskets) apply(counters, economicsDeltas(day, lines, 1));
+          for (const [day, lines] of baskets) apply(counters, economicsDeltas(day, lines, -1));
+          expect(counters).toEqual({});
+        },
+      ),
     );
   });
 
@@ -54,7 +72,13 @@ describe('item economics', () => {
       {},
       economicsDeltas(
         1,
-        tricky.map((item, i) => ({ item, valueMinor: (i + 1) * 10, units: 1, marginMinor: 0, marginUnits: 0 })),
+        tricky.map((item, i) => ({
+          item,
+          valueMinor: (i + 1) * 10,
+          units: 1,
+          marginMinor: 0,
+          marginUnits: 0,
+        })),
         1,
       ),
     );

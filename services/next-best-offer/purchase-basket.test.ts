@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { Purchase } from '../../shared/contracts/generated.js';
 import { basketOf } from './purchase-basket.js';
 
-function purchase(kind: 'SALE' | 'RETURN', lines: Array<[string, string, number, number, number | null]>): Purchase {
+function purchase(
+  kind: 'SALE' | 'RETURN',
+  lines: Array<[string, string, number, number, number | null]>,
+): Purchase {
   return {
     eventId: 'e1',
     customerId: 'c1',

@@ -15,7 +15,10 @@ export interface PurchaseBasket {
 
 export function basketOf(purchase: Purchase, level: ItemLevel): PurchaseBasket | null {
   if (purchase.kind !== 'SALE' || purchase.lines.length === 0) return null;
-  const totals = new Map<Item, { valueMinor: number; units: number; marginMinor: number; marginUnits: number }>();
+  const totals = new Map<
+    Item,
+    { valueMinor: number; units: number; marginMinor: number; marginUnits: number }
+  >();
   for (const line of purchase.lines) {
     const item = level === 'sku' ? line.sku : line.category;
     const total = totals.get(item) ?? { valueMinor: 0, units: 0, marginMinor: 0, marginUnits: 0 };

@@ -1,6 +1,8 @@
 // The knobs of the next-best-offer worker (SEMANTICS.md). Checked once, at start: a bad value
 // names itself instead of surfacing later as suggestions nobody can explain.
 
+import type { Ladder } from './ladders.js';
+
 export const DAY_MS = 86_400_000;
 
 /** What an item is: a purchase line's category or its SKU. */
@@ -45,6 +47,8 @@ export interface NextBestOfferSettings {
   readonly defaultMarginShare: number;
   /** Expected value multiplier of a category the customer's peers buy and they do not. */
   readonly walletGapBoost: number;
+  /** Configured life-cycle ladders (NBO_LADDERS_FILE). */
+  readonly ladders: readonly Ladder[];
 }
 
 export const defaultNextBestOfferSettings: NextBestOfferSettings = Object.freeze({
@@ -69,6 +73,7 @@ export const defaultNextBestOfferSettings: NextBestOfferSettings = Object.freeze
   holdoutShareByTier: Object.freeze({ top: 0.1, middle: 0.1, bottom: 0.1, unknown: 0.1 }),
   defaultMarginShare: 0.25,
   walletGapBoost: 1.5,
+  ladders: Object.freeze([]),
 });
 
 export class NextBestOfferSettingError extends Error {
@@ -95,13 +100,18 @@ function share(setting: keyof NextBestOfferSettings, value: number, allowZero: b
 export function checkNextBestOfferSettings(s: NextBestOfferSettings): void {
   wholeDays('refreshPeriodMs', s.refreshPeriodMs);
   wholeDays('publishDelayMs', s.publishDelayMs);
+  wholeDays('cooldownMs', s.cooldownMs);
   share('minSupport', s.minSupport, false);
   share('minConfidence', s.minConfidence, true);
   share('minStepShare', s.minStepShare, true);
   share('defaultMarginShare', s.defaultMarginShare, true);
   if (!Number.isInteger(s.minRuleLength) || s.minRuleLength < 1)
     throw new NextBestOfferSettingError('minRuleLength', 'minRuleLength must be a whole number >= 1');
-  if (!Number.isInteger(s.maxRuleLength) || s.maxRuleLength < Math.max(2, s.minRuleLength) || s.maxRuleLength > 10)
+  if (
+    !Number.isInteger(s.maxRuleLength) ||
+    s.maxRuleLength < Math.max(2, s.minRuleLength) ||
+    s.maxRuleLength > 10
+  )
     throw new NextBestOfferSettingError(
       'maxRuleLength',
       `maxRuleLength must be a whole number from max(2, minRuleLength) = ${Math.max(2, s.minRuleLength)} to 10`,
@@ -113,5 +123,8 @@ export function checkNextBestOfferSettings(s: NextBestOfferSettings): void {
       throw new NextBestOfferSettingError('holdoutShareByTier', `holdout of tier ${tier} must be in [0, 1)`);
   }
   if (!(s.walletGapBoost >= 1))
-    throw new NextBestOfferSettingError('walletGapBoost', 'walletGapBoost must be >= 1 (a boost, never a penalty)');
+    throw new NextBestOfferSettingError(
+      'walletGapBoost',
+      'walletGapBoost must be >= 1 (a boost, never a penalty)',
+    );
 }

@@ -56,7 +56,12 @@ export function mergeNextBestOfferView(
     rulesMined: mined.rules.length,
     rules: mined.rules.slice(0, settings.maxRules),
     steps,
-    economics: mergeItemEconomics(snapshots, window.fromDay, window.toDay, (item) => basketsHolding.get(item) ?? 0),
+    economics: mergeItemEconomics(
+      snapshots,
+      window.fromDay,
+      window.toDay,
+      (item) => basketsHolding.get(item) ?? 0,
+    ),
     malformedFields,
   };
 }
