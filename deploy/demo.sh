@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole pipeline with demo traffic on the stack started by deploy/stack.sh:
-# the value-segmentation, share-of-wallet and retention workers, the point-of-sale simulator (120 days of
+# the value-segmentation, share-of-wallet, retention and next-best-offer workers, the point-of-sale simulator (120 days of
 # history, then live traffic; households and businesses with profiles, some of whom buy only
 # part of their needs here) and a console that prints decisions as they are produced. Ctrl-C stops the
 # workers; `./valuestream down` stops Kafka and Redis.
@@ -60,6 +60,7 @@ fi
 METRICS_PORT=${METRICS_PORT:-9464}
 SOW_METRICS_PORT=${SOW_METRICS_PORT:-9465}
 RETENTION_METRICS_PORT=${RETENTION_METRICS_PORT:-9466}
+NBO_METRICS_PORT=${NBO_METRICS_PORT:-9467}
 
 pids=()
 cleanup() {
@@ -107,6 +108,13 @@ METRICS_PORT=$RETENTION_METRICS_PORT IDLE_ADVANCE_MS=${IDLE_ADVANCE_MS:-15000} \
 pids+=($!)
 wait_registered retention $!
 
+echo "starting next-best-offer worker (metrics on http://127.0.0.1:${NBO_METRICS_PORT}/metrics)"
+METRICS_PORT=$NBO_METRICS_PORT IDLE_ADVANCE_MS=${IDLE_ADVANCE_MS:-15000} \
+  NBO_LADDERS_FILE=${NBO_LADDERS_FILE-deploy/next-best-offer-ladders.json} \
+  node --import tsx services/next-best-offer/main.ts >"$LOGS/next-best-offer.log" 2>&1 &
+pids+=($!)
+wait_registered next-best-offer $!
+
 # Two 28-day windows of history before the first share-of-wallet judgement: 120 days of it.
 echo "starting point-of-sale simulator (${DEMO_HISTORY_DAYS:-120} days of history, then ${DEMO_RATE:-50} purchases/s live)"
 node --import tsx services/pos-simulator/main.ts --customers "${DEMO_CUSTOMERS:-5000}" --rate "${DEMO_RATE:-50}" \
@@ -116,12 +124,13 @@ pids+=($!)
 
 cat <<INFO
 
-  decisions     : topics segment-changes, under-consumption and retention-offers (printed below)
+  decisions     : topics segment-changes, under-consumption, retention-offers and next-best-offers (printed below)
   values        : $FRAMING_NOTE
   dead letters  : topic purchases.dlq (malformed demo records land here with a reason)
   metrics       : http://127.0.0.1:${METRICS_PORT}/metrics   (vs_records_consumed_total, vs_value_tier_customers, vs_value_skew_share)
                   http://127.0.0.1:${SOW_METRICS_PORT}/metrics   (vs_share_of_wallet, vs_share_of_wallet_evaluations_total, vs_decisions_total)
                   http://127.0.0.1:${RETENTION_METRICS_PORT}/metrics   (vs_retention_model_parameter, vs_retention_treatments_total, vs_retention_uplift_customers)
+                  http://127.0.0.1:${NBO_METRICS_PORT}/metrics   (vs_next_best_offer_model, vs_next_best_offer_decisions_total, vs_next_best_offer_conversions_total)
   health        : http://127.0.0.1:${METRICS_PORT}/healthz  http://127.0.0.1:${METRICS_PORT}/readyz
   logs          : $LOGS/
   stop          : Ctrl-C, then ./valuestream down

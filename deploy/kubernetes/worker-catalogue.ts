@@ -1,3 +1,5 @@
+import { loadNextBestOfferConfig, nextBestOfferEnvSpec } from '../../services/next-best-offer/config.js';
+import { createNextBestOfferWorker } from '../../services/next-best-offer/worker.js';
 import { loadRetentionConfig, retentionEnvSpec } from '../../services/retention/config.js';
 import { createRetentionWorker } from '../../services/retention/worker.js';
 import { loadShareOfWalletConfig, shareOfWalletEnvSpec } from '../../services/share-of-wallet/config.js';
@@ -54,6 +56,13 @@ export const workerCatalogue: Record<string, CataloguedWorker> = {
         partitionCount: config.runtime.TOPIC_PARTITIONS,
       });
       return { runtime: config.runtime, definition: asAny(definition) };
+    },
+  },
+  'next-best-offer': {
+    envSpec: nextBestOfferEnvSpec,
+    start: (environment) => {
+      const config = loadNextBestOfferConfig(environment);
+      return { runtime: config.runtime, definition: asAny(createNextBestOfferWorker(config.settings)) };
     },
   },
 };

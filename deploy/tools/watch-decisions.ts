@@ -26,6 +26,7 @@ const watched = [
   topicCatalogue.segmentChanges,
   topicCatalogue.underConsumption,
   topicCatalogue.retentionOffers,
+  topicCatalogue.nextBestOffers,
 ];
 const mask = (id: string) => (id.length <= 4 ? '****' : `${id.slice(0, 3)}…${id.slice(-2)}`);
 const limit = Number(values.limit);
@@ -91,6 +92,22 @@ await consumer.run({
           : `${(Number(event.clvMinor) / 100).toFixed(2)} ${String(event.currency)}`;
       const treatment = event.holdout ? 'HOLDOUT (no offer, control group)' : (offer?.code ?? 'no offer');
       line = `${when}  ${'retention'.padEnd(14)} ${mask(String(event.customerId))}  ${String(event.valueTier).padEnd(7)} risk ${Number(event.riskScore).toFixed(2)} (${(event.reasons as string[]).join(', ')}) → ${treatment}, CLV ${clv}`;
+    } else if (spec === topicCatalogue.nextBestOffers) {
+      const suggestions = event.suggestions as Array<{
+        item: string;
+        kind: string;
+        lift: number | null;
+        stepShare: number | null;
+        expectedValueMinor: number;
+      }>;
+      const what = suggestions
+        .map(
+          (s) =>
+            `${s.item} (${s.kind.toLowerCase()}${s.lift !== null ? ` lift ${s.lift.toFixed(1)}` : s.stepShare !== null ? ` ${Math.round(s.stepShare * 100)}%` : ''})`,
+        )
+        .join(', ');
+      const treatment = event.holdout ? 'HOLDOUT (not sent, control group)' : what;
+      line = `${when}  ${'next-best-offer'.padEnd(14)} ${mask(String(event.customerId))}  ${String(event.valueTier).padEnd(7)} ${String(event.trigger).toLowerCase()} → ${treatment}`;
     } else {
       line = `${when}  ${spec.name.padEnd(14)} ${mask(String(event.customerId))}  ${JSON.stringify(event).slice(0, 120)}`;
     }

@@ -55,3 +55,32 @@ describe('next-best-offer configuration', () => {
     expect(errorOf(env).message).toContain(variable);
   });
 });
+
+describe('next-best-offer configuration documentation', () => {
+  it('is documented in the README exactly as parsed', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { describeEnv } = await import('../../shared/config/env.js');
+    const { nextBestOfferEnvSpec } = await import('./config.js');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    expect(readme).toContain(describeEnv(nextBestOfferEnvSpec));
+  });
+
+  it('reads the ladders file, and a bad one stops start-up naming NBO_LADDERS_FILE', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'nbo-ladders-'));
+    const good = join(dir, 'good.json');
+    writeFileSync(
+      good,
+      JSON.stringify({ ladders: [{ name: 'mobile', rungs: ['prepaid', 'contract'], probability: 0.3 }] }),
+    );
+    expect(loadNextBestOfferConfig({ ...base, NBO_LADDERS_FILE: good }).settings.ladders).toEqual([
+      { name: 'mobile', rungs: ['prepaid', 'contract'], probability: 0.3 },
+    ]);
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ ladders: [{ name: 'mobile', rungs: ['prepaid'], probability: 2 }] }));
+    expect(errorOf({ NBO_LADDERS_FILE: bad }).message).toMatch(/^NBO_LADDERS_FILE: .*bad\.json/);
+    expect(errorOf({ NBO_LADDERS_FILE: join(dir, 'missing.json') }).message).toContain('NBO_LADDERS_FILE');
+  });
+});

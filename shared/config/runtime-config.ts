@@ -108,9 +108,9 @@ export const runtimeEnvSpec = {
     '2000',
   ),
   MAX_BYTES_PER_PARTITION: envVariable(
-    'Kafka fetch size per partition in bytes',
+    'Kafka fetch size per partition in bytes; the buffer holds up to two fetches per partition, which a rebalance may take away unapplied (read amplification)',
     env.int(1024, 64 * 1024 * 1024),
-    '1048576',
+    '65536',
   ),
   OUTPUT_COMPRESSION: envVariable(
     'Compression of the records the worker produces (decisions, dead letters): none, gzip or snappy; every codec Kafka has (lz4 and zstd too) is read on input',

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { registerNextBestOfferMetrics } from '../../services/next-best-offer/metrics.js';
 import { registerRetentionMetrics } from '../../services/retention/metrics.js';
 import { registerShareOfWalletMetrics } from '../../services/share-of-wallet/metrics.js';
 import { registerValueTierGauges } from '../../services/value-segmentation/tier-gauges.js';
@@ -43,6 +44,7 @@ function registryOf(worker: WorkerName): Registry {
   if (worker === 'value-segmentation') registerValueTierGauges(registry, population, 4);
   if (worker === 'share-of-wallet') registerShareOfWalletMetrics(registry, events);
   if (worker === 'retention') registerRetentionMetrics(registry, population, events, 4, 28 * 86_400_000);
+  if (worker === 'next-best-offer') registerNextBestOfferMetrics(registry, population, events, 4);
   return registry;
 }
 

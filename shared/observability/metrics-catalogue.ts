@@ -5,9 +5,14 @@
 // Labels take values from bounded sets only: never a customer id.
 
 export type MetricType = 'counter' | 'gauge' | 'histogram';
-export type WorkerName = 'value-segmentation' | 'share-of-wallet' | 'retention';
+export type WorkerName = 'value-segmentation' | 'share-of-wallet' | 'retention' | 'next-best-offer';
 
-export const WORKERS: readonly WorkerName[] = ['value-segmentation', 'share-of-wallet', 'retention'];
+export const WORKERS: readonly WorkerName[] = [
+  'value-segmentation',
+  'share-of-wallet',
+  'retention',
+  'next-best-offer',
+];
 
 export interface CatalogueEntry {
   /** The exposed name (histograms add _bucket, _sum and _count). */
@@ -36,7 +41,7 @@ const REASON = 'dead-letter reason code (shared/contracts/reason-codes.ts)';
 const ERROR_REASON =
   'error reason code (REDIS_UNAVAILABLE, REDIS_REPLY_ERROR, REDIS_SCRIPT_ERROR, SCHEMA_REGISTRY_UNAVAILABLE, ...)';
 const KIND =
-  'decision kind (segment-changed, under-consumption, retention-offer, retention-holdout, ladder-move)';
+  'decision kind (segment-changed, under-consumption, retention-offer, retention-holdout, ladder-move, next-best-offer, next-best-offer-holdout)';
 const OPERATION =
   'the runtime call: claim, read, apply, snapshot, ack-outbox, read-counters, read-index-ranges, durable-wait, get-view, set-view, read-snapshots, read-counter-totals, latest-view';
 const TIER = 'value tier (top2, top, middle, bottom, lapsed)';
@@ -133,7 +138,7 @@ export const METRICS: readonly CatalogueEntry[] = [
     type: 'histogram',
     labels: {},
     meaning:
-      'Time to merge one population view from every partition snapshot, once per process and boundary: tier thresholds, peer benchmarks, or the retention model fits (which give the event loop turns while they run).',
+      'Time to merge one population view from every partition snapshot, once per process and boundary: tier thresholds, peer benchmarks, the retention model fits (which give the event loop turns while they run), or the next-best-offer rules, steps and prices (the mining time).',
     workers: 'all',
     movesOn: 'traffic',
   },
@@ -475,6 +480,49 @@ export const METRICS: readonly CatalogueEntry[] = [
     meaning:
       'Log-likelihood of each model in force, the customers its fit covered and the boundary it was fitted at.',
     workers: ['retention'],
+    movesOn: 'traffic',
+  },
+  {
+    name: 'vs_next_best_offer_decisions_total',
+    type: 'counter',
+    labels: {
+      outcome: 'suggest, holdout, no-consent, cooldown, no-suggestion',
+      tier: `${TIER}, unknown`,
+      trigger: 'purchase, due-step',
+    },
+    meaning:
+      'Suggestion decisions on a sale or a due up-sell step (once a model is in force), by outcome: sent, held out (control group), or suppressed and why.',
+    workers: ['next-best-offer'],
+    movesOn: 'traffic',
+  },
+  {
+    name: 'vs_next_best_offer_suggestions_total',
+    type: 'counter',
+    labels: { kind: 'rule, sequence, ladder', tier: `${TIER}, unknown` },
+    meaning:
+      'Items suggested (holdouts included), by the evidence that valued each highest: a basket rule, a learned up-sell step or a configured ladder.',
+    workers: ['next-best-offer'],
+    movesOn: 'traffic',
+  },
+  {
+    name: 'vs_next_best_offer_conversions_total',
+    type: 'counter',
+    labels: { arm: 'suggested, holdout', tier: `${TIER}, unknown` },
+    meaning:
+      'Suggestions (and holdouts) whose customer bought one of the items within NBO_RECENT_DAYS: with the decisions, the uplift of suggesting over not suggesting, per tier.',
+    workers: ['next-best-offer'],
+    movesOn: 'traffic',
+  },
+  {
+    name: 'vs_next_best_offer_model',
+    type: 'gauge',
+    labels: {
+      what: 'rules, rules-mined, steps, items, baskets, boundary-seconds',
+      length: 'rule length 1-10 (what="rules"), empty otherwise',
+    },
+    meaning:
+      'The model in force (the latest view applied): rules by length, rules mined before NBO_MAX_RULES, learned up-sell steps, items priced, baskets in the window and the boundary it was mined at. Read from Redis at scrape time.',
+    workers: ['next-best-offer'],
     movesOn: 'traffic',
   },
   {

@@ -34,7 +34,7 @@ import { freePort } from '../support/worker-process.js';
 // what is wrong with their bodies, not for their framing.
 
 const repoRoot = new URL('../../', import.meta.url).pathname;
-const kinds = ['value-tier', 'share-of-wallet', 'loyalty-ladder', 'retention'] as const;
+const kinds = ['value-tier', 'share-of-wallet', 'loyalty-ladder', 'retention', 'next-best-offer'] as const;
 const KEEP_UP_WITHIN_MS = 180_000;
 const DECISIONS_WITHIN_MS = 360_000;
 const SCRAPE_EVERY_MS = 5000;
@@ -109,11 +109,17 @@ describe('the demo', () => {
     const { kafkaBrokers, redisUrl } = testEndpoints();
     const registryUrl = testSchemaRegistryUrl();
     const runId = idFreeName('demo-test');
-    const [valuePort, sowPort, retentionPort] = [await freePort(), await freePort(), await freePort()];
+    const [valuePort, sowPort, retentionPort, nboPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     const workers = [
       { name: 'value-segmentation', port: valuePort },
       { name: 'share-of-wallet', port: sowPort },
       { name: 'retention', port: retentionPort },
+      { name: 'next-best-offer', port: nboPort },
     ];
     const startedAt = Date.now();
     const demo = spawn('bash', ['deploy/demo.sh'], {
@@ -131,6 +137,7 @@ describe('the demo', () => {
         METRICS_PORT: String(valuePort),
         SOW_METRICS_PORT: String(sowPort),
         RETENTION_METRICS_PORT: String(retentionPort),
+        NBO_METRICS_PORT: String(nboPort),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -246,7 +253,13 @@ describe('the demo', () => {
     }
 
     // No worker and not the simulator failed on the way.
-    for (const log of ['value-segmentation', 'share-of-wallet', 'retention', 'pos-simulator']) {
+    for (const log of [
+      'value-segmentation',
+      'share-of-wallet',
+      'retention',
+      'next-best-offer',
+      'pos-simulator',
+    ]) {
       const text = readFileSync(join(repoRoot, '.stack', 'logs', `${log}.log`), 'utf8');
       expect(text, `${log}.log`).not.toMatch(/"level":"fatal"/);
     }
