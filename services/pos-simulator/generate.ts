@@ -17,6 +17,9 @@
 //   with articles of the catalogue. A share of sales is partly returned some days later.
 // - A share of records is malformed: random bytes, truncated Avro, or valid Avro whose meaning
 //   is wrong (negative quantity, unknown currency, absurd amount, too many lines, empty sku).
+// - Only with `crossSell` (cross-sell-catalogue.ts): companions join baskets that hold their
+//   antecedent, and customers climb an up-sell ladder. Every draw it needs is made only when it
+//   is on, so the default stream keeps its bytes.
 
 import { AvroDecodeError, codecFor } from '../../shared/avro/index.js';
 import { minorUnitsOf } from '../../shared/contracts/currencies.js';
