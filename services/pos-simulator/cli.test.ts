@@ -142,6 +142,40 @@ describe('simulator command line', () => {
     expect(() => parseCli(['--framing', 'confluent'], {})).toThrow(/--framing: invalid value "confluent"/);
   });
 
+  it('turns the cross-sell option on only when asked', () => {
+    const liveFrom = Date.UTC(2025, 0, 1);
+    const off = parseCli(['--seed', '3'], {});
+    const on = parseCli(['--seed', '3', '--cross-sell'], {});
+    if (off === 'help' || on === 'help') throw new Error('unexpected');
+    expect(off.crossSell).toBe(false);
+    expect(on.crossSell).toBe(true);
+    // Off, the options are those of before the flag existed: the default stream stays the same.
+    expect('crossSell' in simulationOptions(off, liveFrom)).toBe(false);
+    expect(simulationOptions(on, liveFrom)).toMatchObject({ crossSell: true });
+  });
+
+  it('with --cross-sell, the history holds up-sell steps 30-90 days apart (what a worker learns)', () => {
+    const cli = parseCli(['--seed', '8', '--customers', '2000', '--history-days', '120', '--cross-sell'], {});
+    if (cli === 'help') throw new Error('unexpected');
+    const liveFrom = Date.UTC(2025, 0, 1);
+    const sim = new PurchaseSimulation({ ...simulationOptions(cli, liveFrom), until: liveFrom });
+    const firstPrepaid = new Map<string, number>();
+    const gapsDays: number[] = [];
+    for (let r = sim.next(); r; r = sim.next()) {
+      if (r.malformed || r.event?.kind !== 'SALE') continue;
+      for (const line of r.event.lines) {
+        if (line.category === 'services/mobile-prepaid' && !firstPrepaid.has(r.key))
+          firstPrepaid.set(r.key, r.event.occurredAt);
+        const from = firstPrepaid.get(r.key);
+        if (line.category === 'services/mobile-contract' && from !== undefined)
+          gapsDays.push((r.event.occurredAt - from) / DAY_MS);
+      }
+    }
+    expect(gapsDays.length).toBeGreaterThan(20);
+    expect(Math.min(...gapsDays)).toBeGreaterThanOrEqual(30 - 1e-6);
+    expect(Math.max(...gapsDays)).toBeLessThanOrEqual(90);
+  });
+
   it('takes the framing of the values it writes: plain or registry', () => {
     expect(parseCli(['--framing', 'registry'], {})).toMatchObject({ framing: 'registry' });
     expect(parseCli(['--framing', 'plain'], {})).toMatchObject({ framing: 'plain' });

@@ -30,6 +30,11 @@ export const HELP = `usage: npm run simulator -- [options]
   --currency <code>        ISO 4217 currency (default EUR)
   --malformed-share <s>    share of malformed records (default 0.005)
   --return-share <s>       share of returns (default 0.03)
+  --cross-sell             baskets that go together and customers who step up (default off):
+                           companion articles join baskets holding their antecedent (beer ->
+                           frozen pizza 40 %, baked beans 30 %; pasta -> beef mince...), and
+                           customers climb services/mobile-prepaid -> services/mobile-contract
+                           -> services/family-plan (40 % take the next rung 30-90 days later)
   --max-lateness-ms <ms>   delay a few records by up to this much (default 0)
   --resend-share <s>       send this share of the on-time purchases again a few records later,
                            same bytes (a producer retrying without idempotence; default 0)
@@ -69,6 +74,8 @@ export interface CliOptions {
   readonly currency: string;
   readonly malformedShare: number;
   readonly returnShare: number;
+  /** Companion articles and the up-sell ladder (generate.ts `crossSell`). */
+  readonly crossSell: boolean;
   readonly maxLatenessMs: number;
   /** Share of on-time, well-formed point-of-sale purchases sent a second time (same bytes). */
   readonly resendShare: number;
@@ -105,6 +112,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions | '
       currency: { type: 'string', default: 'EUR' },
       'malformed-share': { type: 'string', default: '0.005' },
       'return-share': { type: 'string', default: '0.03' },
+      'cross-sell': { type: 'boolean', default: false },
       'max-lateness-ms': { type: 'string', default: '0' },
       'resend-share': { type: 'string', default: '0' },
       'batch-size': { type: 'string', default: '500' },
@@ -158,6 +166,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions | '
     currency: values.currency,
     malformedShare: num('malformed-share', values['malformed-share'], (n) => n >= 0 && n < 1),
     returnShare: num('return-share', values['return-share'], (n) => n >= 0 && n < 0.5),
+    crossSell: values['cross-sell'] === true,
     maxLatenessMs: num('max-lateness-ms', values['max-lateness-ms'], (n) => n >= 0),
     resendShare: num('resend-share', values['resend-share'], (n) => n >= 0 && n <= 0.5),
     batchSize: num('batch-size', values['batch-size'], positiveInt),
@@ -209,6 +218,7 @@ export function simulationOptions(cli: CliOptions, liveFrom: number): PurchaseSt
     malformedShare: cli.malformedShare,
     returnShare: cli.returnShare,
     maxLatenessMs: cli.maxLatenessMs,
+    ...(cli.crossSell ? { crossSell: true } : {}),
   };
 }
 

@@ -17,6 +17,9 @@
 //   with articles of the catalogue. A share of sales is partly returned some days later.
 // - A share of records is malformed: random bytes, truncated Avro, or valid Avro whose meaning
 //   is wrong (negative quantity, unknown currency, absurd amount, too many lines, empty sku).
+// - Only with `crossSell` (cross-sell-catalogue.ts): companions join baskets that hold their
+//   antecedent, and customers climb an up-sell ladder. Every draw it needs is made only when it
+//   is on, so the default stream keeps its bytes.
 
 import { AvroDecodeError, codecFor } from '../../shared/avro/index.js';
 import { minorUnitsOf } from '../../shared/contracts/currencies.js';
@@ -29,6 +32,7 @@ import {
   type Article,
   type ArticleGroup,
 } from './catalogue.js';
+import { COMPANIONS, companionArticle, MOBILE_LADDER } from './cross-sell-catalogue.js';
 import { Random, WeightedSlots } from './random.js';
 
 export const DAY_MS = 86_400_000;
@@ -111,6 +115,12 @@ export interface PurchaseStreamOptions {
   customerIdPrefix?: string;
   /** Prefix of event ids (default "pos"). */
   eventIdPrefix?: string;
+  /**
+   * Baskets that go together and customers who step up (default false; off, the stream is byte
+   * for byte what it was without the option): companions of `cross-sell-catalogue.ts` join
+   * baskets that hold their antecedent, and customers climb the mobile ladder.
+   */
+  crossSell?: boolean;
 }
 
 export type ResolvedOptions = Required<
@@ -151,6 +161,7 @@ export function resolveOptions(options: PurchaseStreamOptions = {}): ResolvedOpt
     stores: options.stores ?? 40,
     customerIdPrefix: options.customerIdPrefix ?? 'c-',
     eventIdPrefix: options.eventIdPrefix ?? 'pos',
+    crossSell: options.crossSell ?? false,
   };
   const problems: string[] = [];
   const positiveInt = (name: string, v: number) => {
@@ -247,6 +258,12 @@ interface Customer {
   lastSaleAt: number | null;
   lapsedAt: number | null;
   netRevenueMinor: number;
+  /** Cross-sell only: index of the highest rung of the up-sell ladder bought, -1 for none. */
+  ladderRung: number;
+  /** Cross-sell only: step-up sales scheduled and not yet made. */
+  pendingStepUps: number;
+  /** Cross-sell only: dropped out while a step-up was pending; lapses after the last one. */
+  lapsePending: boolean;
 }
 
 type Scheduled =
@@ -257,7 +274,14 @@ type Scheduled =
       readonly sale: Purchase;
       readonly customer: Customer;
     }
-  | { readonly at: number; readonly seq: number; readonly kind: 'ready'; readonly record: SimulatedRecord };
+  | { readonly at: number; readonly seq: number; readonly kind: 'ready'; readonly record: SimulatedRecord }
+  | {
+      readonly at: number;
+      readonly seq: number;
+      readonly kind: 'step-up';
+      readonly customer: Customer;
+      readonly rung: number;
+    };
 
 const ARCHETYPE_NAMES = Object.keys(ARCHETYPES) as Archetype[];
 const ARCHETYPE_SHARES = ARCHETYPE_NAMES.map((a) => ARCHETYPES[a].share);
@@ -439,6 +463,12 @@ export class PurchaseSimulation {
       if (t === tHeap) {
         const entry = heapPop(this.heap)!;
         if (entry.kind === 'ready') return entry.record;
+        if (entry.kind === 'step-up') {
+          const sale = this.stepUp(entry.customer, entry.rung, t);
+          const record = this.maybeLate(entry.customer, sale);
+          if (record) return record;
+          continue;
+        }
         const ret = this.buildReturn(entry.sale, t);
         const record = this.maybeLate(entry.customer, ret);
         if (record) return record;
@@ -490,9 +520,13 @@ export class PurchaseSimulation {
         customer,
       });
     }
+    if (o.crossSell) this.climbLadder(customer, sale, t);
     // BG/NBD dropout: after each repeat sale the customer leaves with probability p.
     if (customer.sales >= 2 && this.rng.chance(customer.dropoutProbability)) {
-      customer.lapsedAt = sale.occurredAt;
+      // A customer about to step up stays for it (else the step share would shrink by the
+      // lapsers), but makes no other sale: the slot is given up now.
+      if (customer.pendingStepUps > 0) customer.lapsePending = true;
+      else customer.lapsedAt = sale.occurredAt;
       if (o.replaceLapsed) {
         const successor = this.newCustomer(customer.slot, t, this.rateScale);
         this.bySlot[customer.slot] = successor;
@@ -546,6 +580,9 @@ export class PurchaseSimulation {
       lastSaleAt: null,
       lapsedAt: null,
       netRevenueMinor: 0,
+      ladderRung: -1,
+      pendingStepUps: 0,
+      lapsePending: false,
     };
     this.byId.set(customer.customerId, customer);
     return customer;
@@ -592,8 +629,17 @@ export class PurchaseSimulation {
       lines.set(article.sku, { article, quantity, unitPriceMinor });
       total += quantity * unitPriceMinor;
     }
+    if (o.crossSell) total += this.addCompanions(lines);
     // Bulk buyers: scale quantities up to the basket's value.
     const factor = total > 0 && total < target ? Math.min(1000, Math.round(target / total)) : 1;
+    const saleLines = [...lines.values()].map(({ article, quantity, unitPriceMinor }) =>
+      lineOf(article, quantity * factor, unitPriceMinor, this.priceMinor(article)),
+    );
+    // A first rung is one SIM, whatever the size of the basket.
+    if (o.crossSell && customer.ladderRung < 0 && this.rng.chance(MOBILE_LADDER.entryShare)) {
+      const rung = MOBILE_LADDER.rungs[0]!;
+      saleLines.push(lineOf(rung, 1, this.priceMinor(rung), this.priceMinor(rung)));
+    }
     const channel = this.rng.chance(0.8)
       ? customer.preferredChannel
       : this.rng.pick(Object.keys(spec.channels));
@@ -603,13 +649,85 @@ export class PurchaseSimulation {
       occurredAt: Math.floor(t),
       kind: 'SALE',
       currency: o.currency,
-      lines: [...lines.values()].map(({ article, quantity, unitPriceMinor }) =>
-        lineOf(article, quantity * factor, unitPriceMinor, this.priceMinor(article)),
-      ),
+      lines: saleLines,
       channel,
       storeId: channel === 'store' ? this.storeFor(customer) : null,
       returnOfEventId: null,
     };
+  }
+
+  /**
+   * Adds the companions of the articles the basket holds (each with its probability, at list
+   * price) and returns the value added. Companions of companions are not added.
+   */
+  private addCompanions(
+    lines: Map<string, { article: Article; quantity: number; unitPriceMinor: number }>,
+  ): number {
+    let added = 0;
+    for (const sku of [...lines.keys()]) {
+      for (const companion of COMPANIONS.get(sku) ?? []) {
+        if (lines.has(companion.sku) || !this.rng.chance(companion.probability)) continue;
+        const article = companionArticle(companion.sku);
+        const quantity = this.rng.int(1, Math.min(2, article.maxQuantity));
+        const unitPriceMinor = this.priceMinor(article);
+        lines.set(article.sku, { article, quantity, unitPriceMinor });
+        added += quantity * unitPriceMinor;
+      }
+    }
+    return added;
+  }
+
+  /** After a sale: a first purchase of a ladder rung may schedule the step to the next rung. */
+  private climbLadder(customer: Customer, sale: Purchase, t: number): void {
+    const rungs = MOBILE_LADDER.rungs;
+    for (const line of sale.lines) {
+      const rung = rungs.findIndex((r) => r.sku === line.sku);
+      if (rung <= customer.ladderRung) continue;
+      customer.ladderRung = rung;
+      if (rung + 1 >= rungs.length || !this.rng.chance(MOBILE_LADDER.stepShare)) continue;
+      const { minGapDays, maxGapDays } = MOBILE_LADDER;
+      const gap = (minGapDays + this.rng.next() * (maxGapDays - minGapDays)) * DAY_MS;
+      customer.pendingStepUps++;
+      heapPush(this.heap, {
+        at: t + gap / this.timeCompression(),
+        seq: this.seq++,
+        kind: 'step-up',
+        customer,
+        rung: rung + 1,
+      });
+    }
+  }
+
+  /**
+   * The sale of the next rung, on its own. It neither brings returns nor counts toward dropout;
+   * a customer who dropped out while it was pending lapses with the last one.
+   */
+  private stepUp(customer: Customer, rung: number, t: number): Purchase {
+    const article = MOBILE_LADDER.rungs[rung]!;
+    const channel = this.rng.chance(0.8)
+      ? customer.preferredChannel
+      : this.rng.pick(Object.keys(ARCHETYPES[customer.archetype].channels));
+    const sale: Purchase = {
+      eventId: this.nextEventId(),
+      customerId: customer.customerId,
+      occurredAt: Math.floor(t),
+      kind: 'SALE',
+      currency: this.options.currency,
+      lines: [lineOf(article, 1, this.priceMinor(article), this.priceMinor(article))],
+      channel,
+      storeId: channel === 'store' ? this.storeFor(customer) : null,
+      returnOfEventId: null,
+    };
+    customer.pendingStepUps--;
+    customer.sales++;
+    customer.firstSaleAt ??= sale.occurredAt;
+    customer.lastSaleAt = sale.occurredAt;
+    this.climbLadder(customer, sale, t);
+    if (customer.lapsePending && customer.pendingStepUps === 0) {
+      customer.lapsePending = false;
+      customer.lapsedAt = sale.occurredAt;
+    }
+    return sale;
   }
 
   private storeFor(customer: Customer): string {
