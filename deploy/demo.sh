@@ -119,7 +119,7 @@ wait_registered next-best-offer $!
 echo "starting point-of-sale simulator (${DEMO_HISTORY_DAYS:-120} days of history, then ${DEMO_RATE:-50} purchases/s live)"
 node --import tsx services/pos-simulator/main.ts --customers "${DEMO_CUSTOMERS:-5000}" --rate "${DEMO_RATE:-50}" \
   --history-days "${DEMO_HISTORY_DAYS:-120}" --consumption-customers "${DEMO_CONSUMPTION_CUSTOMERS:-1500}" \
-  --consumption-days "${DEMO_HISTORY_DAYS:-120}" --pos-profiles --framing "$DEMO_FRAMING" >"$LOGS/pos-simulator.log" 2>&1 &
+  --consumption-days "${DEMO_HISTORY_DAYS:-120}" --pos-profiles --cross-sell --framing "$DEMO_FRAMING" >"$LOGS/pos-simulator.log" 2>&1 &
 pids+=($!)
 
 cat <<INFO
