@@ -68,12 +68,15 @@ function timersOf(
   settings: NextBestOfferSettings,
 ): TimerChange[] {
   const due =
-    ctx.population === null
+    ctx.population === null || state.consent !== true
       ? null
       : dueSequenceSteps(new Map(state.sequence.firstDays), ctx.population.steps, now).nextDueAt;
+  // A step falling due within the cooldown is still open when it ends: suggest it then, not at a
+  // moment the gates would refuse anyway. No consent, no timer: the gates would refuse it too.
+  const cooldownEnd = state.lastSuggestedAt === null ? null : state.lastSuggestedAt + settings.cooldownMs;
   return [
     { kind: EXPIRE_BASKETS, dueAt: nextExpiry(state.baskets, settings.basketWindowDays) },
-    { kind: STEP_DUE, dueAt: due },
+    { kind: STEP_DUE, dueAt: due === null || cooldownEnd === null ? due : Math.max(due, cooldownEnd) },
   ];
 }
 

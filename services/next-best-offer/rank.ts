@@ -107,7 +107,10 @@ function candidates(
   horizonDays: number,
 ) {
   const found: Candidate[] = [];
+  // An item bought within the horizon is never suggested (rankSuggestions): skip it before
+  // building its candidate, which most rules' consequents are for a regular customer.
   for (const rule of population.rules) {
+    if (customer.recentItems.has(rule.consequent)) continue;
     if (!rule.antecedent.every((a) => customer.recentItems.has(a))) continue;
     found.push({
       ...NO_EVIDENCE,
@@ -124,6 +127,7 @@ function candidates(
   for (const step of population.steps) {
     const from = customer.firstDays.get(step.from);
     if (from === undefined || today - from > horizonDays || customer.firstDays.has(step.to)) continue;
+    if (customer.recentItems.has(step.to)) continue;
     found.push({
       ...NO_EVIDENCE,
       item: step.to,

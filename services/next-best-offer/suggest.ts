@@ -9,7 +9,7 @@ import type {
 } from '../../shared/runtime/worker-definition.js';
 import { topicCatalogue } from '../../shared/topics.js';
 import { utcDayOf } from './basket-key.js';
-import { gateSuggestion } from './gates.js';
+import { type GateSettings, gateSuggestion } from './gates.js';
 import type { Item, ItemEconomics } from './model.js';
 import { type PopulationEvidence, rankSuggestions } from './rank.js';
 import { DAY_MS, type NextBestOfferSettings } from './settings.js';
@@ -59,6 +59,15 @@ export function recentItems(
   return new Set(state.lastBought.filter(([, day]) => day >= firstRecentDay).map(([item]) => item));
 }
 
+export function gateSettingsOf(settings: NextBestOfferSettings): GateSettings {
+  return {
+    cooldownDays: settings.cooldownMs / DAY_MS,
+    holdoutSalt: NEXT_BEST_OFFER,
+    holdoutShareByTier: settings.holdoutShareByTier,
+    defaultHoldoutShare: settings.holdoutShareByTier.unknown ?? 0,
+  };
+}
+
 export interface SuggestOutcome {
   readonly state: NextBestOfferState;
   readonly outputs: OutputEvent[];
@@ -77,6 +86,28 @@ export function suggest(
   const view = ctx.population;
   const tier = state.tier ?? 'unknown';
   if (view === null) return { state, outputs: [], counters: [], observations: [] };
+  const gates = gateSettingsOf(settings);
+  // Consent and the cooldown do not depend on the ranking: most decisions stop here, before it.
+  const contactable = gateSuggestion(
+    {
+      customerId,
+      tier,
+      consent: state.consent,
+      lastSuggestedAt: state.lastSuggestedAt,
+      now,
+      suggestionCount: 1,
+    },
+    gates,
+  );
+  if (contactable.kind === 'suppressed')
+    return {
+      state,
+      outputs: [],
+      counters: [],
+      observations: [
+        { metric: DECISION_METRIC, value: 1, labels: { outcome: contactable.reason, tier, trigger } },
+      ],
+    };
   const ranked = rankSuggestions(
     {
       recentItems: recentItems(state, now, settings),
@@ -101,12 +132,7 @@ export function suggest(
       now,
       suggestionCount: ranked.length,
     },
-    {
-      cooldownDays: settings.cooldownMs / DAY_MS,
-      holdoutSalt: NEXT_BEST_OFFER,
-      holdoutShareByTier: settings.holdoutShareByTier,
-      defaultHoldoutShare: settings.holdoutShareByTier.unknown ?? 0,
-    },
+    gates,
   );
   const outcome = gate.kind === 'suppressed' ? gate.reason : gate.kind;
   const observations: Observation[] = [
