@@ -6,6 +6,7 @@ import {
   type CustomerItems,
   checkRankSettings,
   dueSequenceSteps,
+  indexRulesByFirstAntecedent,
   type PopulationEvidence,
   type RankSettings,
   rankSuggestions,
@@ -229,6 +230,18 @@ describe('rankSuggestions', () => {
             s,
           );
           expect(reversed).toEqual(out);
+          const indexed = rankSuggestions(
+            c,
+            population({
+              rules,
+              steps,
+              ladders: [savings],
+              rulesByFirstAntecedent: indexRulesByFirstAntecedent(rules),
+            }),
+            TODAY,
+            s,
+          );
+          expect(indexed, 'rules found through the index').toEqual(out);
           expect(out.length).toBeLessThanOrEqual(topK);
           expect(new Set(out.map((x) => x.item)).size).toBe(out.length);
           for (const x of out) expect(recent).not.toContain(x.item);

@@ -68,6 +68,11 @@ export interface PopulationEvidence {
   readonly steps: readonly SequenceStep[];
   readonly ladders: readonly Ladder[];
   readonly economics: ReadonlyMap<Item, ItemEconomics>;
+  /**
+   * The same rules by the first item of their antecedent ('' for an empty one), when the caller
+   * built it once per view: a customer's candidates are then found among the rules that can fire.
+   */
+  readonly rulesByFirstAntecedent?: ReadonlyMap<Item, readonly AssociationRule[]>;
   /** An item's category; an item absent is its own category (items at category level). */
   readonly categoryOf: ReadonlyMap<Item, string>;
 }
@@ -100,6 +105,33 @@ const NO_EVIDENCE = {
 
 type Candidate = Omit<Suggestion, 'walletGapBoosted' | 'expectedValueMinor'> & { readonly factor: number };
 
+function* rulesThatCanFire(
+  customer: CustomerItems,
+  population: PopulationEvidence,
+): Iterable<AssociationRule> {
+  const index = population.rulesByFirstAntecedent;
+  if (index === undefined) {
+    yield* population.rules;
+    return;
+  }
+  yield* index.get('') ?? [];
+  for (const item of customer.recentItems) yield* index.get(item) ?? [];
+}
+
+/** Rules by the first item of their antecedent, for PopulationEvidence.rulesByFirstAntecedent. */
+export function indexRulesByFirstAntecedent(
+  rules: readonly AssociationRule[],
+): ReadonlyMap<Item, readonly AssociationRule[]> {
+  const index = new Map<Item, AssociationRule[]>();
+  for (const rule of rules) {
+    const first = rule.antecedent[0] ?? '';
+    const list = index.get(first);
+    if (list === undefined) index.set(first, [rule]);
+    else list.push(rule);
+  }
+  return index;
+}
+
 function candidates(
   customer: CustomerItems,
   population: PopulationEvidence,
@@ -109,7 +141,7 @@ function candidates(
   const found: Candidate[] = [];
   // An item bought within the horizon is never suggested (rankSuggestions): skip it before
   // building its candidate, which most rules' consequents are for a regular customer.
-  for (const rule of population.rules) {
+  for (const rule of rulesThatCanFire(customer, population)) {
     if (customer.recentItems.has(rule.consequent)) continue;
     if (!rule.antecedent.every((a) => customer.recentItems.has(a))) continue;
     found.push({

@@ -11,7 +11,7 @@ import { topicCatalogue } from '../../shared/topics.js';
 import { utcDayOf } from './basket-key.js';
 import { type GateSettings, gateSuggestion } from './gates.js';
 import type { Item, ItemEconomics } from './model.js';
-import { type PopulationEvidence, rankSuggestions } from './rank.js';
+import { indexRulesByFirstAntecedent, type PopulationEvidence, rankSuggestions } from './rank.js';
 import { DAY_MS, type NextBestOfferSettings } from './settings.js';
 import type { NextBestOfferState } from './state.js';
 import { suggestedEvent, type Trigger } from './suggested-event.js';
@@ -40,6 +40,7 @@ export function evidenceOf(view: NextBestOfferView, settings: NextBestOfferSetti
   if (evidence === undefined) {
     evidence = {
       rules: view.rules,
+      rulesByFirstAntecedent: indexRulesByFirstAntecedent(view.rules),
       steps: view.steps,
       ladders: settings.ladders,
       economics: new Map<Item, ItemEconomics>(view.economics.map((e) => [e.item, e])),
