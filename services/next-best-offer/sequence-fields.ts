@@ -13,6 +13,11 @@ const FROM_PREFIX = 'nbo:a:';
 const STEP_PREFIX = 'nbo:s:';
 const GAP_PREFIX = 'nbo:g:';
 
+/** A field of the up-sell steps (not of the baskets or economics that share the `nbo:` prefix). */
+export function isSequenceField(field: string): boolean {
+  return field.startsWith(FROM_PREFIX) || field.startsWith(STEP_PREFIX) || field.startsWith(GAP_PREFIX);
+}
+
 const ESCAPES: Readonly<Record<string, string>> = { '%': '%25', '>': '%3E', ':': '%3A' };
 const UNESCAPES: Readonly<Record<string, string>> = { '%25': '%', '%3E': '>', '%3A': ':' };
 

@@ -20,7 +20,7 @@
 import type { CounterDelta } from '../../shared/runtime/worker-definition.js';
 import { gapBucket, medianGapBucket } from './gap-buckets.js';
 import type { Item, SequenceStep } from './model.js';
-import { fromField, gapField, parseSequenceField, SEQUENCE_PREFIX, stepField } from './sequence-fields.js';
+import { fromField, gapField, isSequenceField, parseSequenceField, stepField } from './sequence-fields.js';
 
 export interface SequenceSettings {
   /** A first purchase of B counts as a step from A when A's first day is 1 to horizonDays days before it. */
@@ -157,12 +157,12 @@ export function forgetSequences(state: SequenceState, settings: SequenceSettings
 
 // --- the population view -------------------------------------------------------------------------
 
-/** Sums the partitions' snapshots, keeping the fields of this worker (prefix `nbo:`). */
+/** Sums the partitions' snapshots, keeping the fields of the up-sell steps (`nbo:a:`, `nbo:s:`, `nbo:g:`). */
 export function sumCounters(snapshots: readonly Readonly<Record<string, number>>[]): Map<string, number> {
   const sums = new Map<string, number>();
   for (const snapshot of snapshots) {
     for (const [field, value] of Object.entries(snapshot)) {
-      if (field.startsWith(SEQUENCE_PREFIX)) sums.set(field, (sums.get(field) ?? 0) + value);
+      if (isSequenceField(field)) sums.set(field, (sums.get(field) ?? 0) + value);
     }
   }
   return sums;

@@ -15,7 +15,10 @@ export interface NextBestOfferSettings {
   /** The one currency prices are kept in; purchases in another one are dead-lettered. */
   readonly currency: string;
   readonly allowedLatenessMs: number;
-  /** Models are mined at every multiple of this (whole days). */
+  /**
+   * Models are mined at every multiple of this (whole days). Weekly by default: a month's baskets
+   * move little in a day, and each refresh mines the whole window.
+   */
   readonly refreshPeriodMs: number;
   /** A model mined at boundary b is used from b + this on. */
   readonly publishDelayMs: number;
@@ -55,7 +58,7 @@ export const defaultNextBestOfferSettings: NextBestOfferSettings = Object.freeze
   itemLevel: 'category',
   currency: 'EUR',
   allowedLatenessMs: 3 * DAY_MS,
-  refreshPeriodMs: DAY_MS,
+  refreshPeriodMs: 7 * DAY_MS,
   publishDelayMs: DAY_MS,
   basketWindowDays: 28,
   minSupport: 0.01,

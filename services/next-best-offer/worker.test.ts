@@ -18,6 +18,7 @@ const settings: NextBestOfferSettings = {
   minConfidence: 0.3,
   maxRuleLength: 3,
   basketWindowDays: 14,
+  refreshPeriodMs: DAY_MS,
   stepHorizonDays: 60,
   minStepCustomers: 3,
   cooldownMs: 7 * DAY_MS,
