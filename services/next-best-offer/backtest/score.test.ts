@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   basketsBefore,
   itemsByCustomer,
+  pairedHits,
   popularItems,
   popularitySuggester,
   randomSuggester,
@@ -149,5 +150,26 @@ describe('scoreSuggester', () => {
         },
       ),
     );
+  });
+});
+
+describe('pairedHits', () => {
+  it('counts the customers only one suggester hits, each way, and McNemar’s z', () => {
+    const bought = new Map([
+      ['p', new Set(['tea'])],
+      ['q', new Set(['mug'])],
+      ['r', new Set(['bag'])],
+      ['s', new Set(['card'])],
+    ]);
+    const a = (id: string) => ({ p: ['tea'], q: ['mug'], r: ['bag'], s: ['x'] })[id] ?? [];
+    const b = (id: string) => ({ p: ['tea'], q: ['x'], r: ['x', 'y', 'bag'], s: ['card'] })[id] ?? [];
+    // p: both hit; q: only a; r: only a at k = 2 (b's hit is third); s: only b.
+    expect(pairedHits(['p', 'q', 'r', 's'], a, b, bought, 2)).toEqual({
+      onlyA: 2,
+      onlyB: 1,
+      z: 1 / Math.sqrt(3),
+    });
+    expect(pairedHits(['p', 'q', 'r', 's'], a, b, bought, 3)).toEqual({ onlyA: 1, onlyB: 1, z: 0 });
+    expect(pairedHits(['p'], a, b, bought, 1).z).toBe(0);
   });
 });
