@@ -132,7 +132,7 @@ function main(): void {
   console.log(
     `settings: window ${SETTINGS.basketWindowDays} d, minSupport ${SETTINGS.minSupport}, minConfidence ${SETTINGS.minConfidence}, ` +
       `rule length ${SETTINGS.minRuleLength}–${SETTINGS.maxRuleLength}, recentDays ${SETTINGS.recentDays}, ` +
-      `top ${SETTINGS.topK} (rules by lift × mean price, then popularity), random seed ${SEED}`,
+      `top ${SETTINGS.topK} (rank.ts on the rules: lift × mean price × default margin share; then popularity), random seed ${SEED}`,
   );
   console.log(
     `mining: ${standIn.mining.baskets} baskets (${standIn.distinctBaskets} distinct) in the window, ` +

@@ -1,18 +1,19 @@
 // STAND-IN for the worker's suggestions, so the backtest runs before the worker does. It takes
 // the worker's mining path offline — training invoices into one partition's day counters
 // (basketField, economicsDeltas), the window's weighted baskets (basketsInWindow), the miner, the
-// window's mean prices (mergeItemEconomics) — and ranks as rank.ts ranks rule candidates (lift ×
-// unit price; a constant margin share does not change the order), but without up-sell steps,
-// ladders, share-of-wallet boosts or gates, and it fills up with the window's most popular items.
+// window's mean prices (mergeItemEconomics) — and ranks with rank.ts (rule candidates valued lift
+// × unit price × the default margin share), but without up-sell steps, ladders, share-of-wallet
+// boosts or gates, and it fills up with the window's most popular items.
 // The lead replaces it by the worker's own suggestions (its Redis state + view + rank.ts); the
 // backtest only needs the Suggester, `(customerId) => Item[]`.
 
 import { type MiningResult, mineAssociationRules } from '../apriori.js';
-import { basketField, compareItems } from '../basket-key.js';
+import { basketField } from '../basket-key.js';
 import { basketsInWindow, windowAt } from '../basket-window.js';
 import { economicsDeltas, type ItemLineTotals, mergeItemEconomics } from '../item-economics.js';
-import type { AssociationRule, Item } from '../model.js';
-import { DAY_MS } from '../settings.js';
+import type { Item } from '../model.js';
+import { indexRulesByFirstAntecedent, type PopulationEvidence, rankSuggestions } from '../rank.js';
+import { DAY_MS, defaultNextBestOfferSettings } from '../settings.js';
 import type { Invoice } from './online-retail.js';
 import { basketsBefore, itemsByCustomer, popularItems, type Suggester } from './score.js';
 
@@ -64,18 +65,6 @@ export interface StandIn {
   readonly distinctBaskets: number;
 }
 
-/** Rules grouped by the first item of their antecedent ('' for the empty antecedent). */
-function indexRules(rules: readonly AssociationRule[]): Map<Item | null, AssociationRule[]> {
-  const index = new Map<Item | null, AssociationRule[]>();
-  for (const rule of rules) {
-    const key = rule.antecedent[0] ?? null;
-    const list = index.get(key) ?? [];
-    list.push(rule);
-    index.set(key, list);
-  }
-  return index;
-}
-
 /**
  * The stand-in suggester as of `boundary` (the end of training): rules mined over the
  * basketWindowDays before it, fired by what each customer bought within recentDays before it.
@@ -94,31 +83,34 @@ export function standInSuggester(
     minLen: settings.minRuleLength,
     maxLen: settings.maxRuleLength,
   });
-  const price = new Map(
-    mergeItemEconomics([snapshot], window.fromDay, window.toDay, () => 0).map((e) => [
-      e.item,
-      e.unitPriceMinor,
-    ]),
-  );
+  const population: PopulationEvidence = {
+    rules: mining.rules,
+    rulesByFirstAntecedent: indexRulesByFirstAntecedent(mining.rules),
+    steps: [],
+    ladders: [],
+    economics: new Map(
+      mergeItemEconomics([snapshot], window.fromDay, window.toDay, () => 0).map((e) => [e.item, e]),
+    ),
+    categoryOf: new Map(),
+  };
+  const rankSettings = {
+    topK: settings.topK,
+    horizonDays: settings.recentDays,
+    defaultMarginShare: defaultNextBestOfferSettings.defaultMarginShare,
+    walletGapBoost: defaultNextBestOfferSettings.walletGapBoost,
+  };
   const popular = popularItems(basketsBefore(training, boundary, settings.basketWindowDays));
   const recent = itemsByCustomer(basketsBefore(training, boundary, settings.recentDays));
-  const rulesByFirst = indexRules(mining.rules);
   const none: ReadonlySet<Item> = new Set();
+  const noFirstDays: ReadonlyMap<Item, number> = new Map();
 
-  const fromRules: Suggester = (customerId) => {
-    const bought = recent.get(customerId) ?? none;
-    const value = new Map<Item, number>();
-    const fire = (rule: AssociationRule) => {
-      if (bought.has(rule.consequent) || !rule.antecedent.every((item) => bought.has(item))) return;
-      const v = rule.lift * (price.get(rule.consequent) ?? 0);
-      if (v > (value.get(rule.consequent) ?? -1)) value.set(rule.consequent, v);
-    };
-    for (const rule of rulesByFirst.get(null) ?? []) fire(rule);
-    for (const item of bought) for (const rule of rulesByFirst.get(item) ?? []) fire(rule);
-    return [...value.keys()]
-      .sort((a, b) => value.get(b)! - value.get(a)! || compareItems(a, b))
-      .slice(0, settings.topK);
-  };
+  const fromRules: Suggester = (customerId) =>
+    rankSuggestions(
+      { recentItems: recent.get(customerId) ?? none, firstDays: noFirstDays, walletGapCategories: none },
+      population,
+      window.toDay,
+      rankSettings,
+    ).map((suggestion) => suggestion.item);
   const suggest: Suggester = (customerId) => {
     const bought = recent.get(customerId) ?? none;
     const ranked = [...fromRules(customerId)];
