@@ -30,6 +30,7 @@ import { uniqueName } from '../support/endpoints.js';
 import { createTestTopics, produceRecords, testKafka, waitFor } from '../support/kafka-test-client.js';
 import { committedToEnd } from '../support/value-segmentation-check.js';
 import { startWorkerProcess } from '../support/worker-process.js';
+import { datasetEndpoints } from './dataset-endpoints.js';
 
 const DAY_MS = 86_400_000;
 const WEEK_MS = 7 * DAY_MS;
@@ -52,19 +53,6 @@ const rows: Array<{ check: string; expected: string; got: string; ok: boolean }>
 const threeSignificant = (v: number) => Number(v.toPrecision(3));
 function check(name: string, expected: number, got: number, ok: boolean): void {
   rows.push({ check: name, expected: String(expected), got: String(Number(got.toPrecision(8))), ok });
-}
-
-function endpoints(): { brokers: string; redisUrl: string; started: boolean } {
-  if (process.env.KAFKA_BROKERS && process.env.REDIS_URL)
-    return { brokers: process.env.KAFKA_BROKERS, redisUrl: process.env.REDIS_URL, started: false };
-  execFileSync('bash', ['deploy/stack.sh', 'up'], { cwd: repoRoot, stdio: 'inherit' });
-  const env = Object.fromEntries(
-    readFileSync(join(repoRoot, '.stack/env'), 'utf8')
-      .split('\n')
-      .filter((l) => l.includes('='))
-      .map((l) => l.split('=') as [string, string]),
-  );
-  return { brokers: env.KAFKA_BROKERS!, redisUrl: env.REDIS_URL!, started: true };
 }
 
 async function main(): Promise<void> {
@@ -101,7 +89,7 @@ async function main(): Promise<void> {
   }
   purchases.sort((x, y) => x.occurredAt - y.occurredAt);
 
-  const { brokers, redisUrl, started } = endpoints();
+  const { brokers, redisUrl, started } = datasetEndpoints();
   const prefix = `${uniqueName('cdnow')}.`;
   const keyPrefix = uniqueName('cdnow');
   const group = uniqueName('cdnow');

@@ -13,8 +13,6 @@
 // one day, spread over it in file order; an item is its category (the worker's default level).
 
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { BASKET_FIELD_PREFIX } from '../../services/next-best-offer/basket-key.js';
@@ -42,6 +40,7 @@ import { uniqueName } from '../support/endpoints.js';
 import { createTestTopics, produceRecords, waitFor } from '../support/kafka-test-client.js';
 import { appliedToEnd } from '../support/value-segmentation-check.js';
 import { metricSum, startWorkerProcess } from '../support/worker-process.js';
+import { datasetEndpoints } from './dataset-endpoints.js';
 
 const DAY_MS = 86_400_000;
 const PARTITIONS = 12;
@@ -53,19 +52,6 @@ const BOUNDARY = (BASKET_DAY + 1) * DAY_MS;
 const WORKER_SETTING = GROCERIES_SETTINGS[0]!;
 const UNIT_PRICE_MINOR = 100;
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-
-function endpoints(): { brokers: string; redisUrl: string; started: boolean } {
-  if (process.env.KAFKA_BROKERS && process.env.REDIS_URL)
-    return { brokers: process.env.KAFKA_BROKERS, redisUrl: process.env.REDIS_URL, started: false };
-  execFileSync('bash', ['deploy/stack.sh', 'up'], { cwd: repoRoot, stdio: 'inherit' });
-  const env = Object.fromEntries(
-    readFileSync(join(repoRoot, '.stack/env'), 'utf8')
-      .split('\n')
-      .filter((l) => l.includes('='))
-      .map((l) => l.split('=') as [string, string]),
-  );
-  return { brokers: env.KAFKA_BROKERS!, redisUrl: env.REDIS_URL!, started: true };
-}
 
 /** One sale per basket, its own customer, on day D in file order (spread evenly over the day). */
 function groceryPurchases(): Purchase[] {
@@ -122,7 +108,7 @@ async function readCounters(
 
 async function main(): Promise<void> {
   const purchases = groceryPurchases();
-  const { brokers, redisUrl, started } = endpoints();
+  const { brokers, redisUrl, started } = datasetEndpoints();
   const prefix = `${uniqueName('groceries')}.`;
   const keyPrefix = uniqueName('groceries');
   const group = uniqueName('groceries');
