@@ -117,7 +117,7 @@ describe('next-best-offer worker on Kafka and Redis', () => {
       tables.kill('SIGTERM');
       expect((await tables.exited).code).toBe(0);
 
-      // The purchases, to a worker killed right after Redis applied its 20th step, before the
+      // The purchases, to a worker killed right after Redis applied its 10th step, before the
       // step's outputs were produced and its offsets committed; then restarted.
       const purchaseRecords = [
         ...traffic.purchases.map((p) => ({ key: p.key, value: encode('Purchase', p.event) })),
@@ -129,7 +129,7 @@ describe('next-best-offer worker on Kafka and Redis', () => {
       ];
       const first = await startWorkerProcess(
         'services/next-best-offer/main.ts',
-        { ...env, VS_FAILPOINT: 'after-apply@20:SIGKILL' },
+        { ...env, VS_FAILPOINT: 'after-apply@10:SIGKILL' },
         'nbo-worker-killed',
         { preload: ['test/faults/failpoint.ts'] },
       );
