@@ -154,11 +154,12 @@ export function decideTimer(
   if (state === null) return unchanged(null);
   if (timer.kind === EXPIRE_BASKETS) {
     const { kept, deltas } = expireBaskets(state.baskets, timer.dueAt, settings.basketWindowDays);
-    const next = { ...state, baskets: kept };
+    // Only the expiry timer moves: the step timer may be due at this very instant (both are
+    // midnights) and fires after it; recomputing it from now would skip that step.
     return {
-      state: next,
+      state: { ...state, baskets: kept },
       outputs: [],
-      timers: timersOf(next, ctx.streamTime, ctx, settings),
+      timers: [{ kind: EXPIRE_BASKETS, dueAt: nextExpiry(kept, settings.basketWindowDays) }],
       counters: deltas,
     };
   }

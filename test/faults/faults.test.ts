@@ -6,17 +6,19 @@ import { metricSum } from '../support/worker-process.js';
 import { FaultRun, type FaultRunOptions, processState, type ScenarioResult } from './fault-run.js';
 import { readFaultStackEnv, stackCommand } from './fault-stack.js';
 import { writeReport } from './report.js';
+import { nextBestOfferWorkload } from './workloads/next-best-offer.js';
 import { retentionWorkload } from './workloads/retention.js';
 import { shareOfWalletWorkload } from './workloads/share-of-wallet.js';
 
 // The fault-injection suite (issue 6; ../shared/PITFALLS.md says why each fault matters), for
-// every worker: value segmentation, share of wallet and retention (test/faults/workloads/). Every
-// scenario runs real worker processes against a real Kafka broker and redis-server under a
-// continuous load on the worker's stream input, injects its fault, and ends with the same
-// checks: Redis state, the outputs (by eventId and content) and the dead letters equal the
-// oracle's; every input record is applied exactly once or dead-lettered; repeated outputs carry
-// the same eventId and content; Kafka's committed offsets never passed what Redis held (where
-// Redis keeps what it acknowledged). The table of all scenarios is printed at the end.
+// every worker: value segmentation, share of wallet, retention and next best offer
+// (test/faults/workloads/). Every scenario runs real worker processes against a real Kafka broker
+// and redis-server under a continuous load on the worker's stream input, injects its fault, and
+// ends with the same checks: Redis state, the outputs (by eventId and content) and the dead
+// letters equal the oracle's; every input record is applied exactly once or dead-lettered;
+// repeated outputs carry the same eventId and content; Kafka's committed offsets never passed
+// what Redis held (where Redis keeps what it acknowledged). The table of all scenarios is printed
+// at the end.
 
 // Scenarios run concurrently (the faults project's maxConcurrency), each isolated by its own
 // topics, group, key prefix and, where it hurts Redis, its own redis-server; only the broker
@@ -311,6 +313,46 @@ describe.concurrent('fault injection', () => {
   scenario(
     'retention: a second worker joins and the first leaves under load (rebalances)',
     { name: 'retention-rebalances', seed: 17, redis: 'stack', workload: () => retentionWorkload(17) },
+    async (run) => {
+      await run.produceTables();
+      await run.startWorker('a');
+      run.startLoad();
+      await run.waitApplied(700);
+      await run.inject(async () => void (await run.startWorker('b')));
+      await run.waitApplied(1600);
+      await run.inject(() => run.stopWorker('a'));
+    },
+  );
+
+  // next-best-offer
+  scenario(
+    'next-best-offer: SIGKILL once at each boundary in turn, restarted each time',
+    // Small steps: each restart takes the next kill at its 12th step, and a restarted worker
+    // catching up on the backlog of its recovery (seconds of load) in steps of 200 records may
+    // finish the whole load in fewer, leaving the last kill unfired.
+    {
+      name: 'next-best-offer-kill-each-boundary',
+      seed: 301,
+      redis: 'stack',
+      workerEnv: { MAX_BATCH_RECORDS: '25' },
+      workload: () => nextBestOfferWorkload(301),
+    },
+    async (run) => {
+      await run.produceTables();
+      await run.startWorker('a', killAtEachBoundary);
+      run.startLoad();
+      await run.waitFaults(killAtEachBoundary.length);
+    },
+  );
+
+  scenario(
+    'next-best-offer: a second worker joins and the first leaves under load (rebalances)',
+    {
+      name: 'next-best-offer-rebalances',
+      seed: 311,
+      redis: 'stack',
+      workload: () => nextBestOfferWorkload(311),
+    },
     async (run) => {
       await run.produceTables();
       await run.startWorker('a');

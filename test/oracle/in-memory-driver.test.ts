@@ -230,6 +230,41 @@ const erasure = (
   value: { customerId, occurredAt: time, eventId },
 });
 
+describe('the in-memory runtime: timers of one customer at one instant', () => {
+  it('fires only timers still set when their turn comes, as the Redis runtime does', () => {
+    // Two timers due at the same time: 'a' fires first (kind order) and moves 'b' a day on.
+    const moving: WorkerDefinition<Tick, { n: number }> = {
+      ...counting,
+      decide: (state, record) => ({
+        state: state ?? { n: 0 },
+        outputs: [],
+        timers: [
+          { kind: 'a', dueAt: record.eventTime + day(1) - day(0) },
+          { kind: 'b', dueAt: record.eventTime + day(1) - day(0) },
+        ],
+      }),
+      onTimer: (state, timer, ctx) => ({
+        state,
+        outputs: [
+          {
+            topic: 'counts',
+            key: timer.customerId,
+            eventId: ctx.eventId(timer.kind),
+            value: { timer: timer.kind, at: timer.dueAt },
+            decisionKind: timer.kind,
+          },
+        ],
+        timers: timer.kind === 'a' ? [{ kind: 'b', dueAt: timer.dueAt + day(1) - day(0) }] : [],
+      }),
+    };
+    const result = runInMemory(moving, [[buy(0, day(1) + 5), buy(1, day(5), 'c-2')]]);
+    expect(result.outputs.filter((o) => o.key === 'c-1').map((o) => o.value)).toEqual([
+      { timer: 'a', at: day(2) + 5 },
+      { timer: 'b', at: day(3) + 5 },
+    ]);
+  });
+});
+
 describe('the in-memory runtime with erasure requests', () => {
   it('forgets state, index entry, listed timers and counters at stream time, and says so once', () => {
     const result = runInMemory(counting, [

@@ -403,7 +403,7 @@ export class InMemoryRuntime<E, S, G> {
     return next;
   }
 
-  /** Timers due at `x`, by customer id (then kind) ascending. */
+  /** Timers due at `x`, by customer id (then kind) ascending, each if still set when its turn comes. */
   private fireTimersDueAt(p: number, x: number): void {
     const store = this.stores[p]!;
     const due: Array<{ customerId: string; kind: string }> = [];
@@ -417,6 +417,9 @@ export class InMemoryRuntime<E, S, G> {
       a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : a.kind < b.kind ? -1 : 1,
     );
     for (const { customerId, kind } of due) {
+      // An earlier timer of the customer at this instant may have moved or cancelled this one:
+      // only a timer still set for now fires (the Redis runtime's queue skips stale entries).
+      if (store.timers.get(customerId)?.get(kind) !== x) continue;
       store.timers.get(customerId)!.delete(kind);
       const ctx = this.context(p, x, `timer/${p}/${kind}/${customerId}/${x}`);
       const decision = this.worker.onTimer(

@@ -73,6 +73,11 @@ export const RETENTION_TOPICS: WorkerTopics = {
   outputs: [topicCatalogue.retentionOffers],
 };
 
+export const NEXT_BEST_OFFER_TOPICS: WorkerTopics = {
+  inputs: [topicCatalogue.purchases, topicCatalogue.customerProfiles, topicCatalogue.segmentChanges],
+  outputs: [topicCatalogue.nextBestOffers],
+};
+
 /** Creates a worker's topics under a topic prefix (with those of every worker: createTestTopics). */
 export async function createTopicSet(
   brokers: string,
