@@ -101,6 +101,11 @@ export const nextBestOfferEnvSpec = {
     env.number(0, 1),
     String(defaults.minStepShare),
   ),
+  NBO_MIN_STEP_LIFT: envVariable(
+    'Least lift of a learned step: its share over the share of all customers who buy B at all',
+    env.number(0, 1_000_000),
+    String(defaults.minStepLift),
+  ),
   NBO_RECENT_DAYS: envVariable(
     "Items bought within this many days are not suggested and are the rules' antecedents",
     env.int(1, 3660),
@@ -172,6 +177,7 @@ const settingToVariable: Record<keyof NextBestOfferSettings, keyof typeof nextBe
   stepHorizonDays: 'NBO_STEP_HORIZON_DAYS',
   minStepCustomers: 'NBO_MIN_STEP_CUSTOMERS',
   minStepShare: 'NBO_MIN_STEP_SHARE',
+  minStepLift: 'NBO_MIN_STEP_LIFT',
   recentDays: 'NBO_RECENT_DAYS',
   maxItemsPerCustomer: 'NBO_MAX_ITEMS_PER_CUSTOMER',
   topK: 'NBO_TOP_K',
@@ -207,6 +213,7 @@ export function loadNextBestOfferConfig(
     stepHorizonDays: v.NBO_STEP_HORIZON_DAYS,
     minStepCustomers: v.NBO_MIN_STEP_CUSTOMERS,
     minStepShare: v.NBO_MIN_STEP_SHARE,
+    minStepLift: v.NBO_MIN_STEP_LIFT,
     recentDays: v.NBO_RECENT_DAYS,
     maxItemsPerCustomer: v.NBO_MAX_ITEMS_PER_CUSTOMER,
     topK: v.NBO_TOP_K,

@@ -28,6 +28,7 @@ function viewWithStep(gapDays: number): NextBestOfferView {
         from: 'prepaid',
         to: 'contract',
         customers: 5,
+        lift: 4,
         customersWithFrom: 10,
         share: 0.5,
         typicalGapDays: gapDays,

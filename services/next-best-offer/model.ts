@@ -30,6 +30,8 @@ export interface SequenceStep {
   readonly customersWithFrom: number;
   /** customers ÷ customersWithFrom. */
   readonly share: number;
+  /** share ÷ the share of all customers who bought `to`: how much more likely after `from`. */
+  readonly lift: number;
   /** Median days from the first `from` to the first `to`, over the customers who made the step. */
   readonly typicalGapDays: number;
 }

@@ -29,6 +29,7 @@ const step = (from: string, to: string, share: number, typicalGapDays = 10): Seq
   customers: Math.round(share * 100),
   customersWithFrom: 100,
   share,
+  lift: 2,
   typicalGapDays,
 });
 const econ = (item: string, unitPriceMinor: number, unitMarginMinor: number | null): ItemEconomics => ({

@@ -12,10 +12,17 @@ export const SEQUENCE_PREFIX = 'nbo:';
 const FROM_PREFIX = 'nbo:a:';
 const STEP_PREFIX = 'nbo:s:';
 const GAP_PREFIX = 'nbo:g:';
+/** Customers with at least one first purchase: the population the steps' lift is taken against. */
+export const CUSTOMERS_FIELD = 'nbo:c';
 
 /** A field of the up-sell steps (not of the baskets or economics that share the `nbo:` prefix). */
 export function isSequenceField(field: string): boolean {
-  return field.startsWith(FROM_PREFIX) || field.startsWith(STEP_PREFIX) || field.startsWith(GAP_PREFIX);
+  return (
+    field === CUSTOMERS_FIELD ||
+    field.startsWith(FROM_PREFIX) ||
+    field.startsWith(STEP_PREFIX) ||
+    field.startsWith(GAP_PREFIX)
+  );
 }
 
 const ESCAPES: Readonly<Record<string, string>> = { '%': '%25', '>': '%3E', ':': '%3A' };
@@ -46,6 +53,7 @@ export const gapField = (from: Item, to: Item, gapBucket: number): string =>
   `${GAP_PREFIX}${encodeItem(from)}>${encodeItem(to)}:${gapBucket}`;
 
 export type SequenceField =
+  | { readonly kind: 'customers' }
   | { readonly kind: 'from'; readonly item: Item }
   | { readonly kind: 'step'; readonly from: Item; readonly to: Item }
   | { readonly kind: 'gap'; readonly from: Item; readonly to: Item; readonly gapBucket: number };
@@ -60,6 +68,7 @@ function parsePair(text: string): { from: Item; to: Item } | null {
 
 /** What a field counts; null for a field that is not a sequence counter (another part's, or malformed). */
 export function parseSequenceField(field: string): SequenceField | null {
+  if (field === CUSTOMERS_FIELD) return { kind: 'customers' };
   if (field.startsWith(FROM_PREFIX)) {
     const item = decodeItem(field.slice(FROM_PREFIX.length));
     return item === null ? null : { kind: 'from', item };

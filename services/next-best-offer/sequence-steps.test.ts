@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CounterDelta } from '../../shared/runtime/worker-definition.js';
 import { gapBucket } from './gap-buckets.js';
-import { fromField, gapField, stepField } from './sequence-fields.js';
+import { CUSTOMERS_FIELD, fromField, gapField, stepField } from './sequence-fields.js';
 import {
   checkSequenceSettings,
   emptySequenceState,
@@ -66,6 +66,8 @@ describe('recordPurchase', () => {
       [fromField('a')]: 1,
       [fromField('b')]: 1,
       [fromField('c')]: 1,
+      // One customer with first purchases: the population of the steps' lift.
+      [CUSTOMERS_FIELD]: 1,
       [stepField('a', 'b')]: 1,
       [gapField('a', 'b', gapBucket(10))]: 1,
       // a → c is 35 days: beyond the horizon.
@@ -76,7 +78,7 @@ describe('recordPurchase', () => {
 
   it('counts no step between items first bought the same day (that is a basket, not a sequence)', () => {
     const { counters } = replay([{ items: ['a', 'b'], day: 5 }]);
-    expect([...counters.keys()].sort()).toEqual([fromField('a'), fromField('b')].sort());
+    expect([...counters.keys()].sort()).toEqual([CUSTOMERS_FIELD, fromField('a'), fromField('b')].sort());
   });
 
   it('counts gaps exactly at the horizon, not one day beyond', () => {
@@ -229,18 +231,38 @@ describe('sequenceStepsFrom', () => {
 
   it('learns the steps with their share and median gap, whatever the partitioning', () => {
     for (const split of [0, 2, 5]) {
-      const steps = sequenceStepsFrom(sumCounters(partitions(split)), { minCustomers: 1, minShare: 0 });
+      const steps = sequenceStepsFrom(sumCounters(partitions(split)), {
+        minCustomers: 1,
+        minShare: 0,
+        minLift: 0,
+      });
       expect(steps).toEqual([
-        { from: 'a', to: 'b', customers: 3, customersWithFrom: 4, share: 0.75, typicalGapDays: 5 },
-        { from: 'c', to: 'b', customers: 1, customersWithFrom: 1, share: 1, typicalGapDays: 1 },
+        // 4 of the 5 customers bought b: a lift of 0.75 ÷ 0.8 and 1 ÷ 0.8.
+        {
+          from: 'a',
+          to: 'b',
+          customers: 3,
+          customersWithFrom: 4,
+          share: 0.75,
+          lift: 0.9375,
+          typicalGapDays: 5,
+        },
+        { from: 'c', to: 'b', customers: 1, customersWithFrom: 1, share: 1, lift: 1.25, typicalGapDays: 1 },
       ]);
     }
   });
 
-  it('drops steps below the minimum customers or share', () => {
+  it('drops steps below the minimum customers, share or lift', () => {
     const summed = sumCounters(partitions(2));
-    expect(sequenceStepsFrom(summed, { minCustomers: 2, minShare: 0 }).map((s) => s.from)).toEqual(['a']);
-    expect(sequenceStepsFrom(summed, { minCustomers: 1, minShare: 0.8 }).map((s) => s.from)).toEqual(['c']);
+    expect(
+      sequenceStepsFrom(summed, { minCustomers: 2, minShare: 0, minLift: 0 }).map((s) => s.from),
+    ).toEqual(['a']);
+    expect(
+      sequenceStepsFrom(summed, { minCustomers: 1, minShare: 0.8, minLift: 0 }).map((s) => s.from),
+    ).toEqual(['c']);
+    expect(
+      sequenceStepsFrom(summed, { minCustomers: 1, minShare: 0, minLift: 1 }).map((s) => s.from),
+    ).toEqual(['c']);
   });
 
   it('keeps only nbo: fields when summing', () => {

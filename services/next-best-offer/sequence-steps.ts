@@ -20,7 +20,14 @@
 import type { CounterDelta } from '../../shared/runtime/worker-definition.js';
 import { gapBucket, medianGapBucket } from './gap-buckets.js';
 import type { Item, SequenceStep } from './model.js';
-import { fromField, gapField, isSequenceField, parseSequenceField, stepField } from './sequence-fields.js';
+import {
+  CUSTOMERS_FIELD,
+  fromField,
+  gapField,
+  isSequenceField,
+  parseSequenceField,
+  stepField,
+} from './sequence-fields.js';
 
 export interface SequenceSettings {
   /** A first purchase of B counts as a step from A when A's first day is 1 to horizonDays days before it. */
@@ -136,6 +143,7 @@ export function recordPurchase(
     days.set(item, day);
     countItem(counts, item, day, days, horizonDays, 1);
   }
+  if (state.firstDays.length === 0 && days.size > 0) add(counts, CUSTOMERS_FIELD, 1);
   return { state: toState(days), deltas: toDeltas(counts) };
 }
 
@@ -147,6 +155,7 @@ export function sequenceCounters(state: SequenceState, settings: SequenceSetting
     countItem(counts, item, day, days, settings.horizonDays, 1);
     days.set(item, day);
   }
+  if (state.firstDays.length > 0) add(counts, CUSTOMERS_FIELD, 1);
   return toDeltas(counts);
 }
 
@@ -173,6 +182,8 @@ export interface StepThresholds {
   readonly minCustomers: number;
   /** Smallest share of the customers who bought `from` that went on to `to`, in [0, 1]. */
   readonly minShare: number;
+  /** Smallest lift: share ÷ the share of all customers (`nbo:c`) who bought `to`; 0 keeps every step. */
+  readonly minLift: number;
 }
 
 /**
@@ -185,6 +196,7 @@ export function sequenceStepsFrom(
   thresholds: StepThresholds,
 ): SequenceStep[] {
   const withFrom = new Map<Item, number>();
+  let population = 0;
   const steps = new Map<string, { from: Item; to: Item; customers: number; gaps: Map<number, number> }>();
   const pairOf = (from: Item, to: Item) => {
     const key = stepField(from, to);
@@ -198,7 +210,8 @@ export function sequenceStepsFrom(
   for (const [field, value] of summed) {
     const parsed = parseSequenceField(field);
     if (parsed === null) continue;
-    if (parsed.kind === 'from') withFrom.set(parsed.item, value);
+    if (parsed.kind === 'customers') population = value;
+    else if (parsed.kind === 'from') withFrom.set(parsed.item, value);
     else if (parsed.kind === 'step') pairOf(parsed.from, parsed.to).customers = value;
     else pairOf(parsed.from, parsed.to).gaps.set(parsed.gapBucket, value);
   }
@@ -208,9 +221,14 @@ export function sequenceStepsFrom(
     if (customers < thresholds.minCustomers || customers <= 0 || customersWithFrom <= 0) continue;
     const share = Math.min(1, customers / customersWithFrom);
     if (share < thresholds.minShare) continue;
+    // Against how many customers buy `to` at all: a step to what nearly everyone buys anyway
+    // (bread after milk) is no up-sell.
+    const penetration = population > 0 ? (withFrom.get(to) ?? 0) / population : 0;
+    const lift = penetration > 0 ? share / penetration : 0;
+    if (lift < thresholds.minLift) continue;
     const typicalGapDays = medianGapBucket(gaps);
     if (typicalGapDays === null) continue;
-    learned.push({ from, to, customers, customersWithFrom, share, typicalGapDays });
+    learned.push({ from, to, customers, customersWithFrom, share, lift, typicalGapDays });
   }
   return learned.sort((a, b) => compareText(a.from, b.from) || compareText(a.to, b.to));
 }

@@ -36,6 +36,8 @@ export interface NextBestOfferSettings {
   /** A learned step needs this many customers and this share of A's buyers. */
   readonly minStepCustomers: number;
   readonly minStepShare: number;
+  /** ... and this lift over the share of all customers who buy B at all (bread after milk is no step). */
+  readonly minStepLift: number;
   /** Items bought within this many days are not suggested (and are the rules' antecedents). */
   readonly recentDays: number;
   /** Most items remembered per customer (first purchase and last purchase day). */
@@ -69,6 +71,7 @@ export const defaultNextBestOfferSettings: NextBestOfferSettings = Object.freeze
   stepHorizonDays: 90,
   minStepCustomers: 5,
   minStepShare: 0.05,
+  minStepLift: 1.5,
   recentDays: 28,
   maxItemsPerCustomer: 64,
   topK: 3,
@@ -119,6 +122,7 @@ export function checkNextBestOfferSettings(s: NextBestOfferSettings): void {
       'maxRuleLength',
       `maxRuleLength must be a whole number from max(2, minRuleLength) = ${Math.max(2, s.minRuleLength)} to 10`,
     );
+  if (!(s.minStepLift >= 0)) throw new NextBestOfferSettingError('minStepLift', 'minStepLift must be >= 0');
   if (!Number.isInteger(s.maxRules) || s.maxRules < 1)
     throw new NextBestOfferSettingError('maxRules', 'maxRules must be a whole number >= 1');
   for (const [tier, holdout] of Object.entries(s.holdoutShareByTier)) {

@@ -21,7 +21,9 @@ describe('suggestedEvent', () => {
       rules: [
         { antecedent: ['beer'], consequent: 'pizza', count: 4, support: 0.01, confidence: 0.4, lift: 2.5 },
       ],
-      steps: [{ from: 'a', to: 'b', customers: 3, customersWithFrom: 12, share: 0.25, typicalGapDays: 15 }],
+      steps: [
+        { from: 'a', to: 'b', customers: 3, customersWithFrom: 12, share: 0.25, lift: 2, typicalGapDays: 15 },
+      ],
       ladders: [savings],
       economics: new Map([
         ['pizza', { item: 'pizza', unitPriceMinor: 500, unitMarginMinor: 100, baskets: 9 }],

@@ -47,6 +47,7 @@ export function mergeNextBestOfferView(
   const steps = sequenceStepsFrom(sumCounters(snapshots), {
     minCustomers: settings.minStepCustomers,
     minShare: settings.minStepShare,
+    minLift: settings.minStepLift,
   });
   if (mined.baskets === 0 && steps.length === 0) return null;
   return {
