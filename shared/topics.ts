@@ -75,13 +75,15 @@ export function deadLetterTopicOf(topic: string): string {
 
 /** Every topic to create: the catalogue plus a dead-letter topic per input topic. */
 export function allTopicNames(): string[] {
-  // Segment changes are an output of value segmentation and an input of the other workers.
+  // Segment changes are an output of value segmentation and an input of the other workers;
+  // share-of-wallet alerts an output of share of wallet and an input of next best offer.
   const inputs = [
     topicCatalogue.purchases,
     topicCatalogue.interactions,
     topicCatalogue.customerProfiles,
     topicCatalogue.customerErasures,
     topicCatalogue.segmentChanges,
+    topicCatalogue.underConsumption,
   ];
   return [
     ...Object.values(topicCatalogue).map((t) => t.name),

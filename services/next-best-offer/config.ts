@@ -29,6 +29,20 @@ const shareByTier = () =>
     )
     .pipe(z.record(z.string().min(1), z.number().min(0).lt(1)));
 
+/** `kcal=groceries/,GB=services/mobile-data|services/roaming` → { kcal: [...], GB: [...] }. */
+const walletGapCategories = () =>
+  z
+    .string()
+    .transform((v) =>
+      Object.fromEntries(
+        v.split(',').map((pair) => {
+          const [unit, prefixes] = pair.split('=').map((part) => part.trim());
+          return [unit, (prefixes ?? '').split('|').map((p) => p.trim())];
+        }),
+      ),
+    )
+    .pipe(z.record(z.string().min(1), z.array(z.string().min(1)).min(1)));
+
 /** Variables of the next-best-offer worker (the runtime's are in shared/config). */
 export const nextBestOfferEnvSpec = {
   NBO_ITEM_LEVEL: envVariable(
@@ -139,6 +153,18 @@ export const nextBestOfferEnvSpec = {
     env.number(1, 100),
     String(defaults.walletGapBoost),
   ),
+  NBO_WALLET_GAP_CATEGORIES: envVariable(
+    'Category prefixes a share-of-wallet unit stands for (unit=prefix|prefix,...): an alert on the unit boosts them',
+    walletGapCategories(),
+    Object.entries(defaults.walletGapCategories)
+      .map(([unit, prefixes]) => `${unit}=${prefixes.join('|')}`)
+      .join(','),
+  ),
+  NBO_WALLET_GAP_DAYS: envVariable(
+    'Days an under-consumption alert marks its unit as bought elsewhere',
+    env.int(1, 3660),
+    String(defaults.walletGapDays),
+  ),
   NBO_LADDERS_FILE: envVariable(
     'JSON file of life-cycle ladders (ordered items and the probability of the next step); empty: none',
     env.text(),
@@ -185,6 +211,8 @@ const settingToVariable: Record<keyof NextBestOfferSettings, keyof typeof nextBe
   holdoutShareByTier: 'NBO_HOLDOUT_BY_TIER',
   defaultMarginShare: 'NBO_DEFAULT_MARGIN_SHARE',
   walletGapBoost: 'NBO_WALLET_GAP_BOOST',
+  walletGapCategories: 'NBO_WALLET_GAP_CATEGORIES',
+  walletGapDays: 'NBO_WALLET_GAP_DAYS',
   ladders: 'NBO_LADDERS_FILE',
 };
 
@@ -221,6 +249,8 @@ export function loadNextBestOfferConfig(
     holdoutShareByTier: Object.freeze(v.NBO_HOLDOUT_BY_TIER),
     defaultMarginShare: v.NBO_DEFAULT_MARGIN_SHARE,
     walletGapBoost: v.NBO_WALLET_GAP_BOOST,
+    walletGapCategories: Object.freeze(v.NBO_WALLET_GAP_CATEGORIES),
+    walletGapDays: v.NBO_WALLET_GAP_DAYS,
     ladders: laddersFrom(v.NBO_LADDERS_FILE),
   };
   try {

@@ -3,7 +3,12 @@
 // up-sell steps); it is also the moment to suggest what goes with it. A due-step timer suggests
 // when the customer's next step is typically due; an expiry timer takes old baskets out.
 
-import type { CustomerProfile, Purchase, SegmentChanged } from '../../shared/contracts/generated.js';
+import type {
+  CustomerProfile,
+  Purchase,
+  SegmentChanged,
+  UnderConsumptionDetected,
+} from '../../shared/contracts/generated.js';
 import type {
   CounterDelta,
   CustomerDecision,
@@ -30,7 +35,7 @@ import { emptyNextBestOfferState, type NextBestOfferState } from './state.js';
 import { suggest, watchConversion } from './suggest.js';
 import type { NextBestOfferView } from './view.js';
 
-export type NextBestOfferInput = Purchase | CustomerProfile | SegmentChanged;
+export type NextBestOfferInput = Purchase | CustomerProfile | SegmentChanged | UnderConsumptionDetected;
 
 export const STEP_DUE = 'nbo-step-due';
 const VALUE_TIER_DIMENSION = 'value-tier';
@@ -127,6 +132,20 @@ export function decideSegmentChange(
   return unchanged({ ...(previous ?? emptyNextBestOfferState), tier: change.toSegment });
 }
 
+/** The customer buys this unit elsewhere: remembered with the alert's time (the latest per unit). */
+export function decideUnderConsumption(
+  previous: NextBestOfferState | null,
+  alert: UnderConsumptionDetected,
+): CustomerDecision<NextBestOfferState> {
+  const base = previous ?? emptyNextBestOfferState;
+  const gaps = new Map(base.walletGaps);
+  gaps.set(alert.unit, Math.max(alert.occurredAt, gaps.get(alert.unit) ?? alert.occurredAt));
+  return unchanged({
+    ...base,
+    walletGaps: [...gaps].sort(([a], [b]) => compareItems(a, b)),
+  });
+}
+
 export function decideRecord(
   state: NextBestOfferState | null,
   input: InputRecord<NextBestOfferInput>,
@@ -140,6 +159,8 @@ export function decideRecord(
       return decideProfile(state, input.event as CustomerProfile);
     case topicCatalogue.segmentChanges.name:
       return decideSegmentChange(state, input.event as SegmentChanged);
+    case topicCatalogue.underConsumption.name:
+      return decideUnderConsumption(state, input.event as UnderConsumptionDetected);
     default:
       throw new Error(`next best offer has no input ${input.source.topic}`);
   }

@@ -50,8 +50,16 @@ export interface NextBestOfferSettings {
   readonly holdoutShareByTier: Readonly<Record<string, number>>;
   /** Margin share assumed for an item whose purchase lines carried no margin. */
   readonly defaultMarginShare: number;
-  /** Expected value multiplier of a category the customer's peers buy and they do not. */
+  /**
+   * Expected value multiplier of a wallet-gap category: one the customer's peers buy (it is a
+   * candidate: rules, steps and ladders are the population's) and the customer buys elsewhere
+   * (share of wallet alerted on the unit the category supplies within walletGapDays).
+   */
   readonly walletGapBoost: number;
+  /** Category prefixes by share-of-wallet unit: kcal → groceries/, GB → services/mobile-data. */
+  readonly walletGapCategories: Readonly<Record<string, readonly string[]>>;
+  /** An under-consumption alert marks its unit as bought elsewhere for this many days. */
+  readonly walletGapDays: number;
   /** Configured life-cycle ladders (NBO_LADDERS_FILE). */
   readonly ladders: readonly Ladder[];
 }
@@ -79,6 +87,12 @@ export const defaultNextBestOfferSettings: NextBestOfferSettings = Object.freeze
   holdoutShareByTier: Object.freeze({ top: 0.1, middle: 0.1, bottom: 0.1, unknown: 0.1 }),
   defaultMarginShare: 0.25,
   walletGapBoost: 1.5,
+  walletGapCategories: Object.freeze({
+    kcal: Object.freeze(['groceries/']),
+    GB: Object.freeze(['services/mobile-data']),
+    minutes: Object.freeze(['services/mobile-minutes']),
+  }),
+  walletGapDays: 28,
   ladders: Object.freeze([]),
 });
 

@@ -28,6 +28,8 @@ export interface NextBestOfferState {
   /** Last suggestion or holdout (the cooldown runs from it). */
   readonly lastSuggestedAt: number | null;
   readonly pending: PendingSuggestion | null;
+  /** Share-of-wallet units the customer was last alerted on (buys elsewhere), with the alert's time; sorted by unit. */
+  readonly walletGaps: readonly (readonly [unit: string, alertedAt: number])[];
 }
 
 export const emptyNextBestOfferState: NextBestOfferState = Object.freeze({
@@ -38,6 +40,7 @@ export const emptyNextBestOfferState: NextBestOfferState = Object.freeze({
   tier: null,
   lastSuggestedAt: null,
   pending: null,
+  walletGaps: [],
 });
 
 export function encodeState(state: NextBestOfferState): string {

@@ -69,6 +69,27 @@ export function gateSettingsOf(settings: NextBestOfferSettings): GateSettings {
   };
 }
 
+/**
+ * Categories the customer buys elsewhere that the population buys here: those of the window's
+ * items (at category level the item is its category) under the prefixes of every unit share of
+ * wallet alerted on within NBO_WALLET_GAP_DAYS.
+ */
+export function walletGapCategories(
+  state: NextBestOfferState,
+  view: NextBestOfferView,
+  now: number,
+  settings: NextBestOfferSettings,
+): Set<string> {
+  const gaps = new Set<string>();
+  const prefixes = state.walletGaps
+    .filter(([, alertedAt]) => alertedAt <= now && now - alertedAt <= settings.walletGapDays * DAY_MS)
+    .flatMap(([unit]) => settings.walletGapCategories[unit] ?? []);
+  if (prefixes.length === 0) return gaps;
+  for (const { item } of view.economics)
+    if (prefixes.some((prefix) => item.startsWith(prefix))) gaps.add(item);
+  return gaps;
+}
+
 export interface SuggestOutcome {
   readonly state: NextBestOfferState;
   readonly outputs: OutputEvent[];
@@ -113,7 +134,7 @@ export function suggest(
     {
       recentItems: recentItems(state, now, settings),
       firstDays: new Map(state.sequence.firstDays),
-      walletGapCategories: new Set(),
+      walletGapCategories: walletGapCategories(state, view, now, settings),
     },
     evidenceOf(view, settings),
     utcDayOf(now),

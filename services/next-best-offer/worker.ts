@@ -8,6 +8,7 @@ import {
   inputsOf,
   purchasesInput,
   segmentChangesInput,
+  underConsumptionInput,
 } from '../../shared/contracts/inputs.js';
 import type { WorkerDefinition } from '../../shared/runtime/worker-definition.js';
 import { topicCatalogue } from '../../shared/topics.js';
@@ -34,6 +35,8 @@ export function createNextBestOfferWorker(
       purchasesInput(settings.currency),
       customerProfilesInput(),
       segmentChangesInput(),
+      // Share-of-wallet alerts: the units the customer buys elsewhere (wallet-gap categories).
+      underConsumptionInput(),
       customerErasuresInput(),
     ),
     outputTopics: [topicCatalogue.nextBestOffers.name],

@@ -10,6 +10,7 @@ import type {
   Interaction,
   Purchase,
   SegmentChanged,
+  UnderConsumptionDetected,
 } from './generated.js';
 import { ReasonCode } from './reason-codes.js';
 import { validateInteraction } from './validate-interaction.js';
@@ -82,6 +83,21 @@ export function segmentChangesInput(): InputDefinition<SegmentChanged> {
     schema: topicCatalogue.segmentChanges.schema,
     kind: 'table',
     // Produced by our own workers against the same contract; nothing more to check.
+    validate: () => null,
+    ...byCustomer,
+  };
+}
+
+/**
+ * Share-of-wallet alerts as an input of another worker (next best offer: the customer buys this
+ * unit elsewhere). A table: applied on arrival.
+ */
+export function underConsumptionInput(): InputDefinition<UnderConsumptionDetected> {
+  return {
+    topic: topicCatalogue.underConsumption.name,
+    schema: topicCatalogue.underConsumption.schema,
+    kind: 'table',
+    // Produced by our own share-of-wallet worker against the same contract.
     validate: () => null,
     ...byCustomer,
   };

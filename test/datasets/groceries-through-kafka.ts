@@ -118,6 +118,7 @@ async function main(): Promise<void> {
     topicCatalogue.purchases,
     topicCatalogue.customerProfiles,
     topicCatalogue.segmentChanges,
+    topicCatalogue.underConsumption,
     topicCatalogue.customerErasures,
   ];
   await createTestTopics(

@@ -74,7 +74,12 @@ export const RETENTION_TOPICS: WorkerTopics = {
 };
 
 export const NEXT_BEST_OFFER_TOPICS: WorkerTopics = {
-  inputs: [topicCatalogue.purchases, topicCatalogue.customerProfiles, topicCatalogue.segmentChanges],
+  inputs: [
+    topicCatalogue.purchases,
+    topicCatalogue.customerProfiles,
+    topicCatalogue.segmentChanges,
+    topicCatalogue.underConsumption,
+  ],
   outputs: [topicCatalogue.nextBestOffers],
 };
 

@@ -66,7 +66,7 @@ export function nextBestOfferWorkload(seed: number, load: Partial<NextBestOfferL
   return {
     worker: NEXT_BEST_OFFER_WORKER,
     entry: 'services/next-best-offer/main.ts',
-    inputs: [purchases, profiles, segmentChanges],
+    inputs: [purchases, profiles, segmentChanges, topicCatalogue.underConsumption.name],
     stream: purchases,
     outputs: [suggestions],
     env: () => ({ ...nextBestOfferTestEnv }),
