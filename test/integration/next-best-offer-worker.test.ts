@@ -24,7 +24,7 @@ import { nextBestOfferTraffic, TRAFFIC_START } from '../support/next-best-offer-
 import { driverRecordsOf, uniqueOutputs } from '../support/runtime-spec-check.js';
 import { deleteKeys } from '../support/scenario.js';
 import { committedToEnd } from '../support/value-segmentation-check.js';
-import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
+import { metricSum, startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
 
 // The next-best-offer worker as a real process on real Kafka and Redis, SIGKILLed once mid-run
 // (right after Redis applied a step, before Kafka heard of it) and restarted, against the
@@ -148,6 +148,26 @@ describe('next-best-offer worker on Kafka and Redis', () => {
       );
       running.push(second);
       await settled('purchases', topicCatalogue.purchases.name);
+      // Its metrics move (the Prometheus test does not run this worker): decisions by outcome,
+      // suggestions by kind, conversions, and the model in force read from Redis at scrape time.
+      const text = await second.metrics();
+      const moved = (name: string, filter?: (labels: string) => boolean) => metricSum(text, name, filter);
+      expect(
+        moved('vs_next_best_offer_decisions_total', (l) => l.includes('outcome="suggest"')),
+      ).toBeGreaterThan(0);
+      expect(
+        moved('vs_next_best_offer_decisions_total', (l) => l.includes('outcome="holdout"')),
+      ).toBeGreaterThan(0);
+      expect(moved('vs_next_best_offer_suggestions_total', (l) => l.includes('kind="rule"'))).toBeGreaterThan(
+        0,
+      );
+      expect(
+        moved('vs_next_best_offer_suggestions_total', (l) => l.includes('kind="sequence"')),
+      ).toBeGreaterThan(0);
+      expect(moved('vs_next_best_offer_conversions_total')).toBeGreaterThan(0);
+      expect(moved('vs_next_best_offer_model', (l) => l.includes('what="rules"'))).toBeGreaterThan(0);
+      expect(moved('vs_next_best_offer_model', (l) => l.includes('what="steps"'))).toBeGreaterThan(0);
+      expect(moved('vs_population_merge_seconds_count')).toBeGreaterThan(0);
       second.kill('SIGTERM');
       expect((await second.exited).code).toBe(0);
 
