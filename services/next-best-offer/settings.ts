@@ -31,6 +31,12 @@ export interface NextBestOfferSettings {
   readonly maxRuleLength: number;
   /** Most rules a view keeps (the best by lift): bounds the view's size, not the mining. */
   readonly maxRules: number;
+  /**
+   * Learn up-sell steps (per-customer first purchases and the partition's sequence counters). Off:
+   * no sequence counters and no steps in the view, for SKU-level items by the thousand, where the
+   * counters grow with the pairs of items each customer bought.
+   */
+  readonly learnSteps: boolean;
   /** Up-sell steps: B first bought within this many days after A's first purchase. */
   readonly stepHorizonDays: number;
   /** A learned step needs this many customers and this share of A's buyers. */
@@ -50,6 +56,8 @@ export interface NextBestOfferSettings {
   readonly defaultMarginShare: number;
   /** Expected value multiplier of a category the customer's peers buy and they do not. */
   readonly walletGapBoost: number;
+  /** Fill the suggestions rules, steps and ladders leave empty with the window's most-bought items. */
+  readonly popularFill: boolean;
   /** Configured life-cycle ladders (NBO_LADDERS_FILE). */
   readonly ladders: readonly Ladder[];
 }
@@ -66,6 +74,7 @@ export const defaultNextBestOfferSettings: NextBestOfferSettings = Object.freeze
   minRuleLength: 2,
   maxRuleLength: 4,
   maxRules: 10_000,
+  learnSteps: true,
   stepHorizonDays: 90,
   minStepCustomers: 5,
   minStepShare: 0.05,
@@ -76,6 +85,7 @@ export const defaultNextBestOfferSettings: NextBestOfferSettings = Object.freeze
   holdoutShareByTier: Object.freeze({ top: 0.1, middle: 0.1, bottom: 0.1, unknown: 0.1 }),
   defaultMarginShare: 0.25,
   walletGapBoost: 1.5,
+  popularFill: true,
   ladders: Object.freeze([]),
 });
 
