@@ -26,6 +26,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { standInSuggester } from '../../services/next-best-offer/backtest/batch-suggestions.js';
 import {
   invoicesIn,
   readOnlineRetail,
@@ -260,6 +261,10 @@ async function main(): Promise<void> {
     for (const s of list) kinds.set(s.kind, (kinds.get(s.kind) ?? 0) + 1);
   const recentSuggested = customers.filter((id) => fromWorker(id).some((item) => recent.get(id)?.has(item)));
   const missingStates = customers.filter((id) => !states.has(id)).length;
+  // The offline stand-in of verify-online-retail.ts (the worker's mining path without Kafka or
+  // Redis): how far the worker's own lists are from it.
+  const standIn = standInSuggester(training, TRAINING_MONTHS.to, { ...settings, topK: TOP_K }).suggest;
+  const sameAsStandIn = customers.filter((id) => fromWorker(id).join('\n') === standIn(id).join('\n')).length;
 
   const out = (line = '') => process.stdout.write(`${line}\n`);
   out();
@@ -294,6 +299,9 @@ async function main(): Promise<void> {
       .map(([k, v]) => `${k}=${v}`)
       .join(' ')}; window ${settings.basketWindowDays} d, minSupport ${settings.minSupport}, minConfidence ` +
       `${settings.minConfidence}, rules of ${settings.minRuleLength}–${settings.maxRuleLength} items, recentDays ${settings.recentDays} (defaults); random seed ${SEED}.`,
+  );
+  out(
+    `the worker's ten suggestions equal the offline stand-in's, in order, for ${sameAsStandIn} of ${customers.length} test customers.`,
   );
   out(`time: ${((performance.now() - started) / 1000).toFixed(1)} s in all.`);
   const margin = worker10.hitAt[10]! - popularity.hitAt[10]!;
