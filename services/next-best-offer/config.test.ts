@@ -32,7 +32,12 @@ describe('next-best-offer configuration', () => {
       NBO_REFRESH_PERIOD: '2d',
       NBO_COOLDOWN: '14d',
       NBO_HOLDOUT_BY_TIER: 'top=0.2,bottom=0',
+      NBO_LEARN_STEPS: 'false',
+      NBO_POPULAR_FILL: 'false',
     });
+    expect(settings.learnSteps).toBe(false);
+    expect(settings.popularFill).toBe(false);
+    expect(defaultNextBestOfferSettings.learnSteps && defaultNextBestOfferSettings.popularFill).toBe(true);
     expect(settings.itemLevel).toBe('sku');
     expect(settings.minSupport).toBe(0.001);
     expect(settings.minConfidence).toBe(0.8);
@@ -51,6 +56,8 @@ describe('next-best-offer configuration', () => {
     [{ NBO_HOLDOUT_BY_TIER: 'top=1' }, 'NBO_HOLDOUT_BY_TIER'],
     [{ NBO_HOLDOUT_BY_TIER: 'top' }, 'NBO_HOLDOUT_BY_TIER'],
     [{ NBO_WALLET_GAP_BOOST: '0.5' }, 'NBO_WALLET_GAP_BOOST'],
+    [{ NBO_LEARN_STEPS: 'maybe' }, 'NBO_LEARN_STEPS'],
+    [{ NBO_POPULAR_FILL: 'on' }, 'NBO_POPULAR_FILL'],
   ])('stops start-up naming the variable: %o', (env, variable) => {
     expect(errorOf(env).message).toContain(variable);
   });

@@ -100,6 +100,11 @@ export const nextBestOfferEnvSpec = {
     env.int(1, 1_000_000),
     String(defaults.maxRules),
   ),
+  NBO_LEARN_STEPS: envVariable(
+    'Learn up-sell steps (sequence counters per pair of items a customer bought); false: none, for items by the thousand',
+    env.bool(),
+    String(defaults.learnSteps),
+  ),
   NBO_STEP_HORIZON_DAYS: envVariable(
     'An up-sell step A→B counts when B is first bought within this many days after A',
     env.int(1, 3660),
@@ -165,6 +170,11 @@ export const nextBestOfferEnvSpec = {
     env.int(1, 3660),
     String(defaults.walletGapDays),
   ),
+  NBO_POPULAR_FILL: envVariable(
+    "Fill the places rules, steps and ladders leave empty with the window's most-bought items",
+    env.bool(),
+    String(defaults.popularFill),
+  ),
   NBO_LADDERS_FILE: envVariable(
     'JSON file of life-cycle ladders (ordered items and the probability of the next step); empty: none',
     env.text(),
@@ -200,6 +210,7 @@ const settingToVariable: Record<keyof NextBestOfferSettings, keyof typeof nextBe
   minRuleLength: 'NBO_MIN_RULE_LENGTH',
   maxRuleLength: 'NBO_MAX_RULE_LENGTH',
   maxRules: 'NBO_MAX_RULES',
+  learnSteps: 'NBO_LEARN_STEPS',
   stepHorizonDays: 'NBO_STEP_HORIZON_DAYS',
   minStepCustomers: 'NBO_MIN_STEP_CUSTOMERS',
   minStepShare: 'NBO_MIN_STEP_SHARE',
@@ -213,6 +224,7 @@ const settingToVariable: Record<keyof NextBestOfferSettings, keyof typeof nextBe
   walletGapBoost: 'NBO_WALLET_GAP_BOOST',
   walletGapCategories: 'NBO_WALLET_GAP_CATEGORIES',
   walletGapDays: 'NBO_WALLET_GAP_DAYS',
+  popularFill: 'NBO_POPULAR_FILL',
   ladders: 'NBO_LADDERS_FILE',
 };
 
@@ -238,6 +250,7 @@ export function loadNextBestOfferConfig(
     minRuleLength: v.NBO_MIN_RULE_LENGTH,
     maxRuleLength: v.NBO_MAX_RULE_LENGTH,
     maxRules: v.NBO_MAX_RULES,
+    learnSteps: v.NBO_LEARN_STEPS,
     stepHorizonDays: v.NBO_STEP_HORIZON_DAYS,
     minStepCustomers: v.NBO_MIN_STEP_CUSTOMERS,
     minStepShare: v.NBO_MIN_STEP_SHARE,
@@ -251,6 +264,7 @@ export function loadNextBestOfferConfig(
     walletGapBoost: v.NBO_WALLET_GAP_BOOST,
     walletGapCategories: Object.freeze(v.NBO_WALLET_GAP_CATEGORIES),
     walletGapDays: v.NBO_WALLET_GAP_DAYS,
+    popularFill: v.NBO_POPULAR_FILL,
     ladders: laddersFrom(v.NBO_LADDERS_FILE),
   };
   try {

@@ -98,7 +98,10 @@ export function decidePurchase(
   const day = utcDayOf(now);
   const base = previous ?? emptyNextBestOfferState;
   const counted: CountedBasket = { day, field: basketField(day, basket.items), lines: basket.lines };
-  const steps = recordPurchase(base.sequence, basket.items, day, sequenceSettingsOf(settings));
+  // Steps off: the customer's first purchases are not kept, so no sequence counter ever moves.
+  const steps = settings.learnSteps
+    ? recordPurchase(base.sequence, basket.items, day, sequenceSettingsOf(settings))
+    : { state: base.sequence, deltas: [] };
   const watched = watchConversion(base, basket.items, now, settings);
   const bought: NextBestOfferState = {
     ...watched.state,

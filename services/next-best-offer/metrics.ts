@@ -24,7 +24,7 @@ export function registerNextBestOfferMetrics(
   });
   const suggestions = new Counter({
     name: 'vs_next_best_offer_suggestions_total',
-    help: 'Items suggested (holdouts included) by evidence kind (rule, sequence, ladder) and value tier',
+    help: 'Items suggested (holdouts included) by evidence kind (rule, sequence, ladder, popular) and value tier',
     labelNames: ['kind', 'tier'],
     registers: [registry],
   });

@@ -8,11 +8,18 @@ import {
   dueSequenceSteps,
   indexRulesByFirstAntecedent,
   type PopulationEvidence,
+  popularItemsOf,
   type RankSettings,
   rankSuggestions,
 } from './rank.js';
 
-const settings: RankSettings = { topK: 3, horizonDays: 90, defaultMarginShare: 0.25, walletGapBoost: 1.5 };
+const settings: RankSettings = {
+  topK: 3,
+  horizonDays: 90,
+  defaultMarginShare: 0.25,
+  walletGapBoost: 1.5,
+  popularFill: false,
+};
 const TODAY = 1000;
 
 const rule = (antecedent: string[], consequent: string, lift: number): AssociationRule => ({
@@ -264,6 +271,133 @@ describe('rankSuggestions', () => {
     expect(() => checkRankSettings({ ...settings, walletGapBoost: 0.5 })).toThrow(/walletGapBoost/);
     expect(() => checkRankSettings({ ...settings, horizonDays: 0 })).toThrow(/horizonDays/);
     expect(checkRankSettings(settings)).toBe(settings);
+  });
+});
+
+describe('rankSuggestions: the popularity fill', () => {
+  const fill = { ...settings, popularFill: true };
+  // N = 100 baskets; beer in 60, beans in 30, pizza in 20, b in 5, loss (a non-positive margin) in 90.
+  const withPopular = (over: Partial<PopulationEvidence> = {}): PopulationEvidence => {
+    const base = population(over);
+    const counts: Record<string, number> = { beer: 60, beans: 30, pizza: 20, b: 5, loss: 90 };
+    const economics = [...base.economics.values()].map((e) => ({ ...e, baskets: counts[e.item] ?? 0 }));
+    return {
+      ...base,
+      economics: new Map(economics.map((e) => [e.item, e])),
+      popular: popularItemsOf(economics, 100),
+    };
+  };
+
+  it('lists the items in some basket, most bought first, ties by item', () => {
+    const popular = popularItemsOf(
+      [
+        econ('z', 100, null),
+        { ...econ('y', 100, null), baskets: 0 },
+        econ('a', 100, null),
+        { ...econ('m', 1, null), baskets: 11 },
+      ],
+      50,
+    );
+    expect(popular.items.map((e) => e.item)).toEqual(['m', 'a', 'z']);
+    expect(popular.baskets).toBe(50);
+  });
+
+  it('fills only the places the evidence left empty, most bought first, valued share × price × margin share', () => {
+    const rules = [rule(['chips'], 'b', 2)];
+    const out = rankSuggestions(
+      customer({ recentItems: new Set(['chips']) }),
+      withPopular({ rules }),
+      TODAY,
+      fill,
+    );
+    // loss is the most bought but worth nothing; b is the rule's already.
+    expect(out.map((s) => [s.item, s.kind])).toEqual([
+      ['b', 'rule'],
+      ['beer', 'popular'],
+      ['beans', 'popular'],
+    ]);
+    expect(out[1]).toMatchObject({
+      antecedent: [],
+      support: 0.6,
+      basketCount: 60,
+      lift: null,
+      expectedValueMinor: 30,
+    });
+    // beans carry no margin: 0.3 × 100 × the default 0.25.
+    expect(out[2]!.expectedValueMinor).toBe(Math.round(0.3 * 100 * 0.25));
+  });
+
+  it('adds nothing when the evidence fills the top K, or when it is off', () => {
+    const rules = [rule(['chips'], 'b', 2), rule(['chips'], 'youth', 1), rule(['chips'], 'family', 1)];
+    const c = customer({ recentItems: new Set(['chips']) });
+    expect(rankSuggestions(c, withPopular({ rules }), TODAY, fill).map((s) => s.kind)).toEqual([
+      'rule',
+      'rule',
+      'rule',
+    ]);
+    expect(
+      rankSuggestions(c, withPopular({ rules: rules.slice(0, 1) }), TODAY, settings).map((s) => s.item),
+    ).toEqual(['b']);
+    expect(
+      rankSuggestions(c, population({ rules: rules.slice(0, 1) }), TODAY, fill).map((s) => s.item),
+    ).toEqual(['b']);
+  });
+
+  it('never goes above the evidence, however much more it is worth', () => {
+    const rules = [rule(['chips'], 'beans', 1.01)];
+    const out = rankSuggestions(
+      customer({ recentItems: new Set(['chips']) }),
+      withPopular({ rules }),
+      TODAY,
+      fill,
+    );
+    expect(out.map((s) => s.kind)).toEqual(['rule', 'popular', 'popular']);
+    expect(out[1]!.expectedValueMinor).toBeGreaterThan(out[0]!.expectedValueMinor);
+  });
+
+  it('never suggests an item bought recently', () => {
+    const out = rankSuggestions(
+      customer({ recentItems: new Set(['beer', 'pizza']) }),
+      withPopular(),
+      TODAY,
+      fill,
+    );
+    expect(out.map((s) => s.item)).toEqual(['beans', 'b']);
+  });
+
+  it('is deterministic and keeps its place: evidence first, then the fill by baskets; at most K, nothing recent', () => {
+    const items = ['beer', 'pizza', 'beans', 'b', 'youth', 'family', 'loss'];
+    const item = fc.constantFrom(...items);
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(item, item, fc.double({ min: 0.1, max: 5, noNaN: true }))),
+        fc.uniqueArray(item),
+        fc.integer({ min: 1, max: 6 }),
+        (ruleSpecs, recent, topK) => {
+          const rules = ruleSpecs.filter(([a, c]) => a !== c).map(([a, c, lift]) => rule([a], c, lift));
+          const c = customer({ recentItems: new Set(recent) });
+          const s = { ...fill, topK };
+          const out = rankSuggestions(c, withPopular({ rules }), TODAY, s);
+          expect(rankSuggestions(c, withPopular({ rules: [...rules].reverse() }), TODAY, s)).toEqual(out);
+          const alone = rankSuggestions(c, withPopular({ rules }), TODAY, { ...s, popularFill: false });
+          expect(out.slice(0, alone.length)).toEqual(alone);
+          const filled = out.slice(alone.length);
+          for (const x of filled) expect(x.kind).toBe('popular');
+          expect(out.length).toBeLessThanOrEqual(topK);
+          expect(new Set(out.map((x) => x.item)).size).toBe(out.length);
+          for (const x of out) expect(recent).not.toContain(x.item);
+          for (let i = 1; i < filled.length; i++)
+            expect(filled[i - 1]!.basketCount!).toBeGreaterThanOrEqual(filled[i]!.basketCount!);
+          // Short of K only when no item worth suggesting is left.
+          if (out.length < topK) {
+            const left = ['beer', 'beans', 'pizza', 'b'].filter(
+              (i) => !recent.includes(i) && !out.some((x) => x.item === i),
+            );
+            expect(left).toEqual([]);
+          }
+        },
+      ),
+    );
   });
 });
 

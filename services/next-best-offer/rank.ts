@@ -9,12 +9,18 @@
 // peers buy and the customer does not (a share-of-wallet gap: they buy it elsewhere). An item
 // the customer bought within the horizon is never suggested. The top K are kept, ties broken by
 // item, so the same inputs always give the same suggestions in the same order.
+// A fourth kind, `popular`, only fills the places the three leave empty: the window's most-bought
+// items, in that order (baskets holding the item, most first, ties by item), valued (baskets ÷ N)
+// × unit price × margin share (N: the window's baskets; the same wallet-gap factor). Without it a
+// customer no rule, step or ladder speaks for gets nothing, and the best a worker could do for
+// them is what everyone buys; it never goes above the evidence about the customer, whatever its
+// value, because it says nothing about them.
 
 import type { Ladder } from './ladders.js';
 import { nextRung } from './ladders.js';
 import type { AssociationRule, Item, ItemEconomics, SequenceStep } from './model.js';
 
-export type SuggestionKind = 'rule' | 'sequence' | 'ladder';
+export type SuggestionKind = 'rule' | 'sequence' | 'ladder' | 'popular';
 
 /** A suggested item and the evidence for it; fields a kind does not have are null. */
 export interface Suggestion {
@@ -24,11 +30,12 @@ export interface Suggestion {
   readonly antecedent: readonly Item[];
   /** Ladder name (ladder only). */
   readonly ladder: string | null;
-  /** Rule only. */
+  /** Rule: share of the window's baskets holding its items; popular: holding the item. */
   readonly support: number | null;
+  /** Rule only. */
   readonly confidence: number | null;
   readonly lift: number | null;
-  /** Baskets holding the rule's items (rule only). */
+  /** Baskets holding the rule's items (rule), or the item (popular). */
   readonly basketCount: number | null;
   /** Customers who made the step, and who bought its `from` (sequence only). */
   readonly customers: number | null;
@@ -52,6 +59,8 @@ export interface RankSettings {
   readonly defaultMarginShare: number;
   /** Factor (≥ 1) on the value of an item whose category is a share-of-wallet gap. */
   readonly walletGapBoost: number;
+  /** Fill the places rules, steps and ladders leave empty with the window's most-bought items. */
+  readonly popularFill: boolean;
 }
 
 export interface CustomerItems {
@@ -75,6 +84,26 @@ export interface PopulationEvidence {
   readonly rulesByFirstAntecedent?: ReadonlyMap<Item, readonly AssociationRule[]>;
   /** An item's category; an item absent is its own category (items at category level). */
   readonly categoryOf: ReadonlyMap<Item, string>;
+  /**
+   * The window's items by baskets holding them, most first (ties by item), and the window's
+   * baskets (N): the popularity fill. Absent or empty: no fill.
+   */
+  readonly popular?: PopularItems;
+}
+
+export interface PopularItems {
+  readonly items: readonly ItemEconomics[];
+  readonly baskets: number;
+}
+
+/** Items most bought first (ties by item), those in no basket left out: PopulationEvidence.popular. */
+export function popularItemsOf(economics: readonly ItemEconomics[], baskets: number): PopularItems {
+  return {
+    items: economics
+      .filter((e) => e.baskets > 0)
+      .sort((a, b) => b.baskets - a.baskets || compareText(a.item, b.item)),
+    baskets,
+  };
 }
 
 export function checkRankSettings(settings: RankSettings): RankSettings {
@@ -189,12 +218,12 @@ function candidates(
   return found;
 }
 
-const KIND_ORDER: Readonly<Record<SuggestionKind, number>> = { rule: 0, sequence: 1, ladder: 2 };
+const KIND_ORDER: Readonly<Record<SuggestionKind, number>> = { rule: 0, sequence: 1, ladder: 2, popular: 3 };
 
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Best first: higher value, then rule before sequence before ladder, then antecedent and ladder text. */
-function compareEvidence(a: Suggestion & { exact: number }, b: Suggestion & { exact: number }): number {
+function compareEvidence(a: Valued, b: Valued): number {
   return (
     b.exact - a.exact ||
     KIND_ORDER[a.kind] - KIND_ORDER[b.kind] ||
@@ -203,10 +232,70 @@ function compareEvidence(a: Suggestion & { exact: number }, b: Suggestion & { ex
   );
 }
 
+type Valued = Suggestion & { readonly exact: number };
+
+/** The candidate valued for the customer; null when it has no economics or is worth nothing. */
+function valued(
+  { factor, ...candidate }: Candidate,
+  customer: CustomerItems,
+  population: PopulationEvidence,
+  settings: RankSettings,
+): Valued | null {
+  const economics = population.economics.get(candidate.item);
+  if (economics === undefined) return null;
+  const marginShare =
+    economics.unitMarginMinor !== null && economics.unitPriceMinor > 0
+      ? economics.unitMarginMinor / economics.unitPriceMinor
+      : settings.defaultMarginShare;
+  const category = population.categoryOf.get(candidate.item) ?? candidate.item;
+  const walletGapBoosted = customer.walletGapCategories.has(category);
+  const exact =
+    factor * economics.unitPriceMinor * marginShare * (walletGapBoosted ? settings.walletGapBoost : 1);
+  if (!(exact > 0)) return null;
+  return { ...candidate, walletGapBoosted, expectedValueMinor: Math.round(exact), exact };
+}
+
+/** The places left after `chosen`, filled with popular items the customer did not buy recently. */
+function popularFill(
+  chosen: readonly Suggestion[],
+  customer: CustomerItems,
+  population: PopulationEvidence,
+  settings: RankSettings,
+): Suggestion[] {
+  const popular = population.popular;
+  if (!settings.popularFill || popular === undefined || popular.baskets <= 0) return [];
+  const taken = new Set(chosen.map((s) => s.item));
+  const fill: Suggestion[] = [];
+  for (const economics of popular.items) {
+    if (chosen.length + fill.length >= settings.topK) break;
+    if (taken.has(economics.item) || customer.recentItems.has(economics.item)) continue;
+    const share = economics.baskets / popular.baskets;
+    const suggestion = valued(
+      {
+        ...NO_EVIDENCE,
+        item: economics.item,
+        kind: 'popular',
+        antecedent: [],
+        support: share,
+        basketCount: economics.baskets,
+        factor: share,
+      },
+      customer,
+      population,
+      settings,
+    );
+    if (suggestion === null) continue;
+    const { exact: _, ...kept } = suggestion;
+    fill.push(kept);
+  }
+  return fill;
+}
+
 /**
  * The customer's top-K suggestions on UTC day `today`, best first (ties by item). One suggestion
  * per item: the evidence that values it highest. Items without economics (no price seen in the
- * window) and items worth nothing (a non-positive margin) are left out.
+ * window) and items worth nothing (a non-positive margin) are left out. Places still empty are
+ * filled with popular items (settings.popularFill), after the others whatever their value.
  */
 export function rankSuggestions(
   customer: CustomerItems,
@@ -214,28 +303,19 @@ export function rankSuggestions(
   today: number,
   settings: RankSettings,
 ): Suggestion[] {
-  const best = new Map<Item, Suggestion & { exact: number }>();
-  for (const { factor, ...candidate } of candidates(customer, population, today, settings.horizonDays)) {
+  const best = new Map<Item, Valued>();
+  for (const candidate of candidates(customer, population, today, settings.horizonDays)) {
     if (customer.recentItems.has(candidate.item)) continue;
-    const economics = population.economics.get(candidate.item);
-    if (economics === undefined) continue;
-    const marginShare =
-      economics.unitMarginMinor !== null && economics.unitPriceMinor > 0
-        ? economics.unitMarginMinor / economics.unitPriceMinor
-        : settings.defaultMarginShare;
-    const category = population.categoryOf.get(candidate.item) ?? candidate.item;
-    const walletGapBoosted = customer.walletGapCategories.has(category);
-    const exact =
-      factor * economics.unitPriceMinor * marginShare * (walletGapBoosted ? settings.walletGapBoost : 1);
-    if (!(exact > 0)) continue;
-    const suggestion = { ...candidate, walletGapBoosted, expectedValueMinor: Math.round(exact), exact };
+    const suggestion = valued(candidate, customer, population, settings);
+    if (suggestion === null) continue;
     const held = best.get(candidate.item);
     if (held === undefined || compareEvidence(suggestion, held) < 0) best.set(candidate.item, suggestion);
   }
-  return [...best.values()]
+  const ranked = [...best.values()]
     .sort((a, b) => b.expectedValueMinor - a.expectedValueMinor || compareText(a.item, b.item))
     .slice(0, settings.topK)
-    .map(({ exact: _, ...suggestion }) => suggestion);
+    .map(({ exact: _, ...suggestion }): Suggestion => suggestion);
+  return [...ranked, ...popularFill(ranked, customer, population, settings)];
 }
 
 /** A learned step the customer has started and not finished, and when it is typically due. */

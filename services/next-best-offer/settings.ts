@@ -31,6 +31,12 @@ export interface NextBestOfferSettings {
   readonly maxRuleLength: number;
   /** Most rules a view keeps (the best by lift): bounds the view's size, not the mining. */
   readonly maxRules: number;
+  /**
+   * Learn up-sell steps (per-customer first purchases and the partition's sequence counters). Off:
+   * no sequence counters and no steps in the view, for SKU-level items by the thousand, where the
+   * counters grow with the pairs of items each customer bought.
+   */
+  readonly learnSteps: boolean;
   /** Up-sell steps: B first bought within this many days after A's first purchase. */
   readonly stepHorizonDays: number;
   /** A learned step needs this many customers and this share of A's buyers. */
@@ -60,6 +66,8 @@ export interface NextBestOfferSettings {
   readonly walletGapCategories: Readonly<Record<string, readonly string[]>>;
   /** An under-consumption alert marks its unit as bought elsewhere for this many days. */
   readonly walletGapDays: number;
+  /** Fill the suggestions rules, steps and ladders leave empty with the window's most-bought items. */
+  readonly popularFill: boolean;
   /** Configured life-cycle ladders (NBO_LADDERS_FILE). */
   readonly ladders: readonly Ladder[];
 }
@@ -76,6 +84,7 @@ export const defaultNextBestOfferSettings: NextBestOfferSettings = Object.freeze
   minRuleLength: 2,
   maxRuleLength: 4,
   maxRules: 10_000,
+  learnSteps: true,
   stepHorizonDays: 90,
   minStepCustomers: 5,
   minStepShare: 0.05,
@@ -93,6 +102,7 @@ export const defaultNextBestOfferSettings: NextBestOfferSettings = Object.freeze
     minutes: Object.freeze(['services/mobile-minutes']),
   }),
   walletGapDays: 28,
+  popularFill: true,
   ladders: Object.freeze([]),
 });
 

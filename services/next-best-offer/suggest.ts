@@ -11,7 +11,13 @@ import { topicCatalogue } from '../../shared/topics.js';
 import { utcDayOf } from './basket-key.js';
 import { type GateSettings, gateSuggestion } from './gates.js';
 import type { Item, ItemEconomics } from './model.js';
-import { indexRulesByFirstAntecedent, type PopulationEvidence, rankSuggestions } from './rank.js';
+import {
+  indexRulesByFirstAntecedent,
+  type PopulationEvidence,
+  popularItemsOf,
+  rankSuggestions,
+  type Suggestion,
+} from './rank.js';
 import { DAY_MS, type NextBestOfferSettings } from './settings.js';
 import type { NextBestOfferState } from './state.js';
 import { suggestedEvent, type Trigger } from './suggested-event.js';
@@ -45,6 +51,7 @@ export function evidenceOf(view: NextBestOfferView, settings: NextBestOfferSetti
       ladders: settings.ladders,
       economics: new Map<Item, ItemEconomics>(view.economics.map((e) => [e.item, e])),
       categoryOf: new Map(),
+      popular: popularItemsOf(view.economics, view.baskets),
     };
     evidenceByView.set(view, evidence);
   }
@@ -90,6 +97,34 @@ export function walletGapCategories(
   return gaps;
 }
 
+/**
+ * The customer's ranked suggestions at `now` under `view`, before any gate: what a decision
+ * suggests (or holds out) when the gates let it through. Also what a backtest scores.
+ */
+export function rankedFor(
+  state: NextBestOfferState,
+  now: number,
+  view: NextBestOfferView,
+  settings: NextBestOfferSettings,
+): Suggestion[] {
+  return rankSuggestions(
+    {
+      recentItems: recentItems(state, now, settings),
+      firstDays: new Map(state.sequence.firstDays),
+      walletGapCategories: walletGapCategories(state, view, now, settings),
+    },
+    evidenceOf(view, settings),
+    utcDayOf(now),
+    {
+      topK: settings.topK,
+      horizonDays: settings.recentDays,
+      defaultMarginShare: settings.defaultMarginShare,
+      walletGapBoost: settings.walletGapBoost,
+      popularFill: settings.popularFill,
+    },
+  );
+}
+
 export interface SuggestOutcome {
   readonly state: NextBestOfferState;
   readonly outputs: OutputEvent[];
@@ -130,21 +165,7 @@ export function suggest(
         { metric: DECISION_METRIC, value: 1, labels: { outcome: contactable.reason, tier, trigger } },
       ],
     };
-  const ranked = rankSuggestions(
-    {
-      recentItems: recentItems(state, now, settings),
-      firstDays: new Map(state.sequence.firstDays),
-      walletGapCategories: walletGapCategories(state, view, now, settings),
-    },
-    evidenceOf(view, settings),
-    utcDayOf(now),
-    {
-      topK: settings.topK,
-      horizonDays: settings.recentDays,
-      defaultMarginShare: settings.defaultMarginShare,
-      walletGapBoost: settings.walletGapBoost,
-    },
-  );
+  const ranked = rankedFor(state, now, view, settings);
   const gate = gateSuggestion(
     {
       customerId,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { codecFor } from '../../shared/avro/index.js';
 import type { Ladder } from './ladders.js';
-import { rankSuggestions } from './rank.js';
+import { popularItemsOf, rankSuggestions } from './rank.js';
 import { suggestedEvent } from './suggested-event.js';
 
 const savings: Ladder = { name: 'savings', rungs: ['youth', 'family'], probability: 0.2 };
@@ -29,15 +29,23 @@ describe('suggestedEvent', () => {
         ['pizza', { item: 'pizza', unitPriceMinor: 500, unitMarginMinor: 100, baskets: 9 }],
         ['b', { item: 'b', unitPriceMinor: 1000, unitMarginMinor: null, baskets: 3 }],
         ['family', { item: 'family', unitPriceMinor: 3000, unitMarginMinor: 600, baskets: 2 }],
+        ['milk', { item: 'milk', unitPriceMinor: 100, unitMarginMinor: 20, baskets: 20 }],
       ]),
       categoryOf: new Map(),
+      popular: popularItemsOf(
+        [
+          { item: 'milk', unitPriceMinor: 100, unitMarginMinor: 20, baskets: 20 },
+          { item: 'pizza', unitPriceMinor: 500, unitMarginMinor: 100, baskets: 9 },
+        ],
+        40,
+      ),
     },
     12,
-    { topK: 5, horizonDays: 30, defaultMarginShare: 0.3, walletGapBoost: 1.5 },
+    { topK: 5, horizonDays: 30, defaultMarginShare: 0.3, walletGapBoost: 1.5, popularFill: true },
   );
 
   it('carries every kind of suggestion with its evidence, and round-trips through the Avro contract', () => {
-    expect(suggestions.map((s) => s.kind).sort()).toEqual(['ladder', 'rule', 'sequence']);
+    expect(suggestions.map((s) => s.kind).sort()).toEqual(['ladder', 'popular', 'rule', 'sequence']);
     const event = suggestedEvent({
       eventId: 'e-1',
       customerId: 'c-1',
@@ -59,6 +67,14 @@ describe('suggestedEvent', () => {
       antecedent: ['youth'],
       ladderProbability: 0.2,
       currency: 'EUR',
+    });
+    expect(event.suggestions.find((s) => s.kind === 'POPULAR')).toMatchObject({
+      item: 'milk',
+      antecedent: [],
+      support: 0.5,
+      basketCount: 20,
+      // 0.5 × 100 × (20 / 100)
+      expectedValueMinor: 10,
     });
     const codec = codecFor('NextBestOfferSuggested');
     expect(codec.isValid(event, { noUndeclaredFields: true })).toBe(true);

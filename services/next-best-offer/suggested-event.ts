@@ -20,6 +20,7 @@ const KINDS: Readonly<Record<SuggestionKind, ContractKind>> = {
   rule: 'RULE',
   sequence: 'SEQUENCE',
   ladder: 'LADDER',
+  popular: 'POPULAR',
 };
 
 export interface SuggestedEventInput {

@@ -1,8 +1,9 @@
 // `npm run verify:datasets` (Online Retail part): the backtest of issue 13. Trains on UCI Online
 // Retail's months 1–11 (2010-12-01 … 2011-10-31), suggests as of 2011-11-01 and scores the
 // suggestions against what the same customers bought in November 2011, beside a popularity and a
-// random baseline under the same exclusion rule. The suggester is still the STAND-IN of
-// backtest/batch-suggestions.ts until the worker's own suggestions replace it.
+// random baseline under the same exclusion rule. The suggester is the offline stand-in of
+// backtest/batch-suggestions.ts (seconds, and the --explore grid); the same backtest through the
+// worker process itself is test/datasets/online-retail-through-kafka.ts (same figures).
 //
 //   DATASETS_DIR  folder holding online_retail/ (default ../shared/data, from the repo root)
 //   --explore     also score a grid of settings (slower; not part of verify:datasets)

@@ -44,11 +44,14 @@ export function mergeNextBestOfferView(
   const basketsHolding = new Map<string, number>();
   for (const basket of baskets)
     for (const item of basket.items) basketsHolding.set(item, (basketsHolding.get(item) ?? 0) + basket.count);
-  const steps = sequenceStepsFrom(sumCounters(snapshots), {
-    minCustomers: settings.minStepCustomers,
-    minShare: settings.minStepShare,
-    minLift: settings.minStepLift,
-  });
+  // Steps off: none, even from counters a run with them on left behind.
+  const steps = settings.learnSteps
+    ? sequenceStepsFrom(sumCounters(snapshots), {
+        minCustomers: settings.minStepCustomers,
+        minShare: settings.minStepShare,
+        minLift: settings.minStepLift,
+      })
+    : [];
   if (mined.baskets === 0 && steps.length === 0) return null;
   return {
     boundary,

@@ -5,7 +5,10 @@ import { type DriverRecord, InMemoryRuntime } from '../../test/oracle/in-memory-
 import { nextBestOfferTraffic } from '../../test/support/next-best-offer-traffic.js';
 import { partitionOfKey } from '../../test/support/share-of-wallet-check.js';
 import type { NextBestOfferInput } from './decide.js';
+import { isSequenceField } from './sequence-fields.js';
 import { DAY_MS, defaultNextBestOfferSettings, type NextBestOfferSettings } from './settings.js';
+import { decodeState } from './state.js';
+import { mergeNextBestOfferView } from './view.js';
 import { createNextBestOfferWorker } from './worker.js';
 
 // The real worker on the in-memory runtime (the runtime's executable spec): every view's rules
@@ -24,9 +27,13 @@ const settings: NextBestOfferSettings = {
   cooldownMs: 7 * DAY_MS,
 };
 
-function run(partitions: number, pick?: (runnable: readonly number[]) => number) {
+function run(
+  partitions: number,
+  pick?: (runnable: readonly number[]) => number,
+  worker: NextBestOfferSettings = settings,
+) {
   const traffic = nextBestOfferTraffic({ seed: 7, customers: 120, days: 90 });
-  const runtime = new InMemoryRuntime(createNextBestOfferWorker(settings), partitions);
+  const runtime = new InMemoryRuntime(createNextBestOfferWorker(worker), partitions);
   for (let p = 0; p < partitions; p += 1) {
     const mine = <T extends { key: string }>(list: readonly T[]) =>
       list.filter((r) => partitionOfKey(r.key, partitions) === p);
@@ -84,6 +91,13 @@ describe('next-best-offer worker on the in-memory runtime', () => {
     const items = events.flatMap((e) => e.suggestions.map((s) => `${s.kind}:${s.item}`));
     expect(items).toContain('RULE:pizza');
     expect(items).toContain('SEQUENCE:contract');
+    // Fills places the evidence left, never above it.
+    expect(items.some((i) => i.startsWith('POPULAR:'))).toBe(true);
+    for (const e of events) {
+      const kinds = e.suggestions.map((x) => x.kind);
+      const firstPopular = kinds.indexOf('POPULAR');
+      if (firstPopular >= 0) expect(kinds.slice(firstPopular).every((k) => k === 'POPULAR')).toBe(true);
+    }
     const byCustomer = new Map<string, number[]>();
     for (const e of events)
       byCustomer.set(e.customerId, [...(byCustomer.get(e.customerId) ?? []), e.occurredAt]);
@@ -105,5 +119,37 @@ describe('next-best-offer worker on the in-memory runtime', () => {
       for (const [field, count] of store.counters)
         if (field.startsWith('nbo:b:') && count !== 0)
           expect(Number(field.split(':')[2])).toBeGreaterThanOrEqual(lastDay - settings.basketWindowDays - 1);
+  });
+});
+
+describe('next-best-offer worker with up-sell steps off (NBO_LEARN_STEPS=false)', () => {
+  const on = run(3).result;
+  const off = run(3, undefined, { ...settings, learnSteps: false }).result;
+
+  it('keeps no sequence counter and no first purchases, and its views hold no step but the same rules', () => {
+    expect(off.stalledPartitions).toEqual([]);
+    for (const store of off.partitions)
+      for (const [field, count] of store.counters)
+        if (count !== 0) expect(isSequenceField(field), field).toBe(false);
+    const states = off.partitions.flatMap((store) => [...store.states.values()].map(decodeState));
+    expect(states.length).toBeGreaterThan(0);
+    for (const state of states) expect(state.sequence.firstDays).toEqual([]);
+    const views = (r: typeof on) => r.views.filter((v) => v.view !== null).map((v) => v.view!);
+    expect(views(on).some((v) => v.steps.length > 0)).toBe(true);
+    expect(views(off).every((v) => v.steps.length === 0)).toBe(true);
+    expect(views(off).map((v) => v.rules)).toEqual(views(on).map((v) => v.rules));
+    const kinds = off.outputs.flatMap((o) =>
+      (o.value as unknown as NextBestOfferSuggested).suggestions.map((x) => x.kind),
+    );
+    expect(kinds).not.toContain('SEQUENCE');
+  });
+
+  it('mines no step from sequence counters a run with steps on left behind', () => {
+    const withSteps = on.partitions.map((store) => Object.fromEntries(store.counters));
+    const boundary = on.views.filter((v) => v.view !== null).at(-1)!.boundary;
+    expect(mergeNextBestOfferView(boundary, withSteps, settings)!.steps.length).toBeGreaterThan(0);
+    expect(mergeNextBestOfferView(boundary, withSteps, { ...settings, learnSteps: false })!.steps).toEqual(
+      [],
+    );
   });
 });

@@ -158,19 +158,19 @@ export type NextBestOfferTrigger = (typeof NextBestOfferTrigger)[number];
 export type NextBestOfferSuggestion = {
   /** Suggested item: a SKU or a category, per the worker's item level. */
   item: string;
-  /** RULE: a basket association rule; SEQUENCE: a learned up-sell step; LADDER: the next rung of a configured life-cycle ladder. */
+  /** RULE: a basket association rule; SEQUENCE: a learned up-sell step; LADDER: the next rung of a configured life-cycle ladder; POPULAR: one of the window's most-bought items, only filling places the other kinds left empty (never above them). */
   kind: SuggestionKind;
   /** Items of the customer's that led to it: the rule's antecedent, the step's first item, or the highest ladder rung owned. */
   antecedent: string[];
   /** Name of the ladder (LADDER only). */
   ladder: string | null;
-  /** Share of baskets in the window holding the rule's items (RULE only). */
+  /** Share of baskets in the window holding the rule's items (RULE), or the item (POPULAR: its factor in expectedValueMinor). */
   support: number | null;
   /** Share of baskets holding the antecedent that also hold the item (RULE only). */
   confidence: number | null;
   /** Confidence divided by the item's own support (RULE only); its factor in expectedValueMinor. */
   lift: number | null;
-  /** Baskets in the window holding the rule's items (RULE only). */
+  /** Baskets in the window holding the rule's items (RULE), or the item (POPULAR). */
   basketCount: number | null;
   /** Customers whose first purchase of the antecedent item was followed by a first purchase of this item within the horizon (SEQUENCE only). */
   customers: number | null;
@@ -184,14 +184,14 @@ export type NextBestOfferSuggestion = {
   ladderProbability: number | null;
   /** True when the item's category is one the customer's peers buy and the customer does not (share-of-wallet gap), and expectedValueMinor was raised by the configured factor. */
   walletGapBoosted: boolean;
-  /** Expected margin of the suggestion, minor units of currency: (lift, stepShare or ladderProbability) x unit price x margin share (the configured default where no margin is known), times the wallet-gap factor when boosted. Suggestions are ordered by it, best first, ties by item. */
+  /** Expected margin of the suggestion, minor units of currency: (lift, stepShare, ladderProbability or, for POPULAR, support) x unit price x margin share (the configured default where no margin is known), times the wallet-gap factor when boosted. Suggestions are ordered by it, best first, ties by item; POPULAR ones come after the others, most-bought first. */
   expectedValueMinor: number;
   /** ISO 4217 code of expectedValueMinor. */
   currency: string;
 };
 
 /** Which evidence the suggestion comes from. */
-export const SuggestionKind = ['RULE', 'SEQUENCE', 'LADDER'] as const;
+export const SuggestionKind = ['RULE', 'SEQUENCE', 'LADDER', 'POPULAR'] as const;
 /** Which evidence the suggestion comes from. */
 export type SuggestionKind = (typeof SuggestionKind)[number];
 

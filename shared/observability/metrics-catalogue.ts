@@ -498,9 +498,9 @@ export const METRICS: readonly CatalogueEntry[] = [
   {
     name: 'vs_next_best_offer_suggestions_total',
     type: 'counter',
-    labels: { kind: 'rule, sequence, ladder', tier: `${TIER}, unknown` },
+    labels: { kind: 'rule, sequence, ladder, popular', tier: `${TIER}, unknown` },
     meaning:
-      'Items suggested (holdouts included), by the evidence that valued each highest: a basket rule, a learned up-sell step or a configured ladder.',
+      "Items suggested (holdouts included), by the evidence that valued each highest: a basket rule, a learned up-sell step, a configured ladder, or the window's most-bought items filling the places left (NBO_POPULAR_FILL).",
     workers: ['next-best-offer'],
     movesOn: 'traffic',
   },

@@ -98,6 +98,8 @@ export function standInSuggester(
     horizonDays: settings.recentDays,
     defaultMarginShare: defaultNextBestOfferSettings.defaultMarginShare,
     walletGapBoost: defaultNextBestOfferSettings.walletGapBoost,
+    // `fromRules` must be the rules alone; `suggest` fills below.
+    popularFill: false,
   };
   const popular = popularItems(basketsBefore(training, boundary, settings.basketWindowDays));
   const recent = itemsByCustomer(basketsBefore(training, boundary, settings.recentDays));
