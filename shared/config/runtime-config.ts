@@ -110,7 +110,7 @@ export const runtimeEnvSpec = {
   MAX_BYTES_PER_PARTITION: envVariable(
     'Kafka fetch size per partition in bytes; the buffer holds up to two fetches per partition, which a rebalance may take away unapplied (read amplification)',
     env.int(1024, 64 * 1024 * 1024),
-    '65536',
+    '262144',
   ),
   OUTPUT_COMPRESSION: envVariable(
     'Compression of the records the worker produces (decisions, dead letters): none, gzip or snappy; every codec Kafka has (lz4 and zstd too) is read on input',
