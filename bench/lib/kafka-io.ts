@@ -117,7 +117,7 @@ export interface RawConsumeResult {
 }
 
 /**
- * The ceiling: a plain kafkajs consumer group (the worker's fetch settings, no commits) that
+ * The ceiling: a plain kafkajs consumer group (1 MiB per partition, kafkajs's default; no commits) that
  * fetches every input topic from the start and Avro-decodes every record, timed from connect()
  * (as a worker is timed from its start, group join included) to the last record decoded.
  */
