@@ -35,9 +35,14 @@ import { codecFor } from '../../shared/avro/index.js';
 import type { Purchase } from '../../shared/contracts/generated.js';
 import { samplePurchase } from '../../shared/contracts/samples.js';
 import { partitionKeys, populationViewKey } from '../../shared/redis/keys.js';
-import { deadLetterTopicOf, topicCatalogue } from '../../shared/topics.js';
+import { topicCatalogue } from '../../shared/topics.js';
 import { uniqueName } from '../support/endpoints.js';
-import { createTestTopics, produceRecords, waitFor } from '../support/kafka-test-client.js';
+import {
+  createTopicSet,
+  NEXT_BEST_OFFER_TOPICS,
+  produceRecords,
+  waitFor,
+} from '../support/kafka-test-client.js';
 import { appliedToEnd } from '../support/value-segmentation-check.js';
 import { metricSum, startWorkerProcess } from '../support/worker-process.js';
 import { datasetEndpoints } from './dataset-endpoints.js';
@@ -114,22 +119,8 @@ async function main(): Promise<void> {
   const group = uniqueName('groceries');
   const topic = (name: string) => prefix + name;
   const purchasesTopic = topic(topicCatalogue.purchases.name);
-  const inputs = [
-    topicCatalogue.purchases,
-    topicCatalogue.customerProfiles,
-    topicCatalogue.segmentChanges,
-    topicCatalogue.underConsumption,
-    topicCatalogue.customerErasures,
-  ];
-  await createTestTopics(
-    brokers,
-    [
-      ...inputs.map((t) => topic(t.name)),
-      ...inputs.map((t) => topic(deadLetterTopicOf(t.name))),
-      topic(topicCatalogue.nextBestOffers.name),
-    ],
-    PARTITIONS,
-  );
+  // The worker's topics, and those of every worker (erasure requests, completions).
+  await createTopicSet(brokers, prefix, NEXT_BEST_OFFER_TOPICS, PARTITIONS);
   const codec = codecFor('Purchase');
   // One sale on every partition two days on, so every partition's stream time passes the boundary
   // D + 1 (its snapshot) and D + 2 (the view applied after the publish delay).

@@ -59,9 +59,14 @@ import { codecFor } from '../../shared/avro/index.js';
 import { sampleConsumerProfile, samplePurchase } from '../../shared/contracts/samples.js';
 import { datasetsDir } from '../../shared/datasets-dir.js';
 import { partitionKeys, populationViewKey } from '../../shared/redis/keys.js';
-import { deadLetterTopicOf, topicCatalogue } from '../../shared/topics.js';
+import { topicCatalogue } from '../../shared/topics.js';
 import { uniqueName } from '../support/endpoints.js';
-import { createTestTopics, produceRecords, waitFor } from '../support/kafka-test-client.js';
+import {
+  createTopicSet,
+  NEXT_BEST_OFFER_TOPICS,
+  produceRecords,
+  waitFor,
+} from '../support/kafka-test-client.js';
 import { appliedToEnd } from '../support/value-segmentation-check.js';
 import { metricSum, startWorkerProcess } from '../support/worker-process.js';
 import { datasetEndpoints } from './dataset-endpoints.js';
@@ -129,22 +134,8 @@ async function main(): Promise<void> {
 
   const topic = (name: string) => prefix + name;
   const purchasesTopic = topic(topicCatalogue.purchases.name);
-  const inputs = [
-    topicCatalogue.purchases,
-    topicCatalogue.customerProfiles,
-    topicCatalogue.segmentChanges,
-    topicCatalogue.underConsumption,
-    topicCatalogue.customerErasures,
-  ];
-  await createTestTopics(
-    brokers,
-    [
-      ...inputs.map((t) => topic(t.name)),
-      ...inputs.map((t) => topic(deadLetterTopicOf(t.name))),
-      topic(topicCatalogue.nextBestOffers.name),
-    ],
-    PARTITIONS,
-  );
+  // The worker's topics, and those of every worker (erasure requests, completions).
+  await createTopicSet(brokers, prefix, NEXT_BEST_OFFER_TOPICS, PARTITIONS);
   const purchases = training.map((invoice) => purchaseOf(invoice, shift));
   const firstTime = purchases[0]!.occurredAt;
   const profileCodec = codecFor('CustomerProfile');
