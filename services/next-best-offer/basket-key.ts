@@ -6,10 +6,10 @@
 // field.
 
 import type { Item } from './model.js';
+import { DAY_MS } from './settings.js';
 
 export const BASKET_FIELD_PREFIX = 'nbo:b:';
 
-const DAY_MS = 86_400_000;
 const ITEM_SEPARATOR = ',';
 /** Stands for the empty item; escaping never produces a lone `%E`, so it cannot clash. */
 const EMPTY_ITEM = '%E';

@@ -15,6 +15,7 @@
 //    hash reads `<salt>|<tier>|<customerId>` where retention's reads `<tier>|<customerId>`.
 
 import { isHoldout } from '../../shared/experiments/holdout.js';
+import { DAY_MS } from './settings.js';
 
 export type GateReason = 'no-consent' | 'cooldown' | 'no-suggestion';
 
@@ -48,8 +49,6 @@ export interface GateInput {
   readonly suggestionCount: number;
 }
 
-const DAY_MS = 86_400_000;
-
 const isShare = (s: number) => s >= 0 && s < 1;
 
 export function checkGateSettings(settings: GateSettings): GateSettings {
@@ -72,11 +71,21 @@ export function holdoutShareOf(tier: string, settings: GateSettings): number {
     : settings.defaultHoldoutShare;
 }
 
+/** The gates that do not depend on the ranking: consent, then the cooldown; null = contactable. */
+export function contactGate(
+  input: Pick<GateInput, 'consent' | 'lastSuggestedAt' | 'now'>,
+  settings: GateSettings,
+): 'no-consent' | 'cooldown' | null {
+  const { consent, lastSuggestedAt, now } = input;
+  if (consent !== true) return 'no-consent';
+  if (lastSuggestedAt !== null && now - lastSuggestedAt < settings.cooldownDays * DAY_MS) return 'cooldown';
+  return null;
+}
+
 export function gateSuggestion(input: GateInput, settings: GateSettings): GateOutcome {
-  const { customerId, tier, consent, lastSuggestedAt, now } = input;
-  if (consent !== true) return { kind: 'suppressed', reason: 'no-consent' };
-  if (lastSuggestedAt !== null && now - lastSuggestedAt < settings.cooldownDays * DAY_MS)
-    return { kind: 'suppressed', reason: 'cooldown' };
+  const { customerId, tier } = input;
+  const refused = contactGate(input, settings);
+  if (refused !== null) return { kind: 'suppressed', reason: refused };
   if (input.suggestionCount === 0) return { kind: 'suppressed', reason: 'no-suggestion' };
   if (isHoldout(customerId, `${settings.holdoutSalt}|${tier}`, holdoutShareOf(tier, settings)))
     return { kind: 'holdout' };

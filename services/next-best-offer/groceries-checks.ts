@@ -7,8 +7,7 @@ import { decodeBasketField } from './basket-key.js';
 import { basketsInWindow, windowAt } from './basket-window.js';
 import { GROCERIES_ITEMS, GROCERIES_SETTINGS, GROCERIES_TRANSACTIONS } from './groceries-published.js';
 import { type Check, numberCheck, settingChecks } from './published-checks.js';
-
-const DAY_MS = 86_400_000;
+import { DAY_MS } from './settings.js';
 
 export interface WindowCheck {
   readonly checks: Check[];

@@ -19,6 +19,7 @@
 import type { Ladder } from './ladders.js';
 import { nextRung } from './ladders.js';
 import type { AssociationRule, Item, ItemEconomics, SequenceStep } from './model.js';
+import { DAY_MS } from './settings.js';
 
 export type SuggestionKind = 'rule' | 'sequence' | 'ladder' | 'popular';
 
@@ -325,8 +326,6 @@ export interface DueStep {
   /** Start (00:00 UTC) of the day first(from) + typical gap, epoch ms. */
   readonly dueAt: number;
 }
-
-const DAY_MS = 86_400_000;
 
 /**
  * The customer's open steps (from bought, to not), soonest first (ties by from, then to), and

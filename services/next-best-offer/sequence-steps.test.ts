@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CounterDelta } from '../../shared/runtime/worker-definition.js';
+import { utcDayOf } from './basket-key.js';
 import { gapBucket } from './gap-buckets.js';
 import { CUSTOMERS_FIELD, fromField, gapField, stepField } from './sequence-fields.js';
 import {
@@ -13,7 +14,6 @@ import {
   sequenceCounters,
   sequenceStepsFrom,
   sumCounters,
-  utcDay,
 } from './sequence-steps.js';
 
 const settings: SequenceSettings = { horizonDays: 30, maxItemsPerCustomer: 50 };
@@ -190,7 +190,7 @@ describe('recordPurchase', () => {
     expect(() => checkSequenceSettings({ horizonDays: 0, maxItemsPerCustomer: 1 })).toThrow(/horizonDays/);
     expect(() => checkSequenceSettings({ horizonDays: 30, maxItemsPerCustomer: 0 })).toThrow(/maxItems/);
     expect(() => recordPurchase(emptySequenceState, ['a'], 1.5, settings)).toThrow(RangeError);
-    expect(utcDay(86_400_000 * 3 + 5)).toBe(3);
+    expect(utcDayOf(86_400_000 * 3 + 5)).toBe(3);
   });
 });
 

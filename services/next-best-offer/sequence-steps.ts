@@ -54,11 +54,6 @@ export function checkSequenceSettings(settings: SequenceSettings): SequenceSetti
   return settings;
 }
 
-/** The UTC day of an epoch-ms time (days since 1970-01-01). */
-export function utcDay(epochMs: number): number {
-  return Math.floor(epochMs / 86_400_000);
-}
-
 type Counts = Map<string, number>;
 
 function add(counts: Counts, field: string, delta: number): void {

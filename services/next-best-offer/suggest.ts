@@ -9,7 +9,7 @@ import type {
 } from '../../shared/runtime/worker-definition.js';
 import { topicCatalogue } from '../../shared/topics.js';
 import { utcDayOf } from './basket-key.js';
-import { type GateSettings, gateSuggestion } from './gates.js';
+import { contactGate, type GateSettings, gateSuggestion } from './gates.js';
 import type { Item, ItemEconomics } from './model.js';
 import {
   indexRulesByFirstAntecedent,
@@ -145,25 +145,13 @@ export function suggest(
   if (view === null) return { state, outputs: [], counters: [], observations: [] };
   const gates = gateSettingsOf(settings);
   // Consent and the cooldown do not depend on the ranking: most decisions stop here, before it.
-  const contactable = gateSuggestion(
-    {
-      customerId,
-      tier,
-      consent: state.consent,
-      lastSuggestedAt: state.lastSuggestedAt,
-      now,
-      suggestionCount: 1,
-    },
-    gates,
-  );
-  if (contactable.kind === 'suppressed')
+  const refused = contactGate({ consent: state.consent, lastSuggestedAt: state.lastSuggestedAt, now }, gates);
+  if (refused !== null)
     return {
       state,
       outputs: [],
       counters: [],
-      observations: [
-        { metric: DECISION_METRIC, value: 1, labels: { outcome: contactable.reason, tier, trigger } },
-      ],
+      observations: [{ metric: DECISION_METRIC, value: 1, labels: { outcome: refused, tier, trigger } }],
     };
   const ranked = rankedFor(state, now, view, settings);
   const gate = gateSuggestion(

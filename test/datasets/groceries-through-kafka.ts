@@ -43,9 +43,8 @@ import {
   produceRecords,
   waitFor,
 } from '../support/kafka-test-client.js';
-import { appliedToEnd } from '../support/value-segmentation-check.js';
 import { metricSum, startWorkerProcess } from '../support/worker-process.js';
-import { datasetEndpoints } from './dataset-endpoints.js';
+import { datasetEndpoints, waitUntilApplied } from './dataset-endpoints.js';
 
 const DAY_MS = 86_400_000;
 const PARTITIONS = 12;
@@ -163,17 +162,15 @@ async function main(): Promise<void> {
   const checks: Check[] = [];
   const lines: string[] = [];
   try {
-    const applyStarted = performance.now();
-    await waitFor(
+    const applied = await waitUntilApplied(
       'the Groceries purchases applied on every partition',
-      async () => {
-        if (worker.child.exitCode !== null)
-          throw new Error(`the worker exited (${worker.child.exitCode}); log ${worker.logFile}`);
-        return appliedToEnd(redis, keyPrefix, purchasesTopic, brokers, NEXT_BEST_OFFER_WORKER);
-      },
-      { timeoutMs: 600_000, intervalMs: 1000 },
+      worker,
+      redis,
+      keyPrefix,
+      purchasesTopic,
+      brokers,
+      NEXT_BEST_OFFER_WORKER,
     );
-    const applied = performance.now() - applyStarted;
     const encoded = await waitFor('the view of the boundary D + 1', () =>
       redis.get(populationViewKey(keyPrefix, NEXT_BEST_OFFER_WORKER, BOUNDARY)),
     );

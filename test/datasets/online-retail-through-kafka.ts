@@ -67,9 +67,8 @@ import {
   produceRecords,
   waitFor,
 } from '../support/kafka-test-client.js';
-import { appliedToEnd } from '../support/value-segmentation-check.js';
 import { metricSum, startWorkerProcess } from '../support/worker-process.js';
-import { datasetEndpoints } from './dataset-endpoints.js';
+import { datasetEndpoints, waitUntilApplied } from './dataset-endpoints.js';
 
 const PARTITIONS = 12;
 const KS = [3, 10] as const;
@@ -188,17 +187,15 @@ async function main(): Promise<void> {
   let applied: number;
   let deadLetters: number;
   try {
-    const applyStarted = performance.now();
-    await waitFor(
+    applied = await waitUntilApplied(
       'the Online Retail purchases applied on every partition',
-      async () => {
-        if (worker.child.exitCode !== null)
-          throw new Error(`the worker exited (${worker.child.exitCode}); log ${worker.logFile}`);
-        return appliedToEnd(redis, keyPrefix, purchasesTopic, brokers, NEXT_BEST_OFFER_WORKER);
-      },
-      { timeoutMs: 600_000, intervalMs: 1000 },
+      worker,
+      redis,
+      keyPrefix,
+      purchasesTopic,
+      brokers,
+      NEXT_BEST_OFFER_WORKER,
     );
-    applied = performance.now() - applyStarted;
     const encoded = await waitFor('the view of the end of training', () =>
       redis.get(populationViewKey(keyPrefix, NEXT_BEST_OFFER_WORKER, boundary)),
     );
