@@ -146,6 +146,10 @@ registry_up() {
   say "starting Apicurio Registry $REGISTRY_VERSION on 127.0.0.1:$port (in memory, -Xmx$REGISTRY_HEAP, logs ${REGISTRY_DIR#"$ROOT"/}/registry.log)"
   # A clean environment: the app's own application.properties reads variables such as HTTP_PORT,
   # LOG_LEVEL and KAFKA_BOOTSTRAP_SERVERS, which mean other things in this project's shells.
+  # One request at a time: Apicurio 2.4.2 on H2 races when two requests register the same schema
+  # text under different subjects at once (an "artifact already exists" 409, or a 500 from H2's
+  # unique index or table lock), which parallel test files do. One worker thread serialises them;
+  # one database connection instead would deadlock (a request takes a second one).
   # Started detached like Kafka (own session; the child records its pid before exec'ing java).
   local detach=()
   have setsid && detach=(setsid)
@@ -154,6 +158,7 @@ registry_up() {
     bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$REGISTRY_DIR/registry.pid" \
     java "-Xmx$REGISTRY_HEAP" -Djava.awt.headless=true \
     -Dquarkus.http.host=127.0.0.1 "-Dquarkus.http.port=$port" \
+    -Dquarkus.thread-pool.core-threads=1 -Dquarkus.thread-pool.max-threads=1 \
     -jar "$REGISTRY_JAR" </dev/null >"$REGISTRY_DIR/registry.log" 2>&1 9>&- &
   local waited=0
   until [[ -s $REGISTRY_DIR/registry.pid ]]; do

@@ -57,6 +57,9 @@ export async function startOwnSchemaRegistry(name: string): Promise<OwnSchemaReg
       '-Djava.awt.headless=true',
       '-Dquarkus.http.host=127.0.0.1',
       `-Dquarkus.http.port=${port}`,
+      // One request at a time, as deploy/lib/schema-registry.sh explains (Apicurio 2.4.2 on H2).
+      '-Dquarkus.thread-pool.core-threads=1',
+      '-Dquarkus.thread-pool.max-threads=1',
       '-jar',
       jar,
     ],
