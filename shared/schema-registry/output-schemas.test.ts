@@ -62,6 +62,19 @@ describe('registerOutputSchemas', () => {
     expect(ids.size).toBe(2);
   });
 
+  it('registers again when the registry lost a race between two registrations (409 "already exists")', async () => {
+    await start();
+    registry.loseRaces(2);
+    const retried: string[] = [];
+    const ids = await registerOutputSchemas(client, outputs, {
+      ...noWait,
+      onRetry: (_attempt, error) => retried.push(error.message),
+    });
+    expect(retried).toHaveLength(2);
+    expect(retried[0]).toContain('already exists');
+    expect(registry.versionsOf('t1.segment-changes-value')).toEqual([ids.get('t1.segment-changes')]);
+  });
+
   it('gives up after its attempts with the registry still down', async () => {
     await start();
     registry.mode = 'down';

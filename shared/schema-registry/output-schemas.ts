@@ -45,11 +45,6 @@ export async function whileUnavailable<T>(call: () => Promise<T>, policy: RetryP
 }
 
 /**
- * Checks that the URL is a registry (GET /subjects), then registers every output schema; returns
- * the id of each output topic. Throws IncompatibleSchemaError (409), RegistryRejectedError or,
- * after the retries, RegistryUnavailableError.
- */
-/**
  * How a process waits for a registry that is still starting or busy (the stack's, next to the
  * workers): 16 tries from 500 ms apart (about 2.5 minutes with the 10 s cap), each logged.
  */
@@ -65,6 +60,11 @@ export function startupRetries(logger: { warn(obj: object, msg: string): void })
   };
 }
 
+/**
+ * Checks that the URL is a registry (GET /subjects), then registers every output schema; returns
+ * the id of each output topic. Throws IncompatibleSchemaError (409), RegistryRejectedError or,
+ * after the retries, RegistryUnavailableError.
+ */
 export async function registerOutputSchemas(
   client: RegistryClient,
   outputs: readonly OutputSchema[],

@@ -107,6 +107,12 @@ export class RegistryClient {
       this.done('register', 'ok', answer.started);
       return body.id;
     }
+    // Apicurio 2.x answers 409 "already exists" when it loses a race between two registrations
+    // of the same text (its check-then-insert); asked again, it finds the text and answers 200.
+    if (answer.status === 409 && /already exists/i.test(messageOf(answer.body))) {
+      this.done('register', 'unavailable', answer.started);
+      throw new RegistryUnavailableError(`HTTP 409 (${messageOf(answer.body)}), a race in the registry`);
+    }
     if (answer.status === 409) {
       this.done('register', 'incompatible', answer.started);
       throw new IncompatibleSchemaError(subject, messageOf(answer.body));

@@ -33,6 +33,7 @@ export class StandInRegistry {
   private readonly schemas = new Map<number, { schema: string; schemaType?: string }>();
   private readonly subjects = new Map<string, number[]>();
   private readonly refusing = new Set<string>();
+  private racing = 0;
   private nextId = 1;
   private server: http.Server | https.Server | null = null;
   private readonly hanging = new Set<http.ServerResponse>();
@@ -76,6 +77,14 @@ export class StandInRegistry {
     if (!versions.includes(id)) versions.push(id);
     this.subjects.set(subject, versions);
     return id;
+  }
+
+  /**
+   * The next `times` registrations answer as Apicurio 2.x does when it loses a race between two
+   * registrations of the same text under different subjects (409, "already exists").
+   */
+  loseRaces(times: number): void {
+    this.racing = times;
   }
 
   /** From now on the subject refuses any schema it does not hold yet (409). */
@@ -136,6 +145,13 @@ export class StandInRegistry {
       const m = versions;
       const subject = decodeURIComponent(m[1]!);
       if (typeof body.schema !== 'string') return send(422, { error_code: 42201, message: 'Invalid schema' });
+      if (this.racing > 0) {
+        this.racing--;
+        return send(409, {
+          error_code: 409,
+          message: `An artifact with ID '${subject}' in group 'null' already exists.`,
+        });
+      }
       const known = [...this.schemas].find(([, s]) => s.schema === body.schema);
       if (this.refusing.has(subject) && !(known && this.versionsOf(subject).includes(known[0])))
         return send(409, {
