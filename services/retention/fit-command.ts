@@ -65,6 +65,7 @@ async function main(): Promise<void> {
   const config = loadRetentionConfig(process.env);
   const redis = connectRedis({
     url: config.runtime.REDIS_URL,
+    clusterNodes: config.runtime.REDIS_CLUSTER_NODES,
     commandTimeoutMs: 30_000,
     connectionName: 'retention-fit',
     security: config.runtime.redisSecurity,

@@ -74,6 +74,12 @@ export const env = {
       }),
   oneOf: <T extends string>(values: readonly [T, ...T[]]) => z.enum(values),
   redisUrl: () => z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://'),
+  /** host:port[,host:port], or empty for none. */
+  hostPorts: () =>
+    z
+      .string()
+      .transform((v) => (v.trim() === '' ? [] : v.split(',').map((part) => part.trim())))
+      .pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, 'each node must be host:port'))),
   brokers: () =>
     z
       .string()

@@ -40,3 +40,30 @@ describe('STALL_AFTER_MS', () => {
     expect(failure({ STALL_AFTER_MS: '500' }).message).toContain('must be 0 (off) or at least 1000');
   });
 });
+
+describe('REDIS_CLUSTER_NODES', () => {
+  it('is empty by default (one Redis at REDIS_URL) and lists host:port nodes when set', () => {
+    expect(parseRuntimeConfig({}).REDIS_CLUSTER_NODES).toEqual([]);
+    expect(
+      parseRuntimeConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis-2:7001' }).REDIS_CLUSTER_NODES,
+    ).toEqual(['10.0.0.1:7000', 'redis-2:7001']);
+  });
+
+  it('names the variable for a node that is not host:port', () => {
+    const error = failure({ REDIS_CLUSTER_NODES: '10.0.0.1:7000,redis-2' });
+    expect(error.variable).toBe('REDIS_CLUSTER_NODES');
+    expect(error.message).toContain('host:port');
+  });
+
+  it('takes credentials from REDIS_USERNAME/REDIS_PASSWORD and refuses TLS files (not supported yet)', () => {
+    const config = parseRuntimeConfig({
+      REDIS_CLUSTER_NODES: '127.0.0.1:7000',
+      REDIS_USERNAME: 'worker',
+      REDIS_PASSWORD: 'secret',
+    });
+    expect(config.redisSecurity.username).toBe('worker');
+    const error = failure({ REDIS_CLUSTER_NODES: '127.0.0.1:7000', REDIS_TLS_CA_FILE: '/etc/ca.pem' });
+    expect(error.variable).toBe('REDIS_TLS_CA_FILE');
+    expect(error.message).toContain('Redis Cluster');
+  });
+});

@@ -83,6 +83,11 @@ export const runtimeEnvSpec = {
     env.redisUrl(),
     'redis://127.0.0.1:16379',
   ),
+  REDIS_CLUSTER_NODES: envVariable(
+    'Redis Cluster nodes to start from, host:port[,host:port]; when set, the workers use a Cluster client and REDIS_URL is not used (credentials from REDIS_USERNAME, REDIS_PASSWORD)',
+    env.hostPorts(),
+    '',
+  ),
   ...redisSecurityEnvSpec,
   ...schemaRegistryEnvSpec,
   TOPIC_PREFIX: envVariable(

@@ -32,6 +32,8 @@ export interface KafkaSecurityValues {
 
 export interface RedisSecurityValues {
   readonly REDIS_URL: string;
+  /** Set: a Cluster client, for which TLS is not supported yet. */
+  readonly REDIS_CLUSTER_NODES?: readonly string[];
   readonly REDIS_TLS_CA_FILE: string;
   readonly REDIS_TLS_CERT_FILE: string;
   readonly REDIS_TLS_KEY_FILE: string;
@@ -193,6 +195,16 @@ export function resolveKafkaSecurity(values: KafkaSecurityValues): KafkaSecurity
 export function resolveRedisSecurity(values: RedisSecurityValues): RedisSecurity {
   const tlsUrl = values.REDIS_URL.startsWith('rediss://');
   const fileVariables = ['REDIS_TLS_CA_FILE', 'REDIS_TLS_CERT_FILE', 'REDIS_TLS_KEY_FILE'] as const;
+  if ((values.REDIS_CLUSTER_NODES?.length ?? 0) > 0) {
+    const set = fileVariables.find((name) => values[name] !== '');
+    if (set)
+      throw new ConfigError(
+        set,
+        'is set with REDIS_CLUSTER_NODES: TLS to a Redis Cluster is not supported yet',
+      );
+    const withCredentials = { ...values, REDIS_URL: 'redis://cluster' };
+    return resolveRedisSecurity({ ...withCredentials, REDIS_CLUSTER_NODES: [] });
+  }
   if (!tlsUrl) {
     const set = fileVariables.find((name) => values[name] !== '');
     if (set) throw new ConfigError(set, 'is set but REDIS_URL is not rediss://: use rediss:// for TLS');

@@ -1,36 +1,90 @@
-import { type Command, Redis } from 'ioredis';
+import calculateSlot from 'cluster-key-slot';
+import { Cluster, type Command, Redis, type RedisOptions } from 'ioredis';
 import { type RedisSecurity, redisConnectionOptions } from '../config/secure-connections.js';
 import { ConfigError, RedisUnavailableError } from '../errors.js';
 import type { DurabilityMode } from './partition-store.js';
 
+/** One Redis server, or a Redis Cluster (REDIS_CLUSTER_NODES): the commands the runtime sends are alike. */
+export type RedisClient = Redis | Cluster;
+
 export interface RedisConnectionOptions {
   readonly url: string;
+  /** Set and not empty: a Cluster client that starts from these host:port nodes; `url` is not used. */
+  readonly clusterNodes?: readonly string[];
   readonly commandTimeoutMs: number;
   readonly connectionName: string;
   /** TLS material and ACL credentials (REDIS_TLS_*, REDIS_USERNAME, REDIS_PASSWORD*). */
   readonly security?: RedisSecurity;
 }
 
+const reconnectDelay = (attempt: number) => Math.min(100 * 2 ** Math.min(attempt, 6), 5000);
+
 /**
  * The connection that applies batches. No offline queue and no automatic re-send: a command
  * whose reply was lost must not be sent again behind our back, because the runtime re-reads
  * the applied offset and retries under the epoch/version guard itself (ioredis #2130).
+ *
+ * On a Cluster, a MOVED, ASK, TRYAGAIN or CLUSTERDOWN reply means the node did not run the
+ * command, so ioredis follows it (to the slot's new owner, after a pause); a reply lost with its
+ * connection (a primary killed mid-call) is not re-sent (retryDelayOnFailover 0): it reaches the
+ * runtime as "outcome unknown", which re-reads and retries under the guard as on one server.
  */
-export function connectRedis(options: RedisConnectionOptions): Redis {
-  const redis = new Redis(options.url, {
-    lazyConnect: true,
+export function connectRedis(options: RedisConnectionOptions): RedisClient {
+  const perNode: RedisOptions = {
     enableOfflineQueue: false,
     autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 0,
     commandTimeout: options.commandTimeoutMs,
     connectionName: options.connectionName,
     enableReadyCheck: true,
-    retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 6), 5000),
     reconnectOnError: () => false,
     ...(options.security === undefined ? {} : redisConnectionOptions(options.security)),
-  });
+  };
+  if (options.clusterNodes !== undefined && options.clusterNodes.length > 0) {
+    const cluster = new Cluster(
+      options.clusterNodes.map((node) => {
+        const at = node.lastIndexOf(':');
+        return { host: node.slice(0, at), port: Number(node.slice(at + 1)) };
+      }),
+      {
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        enableReadyCheck: true,
+        scaleReads: 'master',
+        maxRedirections: 16,
+        retryDelayOnTryAgain: 100,
+        retryDelayOnClusterDown: 200,
+        retryDelayOnFailover: 0,
+        clusterRetryStrategy: reconnectDelay,
+        slotsRefreshTimeout: options.commandTimeoutMs,
+        redisOptions: perNode,
+      },
+    );
+    countCommandsSent(cluster, options.connectionName);
+    return cluster;
+  }
+  const redis = new Redis(options.url, { lazyConnect: true, retryStrategy: reconnectDelay, ...perNode });
   countCommandsSent(redis, options.connectionName);
   return redis;
+}
+
+/** The primaries of a Cluster, or the one server. */
+export function primariesOf(redis: RedisClient): Redis[] {
+  return redis instanceof Cluster ? redis.nodes('master') : [redis];
+}
+
+/**
+ * The connection to the primary that holds `key`'s slot (the one server otherwise): commands
+ * without a key that must reach that node, such as WAITAOF after a partition's step.
+ */
+export function primaryOfKey(redis: RedisClient, key: string): Redis {
+  if (!(redis instanceof Cluster)) return redis;
+  const slot = calculateSlot(key);
+  const owner = redis.slots[slot]?.[0];
+  const node = redis.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === owner);
+  if (!node)
+    throw new RedisUnavailableError(`no primary of the Redis Cluster is known for slot ${slot} (key ${key})`);
+  return node;
 }
 
 /** Commands sent by the connections connectRedis made in this process: connection name → command → count. */
@@ -44,7 +98,7 @@ const commandsSent = new Map<string, Map<string, number>>();
  * is not counted. Server-side figures cannot give this: INFO commandstats and INFO stats
  * total_commands_processed both count the commands scripts run, and every client of the server.
  */
-function countCommandsSent(redis: Redis, connectionName: string): void {
+function countCommandsSent(redis: RedisClient, connectionName: string): void {
   let counts = commandsSent.get(connectionName);
   if (!counts) {
     counts = new Map();
@@ -70,7 +124,7 @@ function countCommandsSent(redis: Redis, connectionName: string): void {
       }
     }
   };
-  redis.sendCommand = counted as Redis['sendCommand'];
+  redis.sendCommand = counted as RedisClient['sendCommand'];
 }
 
 /** What every connection made by connectRedis in this process has sent so far (vs_redis_commands_total). */
@@ -85,10 +139,51 @@ export function redisCommandsSent(): Array<{ connection: string; command: string
  * `checked` is false when REDIS_DURABILITY=fsync-always was declared but the server's
  * appendfsync could not be read (an ACL user without CONFIG, as deploy/redis/users.acl makes).
  */
+export interface ResolvedDurability {
+  readonly mode: DurabilityMode;
+  readonly redisVersion: string;
+  readonly checked: boolean;
+}
+
+/**
+ * The durability of a Redis, or of every primary of a Cluster (they must agree: a partition's
+ * slot may move to any of them). A single-node URL that reaches a Cluster node stops start-up
+ * here, naming REDIS_CLUSTER_NODES, instead of failing later on the first MOVED.
+ */
 export async function resolveDurability(
+  redis: RedisClient,
+  requested: 'auto' | DurabilityMode,
+): Promise<ResolvedDurability> {
+  if (!(redis instanceof Cluster)) {
+    if (/cluster_enabled:1/.test(String(await redis.info('cluster')))) {
+      throw new ConfigError(
+        'REDIS_URL',
+        'reaches a node of a Redis Cluster: set REDIS_CLUSTER_NODES=host:port[,host:port] to use the Cluster',
+      );
+    }
+    return resolveServerDurability(redis, requested);
+  }
+  const primaries = redis.nodes('master');
+  const each = await Promise.all(primaries.map((node) => resolveServerDurability(node, requested)));
+  const modes = new Set(each.map((d) => d.mode));
+  if (modes.size > 1) {
+    const listed = primaries.map((node, i) => `${node.options.host}:${node.options.port} ${each[i]!.mode}`);
+    throw new ConfigError(
+      'REDIS_DURABILITY',
+      `the Cluster's primaries differ (${listed.join(', ')}); configure them alike`,
+    );
+  }
+  return {
+    mode: each[0]!.mode,
+    redisVersion: [...new Set(each.map((d) => d.redisVersion))].join(','),
+    checked: each.every((d) => d.checked),
+  };
+}
+
+async function resolveServerDurability(
   redis: Redis,
   requested: 'auto' | DurabilityMode,
-): Promise<{ mode: DurabilityMode; redisVersion: string; checked: boolean }> {
+): Promise<ResolvedDurability> {
   const info = String(await redis.info('server'));
   const redisVersion = /redis_version:([^\r\n]+)/.exec(info)?.[1] ?? 'unknown';
   const [major = 0, minor = 0] = redisVersion.split('.').map(Number);
@@ -131,10 +226,24 @@ export async function resolveDurability(
   return { mode: 'fsync-always', redisVersion, checked: true };
 }
 
-/** Waits until every write so far is fsynced (WAITAOF); a no-op under appendfsync always. */
-export async function waitDurable(redis: Redis, mode: DurabilityMode, timeoutMs: number): Promise<void> {
+/**
+ * Waits until every write so far is fsynced (WAITAOF); a no-op under appendfsync always. WAITAOF
+ * counts the writes of the connection it is sent on: with `key`, the primary of its slot (one
+ * partition's step); without, every primary (all partitions before offsets are committed).
+ */
+export async function waitDurable(
+  redis: RedisClient,
+  mode: DurabilityMode,
+  timeoutMs: number,
+  key?: string,
+): Promise<void> {
   if (mode !== 'waitaof') return;
-  const reply = (await redis.call('WAITAOF', '1', '0', String(timeoutMs))) as [number, number];
-  if (Number(reply[0]) < 1)
-    throw new RedisUnavailableError('WAITAOF: writes were not fsynced to the local AOF in time');
+  const nodes = key === undefined ? primariesOf(redis) : [primaryOfKey(redis, key)];
+  await Promise.all(
+    nodes.map(async (node) => {
+      const reply = (await node.call('WAITAOF', '1', '0', String(timeoutMs))) as [number, number];
+      if (Number(reply[0]) < 1)
+        throw new RedisUnavailableError('WAITAOF: writes were not fsynced to the local AOF in time');
+    }),
+  );
 }

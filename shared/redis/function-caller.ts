@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import { RedisUnavailableError } from '../errors.js';
+import { primariesOf, type RedisClient } from './connection.js';
 import { buildFunctionLibrary, type FunctionLibrary, type FunctionName, functionFiles } from './functions.js';
 
 /**
@@ -15,7 +15,7 @@ export class FunctionCaller {
   reloads = 0;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     /** Told each time the library had to be loaded again (for a metric and a log line). */
     private readonly onReload: (library: string) => void = () => undefined,
     /** The library of this code base (tests pass another version). */
@@ -24,8 +24,15 @@ export class FunctionCaller {
     this.library = library;
   }
 
+  /**
+   * On every primary of a Cluster: an FCALL runs on the primary of its keys' slot. A replica
+   * promoted by a failover holds the library already (FUNCTION LOAD replicates); a primary added
+   * by resharding gets it when a call there finds it missing.
+   */
   async load(): Promise<void> {
-    await this.redis.call('FUNCTION', 'LOAD', 'REPLACE', this.library.code);
+    await Promise.all(
+      primariesOf(this.redis).map((node) => node.call('FUNCTION', 'LOAD', 'REPLACE', this.library.code)),
+    );
   }
 
   async call(name: FunctionName, keys: readonly string[], args: readonly string[]): Promise<unknown> {

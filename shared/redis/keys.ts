@@ -41,9 +41,12 @@ export function partitionKeys(prefix: string, worker: string, partition: number)
   };
 }
 
-/** The merged population view of a boundary; one key per boundary, outside partition slots. */
+/**
+ * The merged population view of a boundary; one key per boundary, outside partition slots, all
+ * of a worker's in one slot of their own (one call agrees on many at once, also on Cluster).
+ */
 export function populationViewKey(prefix: string, worker: string, boundary: number): string {
-  return `${prefix}:${worker}:population:${boundary}`;
+  return `${prefix}:{${worker}:population}:${boundary}`;
 }
 
 /**

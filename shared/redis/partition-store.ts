@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import {
   PartitionFencedError,
   PartitionStateLostError,
@@ -19,7 +18,7 @@ import type {
   PopulationStore,
   SegmentWrite,
 } from '../runtime/state-store.js';
-import { waitDurable } from './connection.js';
+import { type RedisClient, waitDurable } from './connection.js';
 import type { FunctionCaller } from './function-caller.js';
 import {
   type PartitionKeys,
@@ -112,7 +111,7 @@ const VIEWS_PER_CALL = 500;
 export class RedisPartitionStore implements PartitionStore {
   private readonly keys: PartitionKeys;
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly functions: FunctionCaller,
     prefix: string,
     worker: string,
@@ -243,13 +242,13 @@ export class RedisPartitionStore implements PartitionStore {
   }
 
   makeDurable(): Promise<void> {
-    return waitDurable(this.redis, this.durability, this.durabilityTimeoutMs);
+    return waitDurable(this.redis, this.durability, this.durabilityTimeoutMs, this.keys.meta);
   }
 }
 
 export class RedisPopulationStore implements PopulationStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly functions: FunctionCaller,
     private readonly prefix: string,
     private readonly worker: string,

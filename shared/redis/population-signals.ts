@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
+import type { RedisClient } from './connection.js';
 
 /** "<partition> <boundary>": the partition has its snapshot of `boundary` (or started after it). */
 export interface SnapshotSignal {
@@ -47,16 +48,20 @@ export function parseSignal(message: string): PopulationSignal | null {
  * was down delays a view, never stops it.
  */
 export class PopulationSignals {
-  private subscriber: Redis | null = null;
+  private subscriber: RedisClient | null = null;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly channel: string,
     private readonly onError: (error: Error) => void,
   ) {}
 
   async subscribe(handler: (signal: PopulationSignal) => void): Promise<boolean> {
-    const subscriber = this.redis.duplicate({ lazyConnect: true, connectionName: undefined });
+    // On a Cluster, PUBLISH reaches every node, so one subscription to any node hears them all.
+    const subscriber =
+      this.redis instanceof Cluster
+        ? this.redis.duplicate(undefined, { lazyConnect: true })
+        : this.redis.duplicate({ lazyConnect: true, connectionName: undefined });
     subscriber.on('error', (error: Error) => this.onError(error));
     subscriber.on('message', (channel: string, message: string) => {
       if (channel !== this.channel) return;

@@ -80,6 +80,7 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
 
   const redis = connectRedis({
     url: config.REDIS_URL,
+    clusterNodes: config.REDIS_CLUSTER_NODES,
     commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
     connectionName: `${config.KAFKA_CLIENT_ID}-${definition.name}`,
     security: config.redisSecurity,
@@ -105,7 +106,11 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
     return error;
   };
   logger.info(
-    { kafka: config.kafkaSecurity.describe(), redis: config.redisSecurity.describe() },
+    {
+      kafka: config.kafkaSecurity.describe(),
+      redis: config.redisSecurity.describe(),
+      redisCluster: config.REDIS_CLUSTER_NODES.length > 0 ? config.REDIS_CLUSTER_NODES : undefined,
+    },
     'connection security',
   );
   const functionReloads = new Counter({

@@ -16,7 +16,7 @@ const hints: Record<string, string> = {
   REDIS_PERMISSION_DENIED:
     'the Redis ACL user lacks a command or key the worker needs (deploy/redis/README.md lists them)',
   REDIS_TLS_FAILED: 'TLS to Redis failed (REDIS_TLS_CA_FILE, REDIS_TLS_CERT_FILE, the server certificate)',
-  REDIS_UNAVAILABLE: 'cannot reach Redis (REDIS_URL)',
+  REDIS_UNAVAILABLE: 'cannot reach Redis (REDIS_URL, or REDIS_CLUSTER_NODES)',
   SCHEMA_INCOMPATIBLE:
     'the schema registry refuses an output schema of ours as incompatible with the subject’s earlier versions (subject in err); not retrying',
   SCHEMA_REGISTRY_UNAVAILABLE: 'cannot reach the schema registry (SCHEMA_REGISTRY_URL)',

@@ -36,7 +36,7 @@ describe('vs_redis_commands_total', () => {
       received.push({ source, command: String(args[0]).toLowerCase() }),
     );
 
-    const redis = connectRedis({ url: redisUrl, commandTimeoutMs: 5000, connectionName: name });
+    const redis = connectRedis({ url: redisUrl, commandTimeoutMs: 5000, connectionName: name }) as Redis;
     cleanups.push(async () => redis.disconnect());
     await redis.connect();
     const address = `${redis.stream.localAddress}:${redis.stream.localPort}`;

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis/connection.js';
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll } from 'vitest';
 import { generatePurchaseStream, type PurchaseStreamOptions } from '../../services/pos-simulator/generate.js';
@@ -166,7 +167,7 @@ export async function produceStream(
 }
 
 /** Redis's applied offset of the purchases topic per partition (meta hash `offset:purchases`). */
-export async function appliedOffsets(redis: Redis, keyPrefix: string): Promise<Array<bigint | null>> {
+export async function appliedOffsets(redis: RedisClient, keyPrefix: string): Promise<Array<bigint | null>> {
   return Promise.all(
     Array.from({ length: PARTITIONS }, async (_, p) => {
       const value = await redis.hget(
@@ -248,7 +249,7 @@ export async function waitMetricAtLeast(
  */
 export async function compareScenarioWithOracle(
   scenario: Scenario,
-  redis: Redis,
+  redis: RedisClient,
   keyPrefix = scenario.keyPrefix,
   oracleSees: (purchases: TopicRecord[][]) => TopicRecord[][] = (purchases) => purchases,
 ): Promise<RunComparison> {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis/connection.js';
 import { expect } from 'vitest';
 import type { PurchaseLike } from '../../services/value-segmentation/purchase-value.js';
 import type { ValueSegmentationSettings } from '../../services/value-segmentation/settings.js';
@@ -57,7 +57,7 @@ export async function compareWithOracle(args: {
   purchases: TopicRecord[][];
   segmentChanges: TopicRecord[][];
   deadLetters: TopicRecord[][];
-  redis: Redis;
+  redis: RedisClient;
   keyPrefix: string;
   /** The worker's TOPIC_PREFIX: in every causation id, so in every event id. */
   topicPrefix: string;
@@ -173,7 +173,7 @@ export async function expectWaiting(
  * committed) reach the end of every partition of `topic` for `worker` (value segmentation by default).
  */
 export async function appliedToEnd(
-  redis: Redis,
+  redis: RedisClient,
   keyPrefix: string,
   topic: string,
   kafkaBrokers: string,

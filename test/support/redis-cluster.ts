@@ -1,0 +1,212 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Cluster, Redis } from 'ioredis';
+import { waitFor } from './kafka-test-client.js';
+import { freePort } from './worker-process.js';
+
+const run = promisify(execFile);
+
+// A real Redis Cluster of the test's own: redis-server processes with cluster-enabled on free
+// ports, joined by `redis-cli --cluster create`, each replica following one primary. AOF with
+// appendfsync always on every node, as the stack runs its Redis, so the workers' default
+// durability check passes and a SIGKILL loses nothing a node acknowledged to its client.
+
+export interface ClusterNode {
+  readonly port: number;
+  readonly dir: string;
+  readonly address: string;
+}
+
+export interface OwnRedisCluster {
+  readonly nodes: readonly ClusterNode[];
+  /** host:port,host:port,... for REDIS_CLUSTER_NODES. */
+  readonly seeds: string;
+  /** A Cluster client (the caller disconnects it). */
+  client(): Cluster;
+  /** A plain connection to one node (the caller disconnects it). */
+  node(port: number): Redis;
+  /** The node's role and, for a primary, its slot ranges, as CLUSTER NODES says. */
+  roles(): Promise<Array<{ port: number; role: 'primary' | 'replica'; slots: string[]; primaryOf?: number }>>;
+  /** Sends a node's process a signal (SIGKILL: a crash). */
+  signal(port: number, signal: NodeJS.Signals): void;
+  /** Starts a stopped node again on its port and data. */
+  restart(port: number): Promise<void>;
+  /** Waits until every running node reports cluster_state:ok. */
+  waitOk(timeoutMs?: number): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+async function startNode(node: ClusterNode): Promise<void> {
+  await run('redis-server', [
+    '--bind',
+    '127.0.0.1',
+    '--port',
+    String(node.port),
+    '--dir',
+    node.dir,
+    '--cluster-enabled',
+    'yes',
+    '--cluster-config-file',
+    'nodes.conf',
+    // A primary silent for 2 s is failed over: fast enough for a test, slow enough for 2 cores.
+    '--cluster-node-timeout',
+    '2000',
+    '--appendonly',
+    'yes',
+    '--appendfsync',
+    'always',
+    '--save',
+    '',
+    '--daemonize',
+    'yes',
+    '--pidfile',
+    join(node.dir, 'redis.pid'),
+    '--logfile',
+    join(node.dir, 'redis.log'),
+  ]);
+  await waitFor(
+    `cluster node ${node.port}`,
+    async () => {
+      const client = new Redis(node.port, '127.0.0.1', {
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+        return (await client.ping()) === 'PONG';
+      } catch {
+        return false;
+      } finally {
+        client.disconnect();
+      }
+    },
+    { timeoutMs: 20_000, intervalMs: 50 },
+  );
+}
+
+function pidOf(node: ClusterNode): number {
+  return Number(readFileSync(join(node.dir, 'redis.pid'), 'utf8').trim());
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `primaries` primaries with `replicasEach` replicas each (3 and 1: the six nodes of the issue). */
+export async function ownRedisCluster(primaries = 3, replicasEach = 1): Promise<OwnRedisCluster> {
+  const root = mkdtempSync(join(tmpdir(), 'vs-redis-cluster-'));
+  const nodes: ClusterNode[] = [];
+  for (let i = 0; i < primaries * (1 + replicasEach); i++) {
+    const port = await freePort();
+    const dir = join(root, String(port));
+    mkdirSync(dir);
+    nodes.push({ port, dir, address: `127.0.0.1:${port}` });
+  }
+  await Promise.all(nodes.map(startNode));
+  await run(
+    'redis-cli',
+    [
+      '--cluster',
+      'create',
+      ...nodes.map((n) => n.address),
+      '--cluster-replicas',
+      String(replicasEach),
+      '--cluster-yes',
+    ],
+    { timeout: 60_000 },
+  );
+  const stopped = new Set<number>();
+  const own: OwnRedisCluster = {
+    nodes,
+    seeds: nodes.map((n) => n.address).join(','),
+    client: () =>
+      new Cluster(
+        nodes.map((n) => ({ host: '127.0.0.1', port: n.port })),
+        { clusterRetryStrategy: (attempt) => Math.min(100 * attempt, 2000) },
+      ),
+    node: (port) => new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1 }),
+    async roles() {
+      const running = nodes.find((n) => !stopped.has(n.port))!;
+      const client = own.node(running.port);
+      try {
+        const text = String(await client.call('CLUSTER', 'NODES'));
+        const lines = text
+          .trim()
+          .split('\n')
+          .map((line) => line.split(' '));
+        const portOf = new Map(lines.map((f) => [f[0]!, Number(f[1]!.split('@')[0]!.split(':')[1])]));
+        return lines
+          .filter((f) => !f[2]!.includes('fail'))
+          .map((f) => {
+            const port = portOf.get(f[0]!)!;
+            return f[2]!.includes('master')
+              ? { port, role: 'primary' as const, slots: f.slice(8) }
+              : { port, role: 'replica' as const, slots: [], primaryOf: portOf.get(f[3]!)! };
+          });
+      } finally {
+        client.disconnect();
+      }
+    },
+    signal(port, signal) {
+      const node = nodes.find((n) => n.port === port)!;
+      process.kill(pidOf(node), signal);
+      if (signal === 'SIGKILL' || signal === 'SIGTERM') stopped.add(port);
+    },
+    async restart(port) {
+      const node = nodes.find((n) => n.port === port)!;
+      await waitFor(`node ${port} to be gone`, async () => !alive(pidOf(node)), {
+        timeoutMs: 10_000,
+        intervalMs: 50,
+      });
+      await startNode(node);
+      stopped.delete(port);
+    },
+    async waitOk(timeoutMs = 60_000) {
+      await waitFor(
+        'cluster_state:ok on every running node',
+        async () => {
+          for (const n of nodes.filter((node) => !stopped.has(node.port))) {
+            const client = new Redis(n.port, '127.0.0.1', {
+              lazyConnect: true,
+              maxRetriesPerRequest: 0,
+              retryStrategy: () => null,
+            });
+            client.on('error', () => undefined);
+            try {
+              await client.connect();
+              if (!/cluster_state:ok/.test(String(await client.call('CLUSTER', 'INFO')))) return false;
+            } catch {
+              return false;
+            } finally {
+              client.disconnect();
+            }
+          }
+          return true;
+        },
+        { timeoutMs, intervalMs: 200 },
+      );
+    },
+    async destroy() {
+      for (const node of nodes) {
+        try {
+          process.kill(pidOf(node), 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+  await own.waitOk();
+  return own;
+}
