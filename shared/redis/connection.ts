@@ -2,6 +2,7 @@ import calculateSlot from 'cluster-key-slot';
 import { Cluster, type Command, Redis, type RedisOptions } from 'ioredis';
 import { type RedisSecurity, redisConnectionOptions } from '../config/secure-connections.js';
 import { ConfigError, RedisUnavailableError } from '../errors.js';
+import { isRedisConnectionError } from './connection-errors.js';
 import type { DurabilityMode } from './partition-store.js';
 
 /** One Redis server, or a Redis Cluster (REDIS_CLUSTER_NODES): the commands the runtime sends are alike. */
@@ -110,14 +111,17 @@ function countCommandsSent(redis: RedisClient, connectionName: string): void {
     // Without an offline queue, a command that cannot be written is rejected synchronously.
     const reject = command.reject;
     let refused = false;
-    command.reject = (error) => {
+    const counting = (error: Error) => {
       refused = true;
       reject(error);
     };
+    command.reject = counting;
     try {
       return send(command, ...rest);
     } finally {
-      command.reject = reject;
+      // A Cluster client puts its own reject in (it follows MOVED and ASK, calling ours in
+      // turn): putting the first one back would drop it, and every redirection with it.
+      if (command.reject === counting) command.reject = reject;
       if (!refused) {
         const name = command.name.toLowerCase();
         byCommand.set(name, (byCommand.get(name) ?? 0) + 1);
@@ -246,4 +250,37 @@ export async function waitDurable(
         throw new RedisUnavailableError('WAITAOF: writes were not fsynced to the local AOF in time');
     }),
   );
+}
+
+/** Replies of a Cluster that is failing over or resharding: nothing ran, asking again later may work. */
+const CLUSTER_IN_FLUX =
+  /CLUSTERDOWN|TRYAGAIN|Too many Cluster redirections|Cluster isn't ready|Failed to refresh slots cache/i;
+
+/**
+ * Runs a start-up step again while Redis is unreachable or a Cluster is failing over (16 tries,
+ * from 250 ms apart to 5 s, about a minute), each logged; then, or on any other error, throws.
+ */
+export async function whileRedisUnavailable<T>(
+  redis: RedisClient,
+  logger: { warn(obj: object, msg: string): void },
+  step: () => Promise<T>,
+  attempts = 16,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (error) {
+      const transient =
+        isRedisConnectionError(error) || CLUSTER_IN_FLUX.test((error as Error)?.message ?? '');
+      if (!transient || attempt >= attempts) throw error;
+      logger.warn(
+        { reasonCode: 'REDIS_UNAVAILABLE', attempt, err: (error as Error).message },
+        'redis not ready for start-up; retrying',
+      );
+      await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** (attempt - 1), 5000)));
+      // The slots as the Cluster sees them now: a failed primary's replica may have taken over.
+      if (redis instanceof Cluster)
+        await new Promise<void>((resolve) => redis.refreshSlotsCache(() => resolve()));
+    }
+  }
 }

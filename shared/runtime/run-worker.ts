@@ -11,7 +11,7 @@ import { createLogger, type Logger, scrubText } from '../observability/logger.js
 import { createRuntimeMetrics } from '../observability/metrics.js';
 import { describeStalls } from '../observability/partition-progress.js';
 import { registerSchemaRegistryMetrics } from '../observability/schema-registry-metrics.js';
-import { connectRedis, resolveDurability, waitDurable } from '../redis/connection.js';
+import { connectRedis, resolveDurability, waitDurable, whileRedisUnavailable } from '../redis/connection.js';
 import { FunctionCaller } from '../redis/function-caller.js';
 import { populationChannel } from '../redis/keys.js';
 import { RedisPartitionStore, RedisPopulationStore } from '../redis/partition-store.js';
@@ -120,7 +120,6 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
   });
   const { durability, functions } = await (async () => {
     await redis.connect();
-    const durability = await resolveDurability(redis, config.REDIS_DURABILITY);
     const functions = new FunctionCaller(redis, (library) => {
       functionReloads.inc();
       logger.warn(
@@ -128,7 +127,13 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
         'Redis function library was missing; loaded again',
       );
     });
-    await functions.load();
+    // A Cluster reached in the middle of a failover: every primary is asked, and a dead one
+    // answers nothing until its replica takes over.
+    const durability = await whileRedisUnavailable(redis, logger, async () => {
+      const resolved = await resolveDurability(redis, config.REDIS_DURABILITY);
+      await functions.load();
+      return resolved;
+    });
     return { durability, functions };
   })().catch((error: unknown) => {
     throw failStartup('redis', error);

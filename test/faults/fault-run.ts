@@ -2,9 +2,11 @@ import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import type { Admin } from 'kafkajs';
 import { expect } from 'vitest';
+import type { RedisClient } from '../../shared/redis/connection.js';
 import { deadLetterTopicOf } from '../../shared/topics.js';
 import { testEndpoints } from '../support/endpoints.js';
 import { createTestTopics, produceRecords, testKafka, waitFor } from '../support/kafka-test-client.js';
+import { type OwnRedisCluster, ownRedisCluster } from '../support/redis-cluster.js';
 import {
   commitsAheadOfRedis,
   committedOffsets,
@@ -38,8 +40,11 @@ import { valueSegmentationWorkload } from './workloads/value-segmentation.js';
 export interface FaultRunOptions {
   readonly name: string;
   readonly seed: number;
-  /** The run's Redis: the suite stack's, or a redis-server of its own with this persistence. */
-  readonly redis: 'stack' | RedisPersistence;
+  /**
+   * The run's Redis: the suite stack's, a redis-server of its own with this persistence, or a
+   * Redis Cluster of its own (three primaries, a replica each; the workers get REDIS_CLUSTER_NODES).
+   */
+  readonly redis: 'stack' | RedisPersistence | 'cluster';
   /** The worker under test (made when the run starts); value segmentation under the simulator's load when absent. */
   readonly workload?: () => Workload;
   readonly workerEnv?: Record<string, string>;
@@ -103,7 +108,8 @@ export class FaultRun {
     readonly workload: Workload,
     readonly context: RunContext,
     readonly ownRedis: OwnRedis | null,
-    readonly redis: Redis,
+    readonly ownCluster: OwnRedisCluster | null,
+    readonly redis: RedisClient,
     private readonly admin: Admin,
   ) {
     this.tablesProduced = workload.before.length === 0;
@@ -112,7 +118,9 @@ export class FaultRun {
 
   static async create(options: FaultRunOptions): Promise<FaultRun> {
     const workload = options.workload?.() ?? valueSegmentationWorkload(options.seed, options.load);
-    const ownRedis = options.redis === 'stack' ? null : await ownRedisServer(options.redis);
+    const ownCluster = options.redis === 'cluster' ? await ownRedisCluster(3, 1) : null;
+    const ownRedis =
+      options.redis === 'stack' || options.redis === 'cluster' ? null : await ownRedisServer(options.redis);
     const { kafkaBrokers, redisUrl } = testEndpoints();
     const topicPrefix = `${idFreeName(options.name)}.`;
     const groupPrefix = idFreeName(options.name);
@@ -133,11 +141,13 @@ export class FaultRun {
       PARTITIONS,
     );
     // Commands fail fast while the run's Redis is down; the checks retry them.
-    const redis = new Redis(context.redisUrl, { maxRetriesPerRequest: 1 });
+    const redis: RedisClient = ownCluster
+      ? ownCluster.client()
+      : new Redis(context.redisUrl, { maxRetriesPerRequest: 1 });
     redis.on('error', () => undefined);
     const admin = testKafka(kafkaBrokers).admin();
     await admin.connect();
-    return new FaultRun(options, workload, context, ownRedis, redis, admin);
+    return new FaultRun(options, workload, context, ownRedis, ownCluster, redis, admin);
   }
 
   get faultCount(): number {
@@ -172,6 +182,7 @@ export class FaultRun {
       CONSUMER_GROUP_PREFIX: run.groupPrefix,
       TOPIC_PARTITIONS: String(run.partitions),
       LOG_LEVEL: 'info',
+      ...(this.ownCluster ? { REDIS_CLUSTER_NODES: this.ownCluster.seeds } : {}),
       ...supervised.env,
       ...(failpoint ? { VS_FAILPOINT: failpoint } : {}),
     };
@@ -403,8 +414,11 @@ export class FaultRun {
       }
       this.redis.disconnect();
       await this.ownRedis.destroy();
+    } else if (this.ownCluster) {
+      this.redis.disconnect();
+      await this.ownCluster.destroy();
     } else {
-      await deleteKeys(this.redis, this.context.keyPrefix).catch(() => undefined);
+      await deleteKeys(this.redis as Redis, this.context.keyPrefix).catch(() => undefined);
       this.redis.disconnect();
     }
   }

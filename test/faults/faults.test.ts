@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { partitionKeys } from '../../shared/redis/keys.js';
 import { testKafka, waitFor } from '../support/kafka-test-client.js';
 import { commitsAheadOfRedis, committedOffsets, PARTITIONS } from '../support/scenario.js';
 import { seededRandom } from '../support/seeded-random.js';
@@ -163,6 +164,77 @@ describe.concurrent('fault injection', () => {
       // The writes after the last snapshot are gone; the worker noticed on its next claim.
       expect(lost).toBeGreaterThan(0);
       expect(metricSum(await run.worker('a').metrics(), 'vs_redis_behind_kafka_total')).toBeGreaterThan(0);
+    },
+  );
+
+  // Redis Cluster (three primaries, a replica each; test/support/redis-cluster.ts). A failover
+  // may lose what the primary had acknowledged but not yet replicated (replication is
+  // asynchronous), so commits may pass what the promoted replica holds: the worker must notice.
+  scenario(
+    'Redis Cluster: a primary SIGKILLed under load, its replica promoted; what it had not replicated is replayed',
+    { name: 'cluster-primary-kill', seed: 171, redis: 'cluster', commitsWithinRedis: false },
+    async (run) => {
+      await run.startWorker('a');
+      run.startLoad();
+      await run.waitApplied(2500);
+      const cluster = run.ownCluster!;
+      const victim = await primaryOfPartition(run, 0);
+      await run.inject(async () => {
+        cluster.signal(victim, 'SIGKILL');
+        await cluster.waitSettled(victim);
+        await cluster.restart(victim);
+        await cluster.waitSettled();
+      });
+      await run.waitApplied(5000);
+      // The killed primary came back as a replica of the node that took its slots.
+      expect((await cluster.roles()).find((r) => r.port === victim)?.role).toBe('replica');
+    },
+  );
+
+  scenario(
+    "Redis Cluster: a partition's slot migrated to another primary mid-run (ASK, TRYAGAIN, MOVED)",
+    { name: 'cluster-slot-migration', seed: 172, redis: 'cluster' },
+    async (run) => {
+      await run.startWorker('a');
+      run.startLoad();
+      await run.waitApplied(2500);
+      const cluster = run.ownCluster!;
+      const slot = Number(
+        await run.redis.call(
+          'CLUSTER',
+          'KEYSLOT',
+          partitionKeys(run.context.keyPrefix, run.workload.worker, 0).meta,
+        ),
+      );
+      const from = await primaryOfPartition(run, 0);
+      const to = (await cluster.roles()).find((r) => r.role === 'primary' && r.port !== from)!.port;
+      let moved = 0;
+      await run.inject(async () => {
+        moved = await cluster.migrateSlot(slot, to, 100);
+      });
+      await run.waitApplied(5000);
+      expect(moved).toBeGreaterThan(0);
+      expect(await primaryOfPartition(run, 0)).toBe(to);
+    },
+  );
+
+  scenario(
+    'Redis Cluster: a worker added and one removed while a primary fails over',
+    { name: 'cluster-failover-rebalance', seed: 173, redis: 'cluster', commitsWithinRedis: false },
+    async (run) => {
+      await run.startWorker('a');
+      run.startLoad();
+      await run.waitApplied(2500);
+      const cluster = run.ownCluster!;
+      const victim = await primaryOfPartition(run, 1);
+      await run.inject(async () => {
+        cluster.signal(victim, 'SIGKILL');
+        await run.startWorker('b');
+        await cluster.waitSettled(victim);
+        await run.stopWorker('a');
+      });
+      await run.waitApplied(5000);
+      await cluster.restart(victim);
     },
   );
 
@@ -385,4 +457,20 @@ describe('fault injection: the broker (alone, after the others)', () => {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The port of the primary that holds a partition's keys now. */
+async function primaryOfPartition(run: FaultRun, partition: number): Promise<number> {
+  const key = partitionKeys(run.context.keyPrefix, run.workload.worker, partition).meta;
+  const slot = Number(await run.redis.call('CLUSTER', 'KEYSLOT', key));
+  const owner = (await run.ownCluster!.roles()).find(
+    (r) =>
+      r.role === 'primary' &&
+      r.slots.some((range) => {
+        const [low, high = low] = range.split('-').map(Number);
+        return slot >= low! && slot <= high!;
+      }),
+  );
+  if (!owner) throw new Error(`no primary holds slot ${slot}`);
+  return owner.port;
 }

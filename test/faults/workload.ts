@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis/connection.js';
 import { partitionKeys } from '../../shared/redis/keys.js';
 
 // What the fault harness (fault-run.ts) needs to know about one worker to run it under faults:
@@ -80,12 +80,12 @@ export interface Workload {
    * have stopped, and checks (with vitest's expect) final state, outputs by eventId and content,
    * and dead letters against the oracle.
    */
-  compare(run: RunContext, redis: Redis): Promise<WorkloadComparison>;
+  compare(run: RunContext, redis: RedisClient): Promise<WorkloadComparison>;
 }
 
 /** Redis's applied offset of a logical input per partition (meta hash field `offset:<topic>`). */
 export async function appliedOffsetsOf(
-  redis: Redis,
+  redis: RedisClient,
   run: RunContext,
   worker: string,
   logicalTopic: string,

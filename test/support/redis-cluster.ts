@@ -34,8 +34,21 @@ export interface OwnRedisCluster {
   signal(port: number, signal: NodeJS.Signals): void;
   /** Starts a stopped node again on its port and data. */
   restart(port: number): Promise<void>;
+  /**
+   * Moves a slot and its keys to the primary on `toPort` the way `redis-cli --cluster reshard`
+   * does (IMPORTING/MIGRATING, MIGRATE key by key, SETSLOT NODE on every primary), pausing
+   * `pauseMs` between keys so that clients meet the slot half moved (ASK, TRYAGAIN).
+   * Returns the number of keys moved.
+   */
+  migrateSlot(slot: number, toPort: number, pauseMs?: number): Promise<number>;
   /** Waits until every running node reports cluster_state:ok. */
   waitOk(timeoutMs?: number): Promise<void>;
+  /**
+   * Waits until the slots are served by `primaries` primaries (none of them `without`, a node
+   * that was killed) and every replica's link to its primary is up: a replica that has not
+   * synced yet cannot be promoted (cluster-replica-validity-factor).
+   */
+  waitSettled(without?: number, timeoutMs?: number): Promise<void>;
   destroy(): Promise<void>;
 }
 
@@ -171,6 +184,71 @@ export async function ownRedisCluster(primaries = 3, replicasEach = 1): Promise<
       await startNode(node);
       stopped.delete(port);
     },
+    async migrateSlot(slot, toPort, pauseMs = 50) {
+      const roles = await own.roles();
+      const from = roles.find(
+        (r) =>
+          r.role === 'primary' &&
+          r.slots.some((range) => {
+            const [low, high = low] = range.split('-').map(Number);
+            return slot >= low! && slot <= high!;
+          }),
+      );
+      if (!from) throw new Error(`no primary owns slot ${slot}`);
+      if (from.port === toPort) return 0;
+      const source = own.node(from.port);
+      const target = own.node(toPort);
+      try {
+        const sourceId = String(await source.call('CLUSTER', 'MYID'));
+        const targetId = String(await target.call('CLUSTER', 'MYID'));
+        await target.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', sourceId);
+        await source.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', targetId);
+        let moved = 0;
+        for (;;) {
+          const keys = (await source.call('CLUSTER', 'GETKEYSINSLOT', slot, 1)) as string[];
+          if (keys.length === 0) break;
+          await source.call('MIGRATE', '127.0.0.1', toPort, '', 0, 10_000, 'KEYS', ...keys);
+          moved += keys.length;
+          await new Promise((resolve) => setTimeout(resolve, pauseMs));
+        }
+        for (const primary of roles.filter((r) => r.role === 'primary')) {
+          const client = own.node(primary.port);
+          try {
+            await client.call('CLUSTER', 'SETSLOT', slot, 'NODE', targetId);
+          } finally {
+            client.disconnect();
+          }
+        }
+        return moved;
+      } finally {
+        source.disconnect();
+        target.disconnect();
+      }
+    },
+    async waitSettled(without, timeoutMs = 60_000) {
+      await own.waitOk(timeoutMs);
+      await waitFor(
+        `${primaries} primaries serving every slot${without === undefined ? '' : ` without ${without}`}, replicas in sync`,
+        async () => {
+          const roles = await own.roles().catch(() => []);
+          const serving = roles.filter((r) => r.role === 'primary' && r.slots.length > 0);
+          if (serving.length !== primaries || serving.some((r) => r.port === without)) return false;
+          for (const replica of roles.filter((r) => r.role === 'replica' && !stopped.has(r.port))) {
+            const client = own.node(replica.port);
+            try {
+              const info = String(await client.info('replication'));
+              if (!/master_link_status:up/.test(info)) return false;
+            } catch {
+              return false;
+            } finally {
+              client.disconnect();
+            }
+          }
+          return roles.filter((r) => r.role === 'replica').length >= primaries * replicasEach - stopped.size;
+        },
+        { timeoutMs, intervalMs: 200 },
+      );
+    },
     async waitOk(timeoutMs = 60_000) {
       await waitFor(
         'cluster_state:ok on every running node',
@@ -207,6 +285,6 @@ export async function ownRedisCluster(primaries = 3, replicasEach = 1): Promise<
       rmSync(root, { recursive: true, force: true });
     },
   };
-  await own.waitOk();
+  await own.waitSettled();
   return own;
 }

@@ -3,7 +3,7 @@
 // records, outputs deduplicated by eventId (a repeat must carry the same content), dead letters
 // by original position, and the final Redis state of every partition compared with the spec's.
 
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis/connection.js';
 import { expect } from 'vitest';
 import { codecFor } from '../../shared/avro/index.js';
 import { partitionKeys } from '../../shared/redis/keys.js';
@@ -71,7 +71,7 @@ const withoutZeros = (map: Map<string, number>) => new Map([...map].filter(([, v
  * timers in Redis equal the spec's after the same records.
  */
 export async function expectRedisStateAsSpec<E, S, G>(
-  redis: Redis,
+  redis: RedisClient,
   keyPrefix: string,
   worker: WorkerDefinition<E, S, G>,
   spec: ReadonlyArray<PartitionStore<G>>,
