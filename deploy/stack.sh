@@ -7,7 +7,7 @@
 #   bash deploy/stack.sh up --cluster   (or STACK_CLUSTER=on) the same with a Redis Cluster (3
 #                                 primaries + 3 replicas) and three Kafka brokers, replication 3
 #   bash deploy/stack.sh status [schema-registry]
-#                                 what runs where (exit 0 when all answer, 3 otherwise)
+#                                 what runs where, every cluster node too (exit 0 when all answer, 3 otherwise)
 #   bash deploy/stack.sh env      print .stack/env (KAFKA_BROKERS=..., REDIS_URL=..., SCHEMA_REGISTRY_URL=...)
 #   bash deploy/stack.sh logs [kafka|redis|schema-registry] [-f]
 #   bash deploy/stack.sh down [kafka|redis|schema-registry] [--purge]

@@ -45,8 +45,10 @@ function clusterEnv(stackDir: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     VALUESTREAM_STACK_DIR: stackDir,
-    REDIS_CLUSTER_PORT: process.env.VALUESTREAM_CLUSTER_TEST_REDIS_PORT ?? '37100',
-    KAFKA_CLUSTER_PORT: process.env.VALUESTREAM_CLUSTER_TEST_KAFKA_PORT ?? '39300',
+    // Next to the defaults (17000, 19192), not on them, and below Linux's ephemeral range (32768
+    // and up), where an outgoing connection can hold a port for a while. Taken ones are replaced.
+    REDIS_CLUSTER_PORT: '17100',
+    KAFKA_CLUSTER_PORT: '19300',
     // The registry is independent of the cluster; spare two cores its JVM here.
     STACK_SCHEMA_REGISTRY: 'off',
   };
