@@ -4,8 +4,10 @@
 #   bash deploy/stack.sh up [schema-registry]
 #                                 start Kafka (KRaft, one node), Redis and the schema registry,
 #                                 create the topics (schema-registry: only the registry)
+#   bash deploy/stack.sh up --cluster   (or STACK_CLUSTER=on) the same with a Redis Cluster (3
+#                                 primaries + 3 replicas) and three Kafka brokers, replication 3
 #   bash deploy/stack.sh status [schema-registry]
-#                                 what runs where (exit 0 when all answer, 3 otherwise)
+#                                 what runs where, every cluster node too (exit 0 when all answer, 3 otherwise)
 #   bash deploy/stack.sh env      print .stack/env (KAFKA_BROKERS=..., REDIS_URL=..., SCHEMA_REGISTRY_URL=...)
 #   bash deploy/stack.sh logs [kafka|redis|schema-registry] [-f]
 #   bash deploy/stack.sh down [kafka|redis|schema-registry] [--purge]
@@ -39,6 +41,12 @@ KAFKA_PATTERN='kafka.Kafka'
 # shellcheck source=deploy/lib/schema-registry.sh
 source "$ROOT/deploy/lib/schema-registry.sh"
 REDIS_PATTERN='redis-server'
+# shellcheck source=deploy/lib/redis-cluster.sh
+source "$ROOT/deploy/lib/redis-cluster.sh"
+# shellcheck source=deploy/lib/kafka-cluster.sh
+source "$ROOT/deploy/lib/kafka-cluster.sh"
+# shellcheck source=deploy/lib/cluster.sh
+source "$ROOT/deploy/lib/cluster.sh"
 
 # Serialise concurrent up/down calls (e.g. two test runs starting at once). Every process started
 # while holding the lock must close fd 9 (9>&-), or it would hold the lock for its whole life.
@@ -255,16 +263,26 @@ write_env() {
 }
 
 cmd_up() {
-  local only=''
+  local only='' cluster=''
   case ${1:-} in
   '') ;;
   schema-registry) only=schema-registry ;;
-  *) die "usage: stack.sh up [schema-registry]" ;;
+  --cluster) cluster=1 ;;
+  *) die "usage: stack.sh up [schema-registry|--cluster]" ;;
   esac
+  # A bad STACK_CLUSTER stops here, before anything starts.
+  if [[ -z $only ]] && cluster_requested; then cluster=1; fi
   lock_stack
   require_node
   # A bad STACK_SCHEMA_REGISTRY stops here, before anything starts.
   registry_enabled || true
+  if [[ -n $cluster ]]; then
+    cluster_up
+    return 0
+  fi
+  if [[ -z $only ]] && cluster_running; then
+    die "a cluster runs in $STACK_DIR: use 'bash deploy/stack.sh up --cluster', or 'bash deploy/stack.sh down' first"
+  fi
   local started=$SECONDS
   BROKERS='' URL='' REGISTRY_URL=''
   if [[ $only == schema-registry ]]; then
@@ -297,9 +315,17 @@ cmd_down() {
     *) die "usage: stack.sh down [kafka|redis|schema-registry] [--purge]" ;;
     esac
   done
+  # Whichever runs: the single-node services, the cluster's, or both.
   if ((registry)); then registry_down; fi
-  if ((kafka)); then kafka_down; fi
-  if ((redis)); then redis_down; fi
+  if ((kafka)); then
+    kafka_down
+    kafka_cluster_down
+  fi
+  if ((redis)); then
+    redis_down
+    redis_cluster_down
+  fi
+  if ((kafka && redis)); then rm -f "$CLUSTER_MARKER"; fi
   if ((kafka || redis)); then
     rm -f "$ENV_FILE"
   elif [[ -f $ENV_FILE ]]; then
@@ -318,6 +344,14 @@ cmd_down() {
       say "deleting Redis data ($REDIS_DIR)"
       rm -rf "$REDIS_DIR"
     fi
+    if ((kafka)) && [[ -d $KAFKA_CLUSTER_DIR ]]; then
+      say "deleting Kafka cluster data ($KAFKA_CLUSTER_DIR)"
+      rm -rf "$KAFKA_CLUSTER_DIR"
+    fi
+    if ((redis)) && [[ -d $REDIS_CLUSTER_DIR ]]; then
+      say "deleting Redis Cluster data ($REDIS_CLUSTER_DIR)"
+      rm -rf "$REDIS_CLUSTER_DIR"
+    fi
   fi
   say "stopped"
 }
@@ -330,8 +364,16 @@ cmd_status() {
     registry_status
     return
     ;;
-  *) die "usage: stack.sh status [schema-registry]" ;;
+  --cluster)
+    cluster_status
+    return
+    ;;
+  *) die "usage: stack.sh status [schema-registry|--cluster]" ;;
   esac
+  if cluster_mode; then
+    cluster_status
+    return
+  fi
   if [[ -n ${KAFKA_BROKERS:-} ]]; then
     if kafka_wait "$KAFKA_BROKERS" 5 >/dev/null 2>&1; then
       printf 'kafka  external  %s  answering\n' "$KAFKA_BROKERS"
@@ -403,6 +445,7 @@ cmd_logs() {
   [[ $which == all || $which == kafka ]] && files+=("$KAFKA_DIR/logs/server.log" "$KAFKA_DIR/logs/controller.log")
   [[ $which == all || $which == redis ]] && files+=("$REDIS_DIR/redis.log")
   [[ $which == all || $which == schema-registry ]] && files+=("$REGISTRY_DIR/registry.log")
+  if [[ $which != schema-registry ]]; then mapfile -t -O "${#files[@]}" files < <(cluster_log_files "$which"); fi
   local existing=()
   for f in "${files[@]}"; do [[ -f $f ]] && existing+=("$f"); done
   ((${#existing[@]})) || die "no log files yet under $STACK_DIR"
@@ -410,7 +453,7 @@ cmd_logs() {
 }
 
 usage() {
-  sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 

@@ -137,6 +137,32 @@ stop_pid() {
   ! pid_alive "$pid" "$pattern" || die "could not stop $name (pid $pid)"
 }
 
+# stop_pids PATTERN NAME TIMEOUT_S PID...: stop_pid for several processes at once: all get SIGTERM
+# together, then those still running after the timeout SIGKILL. For a group of processes that
+# would wait for each other if stopped one by one (a Kafka quorum).
+stop_pids() {
+  local pattern=$1 name=$2 timeout=$3 pid alive=() waited=0
+  shift 3
+  for pid in "$@"; do pid_alive "$pid" "$pattern" && alive+=("$pid"); done
+  ((${#alive[@]})) || return 0
+  say "stopping $name (pids ${alive[*]})"
+  kill -TERM "${alive[@]}" 2>/dev/null || true
+  while :; do
+    local still=()
+    for pid in "${alive[@]}"; do pid_alive "$pid" "$pattern" && still+=("$pid"); done
+    ((${#still[@]})) || return 0
+    if ((waited >= timeout * 10)); then
+      warn "$name: pids ${still[*]} did not stop within ${timeout}s: killing them"
+      kill -KILL "${still[@]}" 2>/dev/null || true
+      sleep 0.5
+      for pid in "${still[@]}"; do ! pid_alive "$pid" "$pattern" || die "could not stop $name (pid $pid)"; done
+      return 0
+    fi
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+}
+
 # --- health checks (kafkajs / ioredis from node_modules) -----------------------------------
 
 # kafka_wait BROKERS TIMEOUT_S [PID]: waits until a metadata request to BROKERS succeeds. Fails
