@@ -13,13 +13,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 # The stack's endpoints, unless the caller points the demo at a Kafka and Redis of its own.
-if [[ (-z ${KAFKA_BROKERS:-} || -z ${REDIS_URL:-}) && -f .stack/env ]]; then
+# A Redis Cluster (stack up --cluster) comes as REDIS_CLUSTER_NODES instead of REDIS_URL.
+if [[ (-z ${KAFKA_BROKERS:-} || (-z ${REDIS_URL:-} && -z ${REDIS_CLUSTER_NODES:-})) && -f .stack/env ]]; then
   set -a
   source .stack/env
   set +a
 fi
 : "${KAFKA_BROKERS:?KAFKA_BROKERS not set and .stack/env missing: run ./valuestream stack up}"
-: "${REDIS_URL:?REDIS_URL not set and .stack/env missing: run ./valuestream stack up}"
+if [[ -z ${REDIS_URL:-} && -z ${REDIS_CLUSTER_NODES:-} ]]; then
+  echo "neither REDIS_URL nor REDIS_CLUSTER_NODES is set and .stack/env lacks them: run ./valuestream stack up" >&2
+  exit 2
+fi
 case ${DEMO_FRAMING:-} in
 '') if [[ -n ${SCHEMA_REGISTRY_URL:-} ]]; then DEMO_FRAMING=registry; else DEMO_FRAMING=plain; fi ;;
 plain) ;;
@@ -44,7 +48,8 @@ fi
 unset INPUT_FRAMING_BY_TOPIC
 LOGS="$ROOT/.stack/logs"
 mkdir -p "$LOGS"
-export KAFKA_BROKERS REDIS_URL
+export KAFKA_BROKERS
+if [[ -n ${REDIS_CLUSTER_NODES:-} ]]; then export REDIS_CLUSTER_NODES; else export REDIS_URL; fi
 # Every run gets its own topics, consumer groups and Redis keys: the simulator replays its
 # history from "now - history days", which a previous run's workers have already passed.
 RUN_ID=${DEMO_RUN_ID:-$(date -u +%Y%m%d-%H%M%S)}

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RegistryClient } from '../../shared/schema-registry/registry-client.js';
 import { readFrame } from '../../shared/schema-registry/wire-format.js';
-import { testEndpoints, testSchemaRegistryUrl } from '../support/endpoints.js';
+import { testEndpoints, testRedisEnv, testSchemaRegistryUrl } from '../support/endpoints.js';
 import { testKafka } from '../support/kafka-test-client.js';
 import {
   describeFigures,
@@ -106,7 +106,7 @@ function historySent(since: number): boolean {
 
 describe('the demo', () => {
   it('runs the whole pipeline with demo traffic, keeps up with it and prints every kind of decision', async () => {
-    const { kafkaBrokers, redisUrl } = testEndpoints();
+    const { kafkaBrokers } = testEndpoints();
     const registryUrl = testSchemaRegistryUrl();
     const runId = idFreeName('demo-test');
     const [valuePort, sowPort, retentionPort, nboPort] = [
@@ -127,7 +127,7 @@ describe('the demo', () => {
       env: {
         ...process.env,
         KAFKA_BROKERS: kafkaBrokers,
-        REDIS_URL: redisUrl,
+        ...testRedisEnv(),
         // The test stack's registry ('' when STACK_SCHEMA_REGISTRY=off: the demo runs plain).
         SCHEMA_REGISTRY_URL: registryUrl,
         DEMO_FRAMING: '',

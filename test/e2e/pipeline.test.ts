@@ -1,9 +1,9 @@
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatePurchaseStream } from '../../services/pos-simulator/generate.js';
 import { DAY_MS, valueSegmentationSettings } from '../../services/value-segmentation/settings.js';
+import type { RedisClient } from '../../shared/redis/connection.js';
 import { deadLetterTopicOf, topicCatalogue } from '../../shared/topics.js';
-import { testEndpoints, uniqueName } from '../support/endpoints.js';
+import { testEndpoints, testRedisClient, testRedisEnv, uniqueName } from '../support/endpoints.js';
 import {
   createTestTopics,
   produceRecords,
@@ -27,9 +27,9 @@ const settings = valueSegmentationSettings({
   publishDelayMs: 7 * DAY_MS,
   top2Share: 0.02,
 });
-const workerEnv = (prefix: string, group: string, keyPrefix: string, brokers: string, redisUrl: string) => ({
+const workerEnv = (prefix: string, group: string, keyPrefix: string, brokers: string) => ({
   KAFKA_BROKERS: brokers,
-  REDIS_URL: redisUrl,
+  ...testRedisEnv(),
   TOPIC_PREFIX: prefix,
   KEY_PREFIX: keyPrefix,
   CONSUMER_GROUP_PREFIX: group,
@@ -44,10 +44,10 @@ const workerEnv = (prefix: string, group: string, keyPrefix: string, brokers: st
   HEARTBEAT_INTERVAL_MS: '1000',
 });
 
-let redis: Redis;
+let redis: RedisClient;
 const running: WorkerProcess[] = [];
 beforeAll(() => {
-  redis = new Redis(testEndpoints().redisUrl);
+  redis = testRedisClient();
 });
 afterAll(async () => {
   for (const w of running) w.kill('SIGKILL');
@@ -56,7 +56,7 @@ afterAll(async () => {
 
 describe('pipeline end to end', () => {
   it('streams 100k+ purchases through Kafka, survives SIGKILL, and equals the oracle', async () => {
-    const { kafkaBrokers, redisUrl } = testEndpoints();
+    const { kafkaBrokers } = testEndpoints();
     const prefix = `${uniqueName('e2e')}.`;
     const keyPrefix = uniqueName('e2e');
     const group = uniqueName('e2e');
@@ -87,7 +87,7 @@ describe('pipeline end to end', () => {
       records.map((r) => ({ key: r.key, value: r.value })),
     );
 
-    const env = workerEnv(prefix, group, keyPrefix, kafkaBrokers, redisUrl);
+    const env = workerEnv(prefix, group, keyPrefix, kafkaBrokers);
     const first = await startWorkerProcess('services/value-segmentation/main.ts', env, 'e2e-first');
     running.push(first);
     const appliedBeforeKill = await waitFor(

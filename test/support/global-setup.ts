@@ -25,7 +25,10 @@ import type {} from './endpoints.js';
 type Teardown = () => Promise<void>;
 interface Endpoints {
   kafkaBrokers: string;
+  /** '' on a Redis Cluster. */
   redisUrl: string;
+  /** host:port,... of a Redis Cluster; '' or absent for one Redis. */
+  redisClusterNodes?: string;
   /** '' when there is none (STACK_SCHEMA_REGISTRY=off). */
   schemaRegistryUrl: string;
 }
@@ -202,9 +205,13 @@ async function startLocalStack(): Promise<{ endpoints: Endpoints; teardown: Tear
   }
   const env = await readStackEnv();
   const kafkaBrokers = env.KAFKA_BROKERS;
-  const redisUrl = env.REDIS_URL;
-  if (!kafkaBrokers || !redisUrl) {
-    throw new Error(`${path.join(stackDir, 'env')} lacks KAFKA_BROKERS or REDIS_URL`);
+  // A cluster stack (stack up --cluster) has REDIS_CLUSTER_NODES and no REDIS_URL.
+  const redisUrl = env.REDIS_URL ?? '';
+  const redisClusterNodes = env.REDIS_CLUSTER_NODES ?? '';
+  if (!kafkaBrokers || (!redisUrl && !redisClusterNodes)) {
+    throw new Error(
+      `${path.join(stackDir, 'env')} lacks KAFKA_BROKERS, or REDIS_URL and REDIS_CLUSTER_NODES`,
+    );
   }
   const schemaRegistryUrl = env.SCHEMA_REGISTRY_URL ?? '';
   const teardown = async () => {
@@ -216,7 +223,7 @@ async function startLocalStack(): Promise<{ endpoints: Endpoints; teardown: Tear
     log('stopping the local stack it started: bash deploy/stack.sh down');
     await run('bash', ['deploy/stack.sh', 'down']);
   };
-  return { endpoints: { kafkaBrokers, redisUrl, schemaRegistryUrl }, teardown };
+  return { endpoints: { kafkaBrokers, redisUrl, redisClusterNodes, schemaRegistryUrl }, teardown };
 }
 
 function registryWanted(): boolean {
@@ -259,13 +266,21 @@ export default async function setup(project: TestProject): Promise<Teardown> {
   let endpoints: Endpoints;
   let teardown: Teardown = async () => {};
 
-  const { KAFKA_BROKERS, REDIS_URL } = process.env;
-  if (forced === 'env' || (!forced && KAFKA_BROKERS && REDIS_URL)) {
-    if (!KAFKA_BROKERS || !REDIS_URL) {
-      throw new Error('VALUESTREAM_TEST_STACK=env needs KAFKA_BROKERS and REDIS_URL');
+  const { KAFKA_BROKERS, REDIS_URL, REDIS_CLUSTER_NODES } = process.env;
+  const redisGiven = Boolean(REDIS_URL || REDIS_CLUSTER_NODES);
+  if (forced === 'env' || (!forced && KAFKA_BROKERS && redisGiven)) {
+    if (!KAFKA_BROKERS || !redisGiven) {
+      throw new Error(
+        'VALUESTREAM_TEST_STACK=env needs KAFKA_BROKERS and REDIS_URL (or REDIS_CLUSTER_NODES)',
+      );
     }
     await ensureTopics(KAFKA_BROKERS);
-    endpoints = { kafkaBrokers: KAFKA_BROKERS, redisUrl: REDIS_URL, schemaRegistryUrl: '' };
+    endpoints = {
+      kafkaBrokers: KAFKA_BROKERS,
+      redisUrl: REDIS_CLUSTER_NODES ? '' : (REDIS_URL ?? ''),
+      redisClusterNodes: REDIS_CLUSTER_NODES ?? '',
+      schemaRegistryUrl: '',
+    };
   } else if (forced === 'docker' || (!forced && (await dockerAvailable()))) {
     ({ endpoints, teardown } = await startContainers());
   } else {
@@ -283,14 +298,19 @@ export default async function setup(project: TestProject): Promise<Teardown> {
 
   // Later projects' setups (integration, then e2e) find these and reuse the same stack.
   process.env.KAFKA_BROKERS = endpoints.kafkaBrokers;
-  process.env.REDIS_URL = endpoints.redisUrl;
+  if (endpoints.redisClusterNodes) process.env.REDIS_CLUSTER_NODES = endpoints.redisClusterNodes;
+  else process.env.REDIS_URL = endpoints.redisUrl;
   project.provide('kafkaBrokers', endpoints.kafkaBrokers);
   project.provide('redisUrl', endpoints.redisUrl);
+  project.provide('redisClusterNodes', endpoints.redisClusterNodes ?? '');
   // Provided, not exported to process.env: workers that tests spawn inherit process.env, and a
   // SCHEMA_REGISTRY_URL there would switch every test's runtime to the registry.
   project.provide('schemaRegistryUrl', endpoints.schemaRegistryUrl);
   const registry = endpoints.schemaRegistryUrl ? ` SCHEMA_REGISTRY_URL=${endpoints.schemaRegistryUrl}` : '';
-  const shown = `KAFKA_BROKERS=${endpoints.kafkaBrokers} REDIS_URL=${redactUrl(endpoints.redisUrl)}${registry}`;
+  const redisShown = endpoints.redisClusterNodes
+    ? `REDIS_CLUSTER_NODES=${endpoints.redisClusterNodes}`
+    : `REDIS_URL=${redactUrl(endpoints.redisUrl)}`;
+  const shown = `KAFKA_BROKERS=${endpoints.kafkaBrokers} ${redisShown}${registry}`;
   log(`project ${project.name}: ${shown}`);
   return teardown;
 }

@@ -3,9 +3,9 @@
 // records, outputs deduplicated by eventId (a repeat must carry the same content), dead letters
 // by original position, and the final Redis state of every partition compared with the spec's.
 
-import type { RedisClient } from '../../shared/redis/connection.js';
 import { expect } from 'vitest';
 import { codecFor } from '../../shared/avro/index.js';
+import type { RedisClient } from '../../shared/redis/connection.js';
 import { partitionKeys } from '../../shared/redis/keys.js';
 import type { WorkerDefinition } from '../../shared/runtime/worker-definition.js';
 import type { DriverRecord, PartitionStore } from '../oracle/in-memory-driver.js';

@@ -7,7 +7,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import type { RedisClient } from '../../shared/redis/connection.js';
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll } from 'vitest';
 import { generatePurchaseStream, type PurchaseStreamOptions } from '../../services/pos-simulator/generate.js';
@@ -17,6 +16,7 @@ import {
   valueSegmentationSettings,
 } from '../../services/value-segmentation/settings.js';
 import { VALUE_SEGMENTATION } from '../../services/value-segmentation/worker.js';
+import type { RedisClient } from '../../shared/redis/connection.js';
 import { partitionKeys } from '../../shared/redis/keys.js';
 import { deadLetterTopicOf, topicCatalogue } from '../../shared/topics.js';
 import { testEndpoints, uniqueName } from './endpoints.js';

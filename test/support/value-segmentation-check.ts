@@ -1,10 +1,10 @@
-import type { RedisClient } from '../../shared/redis/connection.js';
 import { expect } from 'vitest';
 import type { PurchaseLike } from '../../services/value-segmentation/purchase-value.js';
 import type { ValueSegmentationSettings } from '../../services/value-segmentation/settings.js';
 import { decodeState } from '../../services/value-segmentation/state-codec.js';
 import { createValueSegmentationWorker } from '../../services/value-segmentation/worker.js';
 import { codecFor } from '../../shared/avro/index.js';
+import type { RedisClient } from '../../shared/redis/connection.js';
 import { partitionKeys } from '../../shared/redis/keys.js';
 import {
   computeValueSegmentation,
