@@ -1,9 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Cluster, Redis } from 'ioredis';
 import type { Admin } from 'kafkajs';
 import { expect } from 'vitest';
 import type { RedisClient } from '../../shared/redis/connection.js';
 import { deadLetterTopicOf } from '../../shared/topics.js';
+import { clusterStackEnv, readStackEnvFile, runStack } from '../support/cluster-stack.js';
 import { testEndpoints } from '../support/endpoints.js';
 import { createTestTopics, produceRecords, testKafka, waitFor } from '../support/kafka-test-client.js';
 import { type OwnRedisCluster, ownRedisCluster } from '../support/redis-cluster.js';
@@ -45,6 +48,12 @@ export interface FaultRunOptions {
    * Redis Cluster of its own (three primaries, a replica each; the workers get REDIS_CLUSTER_NODES).
    */
   readonly redis: 'stack' | RedisPersistence | 'cluster';
+  /**
+   * 'three-brokers': the run gets a stack of its own from `deploy/stack.sh up --cluster` (three
+   * Kafka brokers, replication factor 3, min.insync.replicas 2, and its Redis Cluster, which
+   * then replaces `redis`), torn down after the run.
+   */
+  readonly kafka?: 'suite' | 'three-brokers';
   /** The worker under test (made when the run starts); value segmentation under the simulator's load when absent. */
   readonly workload?: () => Workload;
   readonly workerEnv?: Record<string, string>;
@@ -109,6 +118,8 @@ export class FaultRun {
     readonly context: RunContext,
     readonly ownRedis: OwnRedis | null,
     readonly ownCluster: OwnRedisCluster | null,
+    /** The run's own cluster stack (kafka: 'three-brokers'): its dir and deploy/stack.sh environment. */
+    readonly clusterStack: ClusterStack | null,
     readonly redis: RedisClient,
     private readonly admin: Admin,
   ) {
@@ -118,10 +129,14 @@ export class FaultRun {
 
   static async create(options: FaultRunOptions): Promise<FaultRun> {
     const workload = options.workload?.() ?? valueSegmentationWorkload(options.seed, options.load);
-    const ownCluster = options.redis === 'cluster' ? await ownRedisCluster(3, 1) : null;
+    const clusterStack = options.kafka === 'three-brokers' ? await startClusterStack(options.name) : null;
+    const ownCluster = options.redis === 'cluster' && !clusterStack ? await ownRedisCluster(3, 1) : null;
     const ownRedis =
       options.redis === 'stack' || options.redis === 'cluster' ? null : await ownRedisServer(options.redis);
-    const { kafkaBrokers, redisUrl } = testEndpoints();
+    const suite = testEndpoints();
+    const kafkaBrokers = clusterStack?.brokers ?? suite.kafkaBrokers;
+    const redisUrl = suite.redisUrl;
+    const redisNodes = clusterStack?.redisNodes ?? ownCluster?.seeds ?? null;
     const topicPrefix = `${idFreeName(options.name)}.`;
     const groupPrefix = idFreeName(options.name);
     const context: RunContext = {
@@ -139,15 +154,16 @@ export class FaultRun {
       kafkaBrokers,
       [...workload.inputs, ...workload.inputs.map(deadLetterTopicOf), ...workload.outputs].map(context.topic),
       PARTITIONS,
+      clusterStack ? 3 : 1,
     );
     // Commands fail fast while the run's Redis is down; the checks retry them.
-    const redis: RedisClient = ownCluster
-      ? ownCluster.client()
+    const redis: RedisClient = redisNodes
+      ? clusterClient(redisNodes)
       : new Redis(context.redisUrl, { maxRetriesPerRequest: 1 });
     redis.on('error', () => undefined);
     const admin = testKafka(kafkaBrokers).admin();
     await admin.connect();
-    return new FaultRun(options, workload, context, ownRedis, ownCluster, redis, admin);
+    return new FaultRun(options, workload, context, ownRedis, ownCluster, clusterStack, redis, admin);
   }
 
   get faultCount(): number {
@@ -183,6 +199,7 @@ export class FaultRun {
       TOPIC_PARTITIONS: String(run.partitions),
       LOG_LEVEL: 'info',
       ...(this.ownCluster ? { REDIS_CLUSTER_NODES: this.ownCluster.seeds } : {}),
+      ...(this.clusterStack ? { REDIS_CLUSTER_NODES: this.clusterStack.redisNodes } : {}),
       ...supervised.env,
       ...(failpoint ? { VS_FAILPOINT: failpoint } : {}),
     };
@@ -417,11 +434,46 @@ export class FaultRun {
     } else if (this.ownCluster) {
       this.redis.disconnect();
       await this.ownCluster.destroy();
+    } else if (this.clusterStack) {
+      this.redis.disconnect();
+      await runStack(this.clusterStack.env, 'down', '--purge');
+      rmSync(this.clusterStack.dir, { recursive: true, force: true });
     } else {
       await deleteKeys(this.redis as Redis, this.context.keyPrefix).catch(() => undefined);
       this.redis.disconnect();
     }
   }
+}
+
+export interface ClusterStack {
+  readonly dir: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly brokers: string;
+  readonly redisNodes: string;
+}
+
+/** A stack of the run's own: three brokers and a Redis Cluster (deploy/stack.sh up --cluster). */
+async function startClusterStack(name: string): Promise<ClusterStack> {
+  const dir = mkdtempSync(join(tmpdir(), `vs-fault-${name}-`));
+  // Away from the default cluster ports (17000, 19192) and the integration test's (17100, 19300).
+  const env = clusterStackEnv(dir, { redis: 27100, kafka: 29300 });
+  const up = await runStack(env, 'up', '--cluster');
+  if (up.code !== 0) {
+    await runStack(env, 'down', '--purge');
+    throw new Error(`deploy/stack.sh up --cluster failed (${up.code}):\n${up.output.slice(-2000)}`);
+  }
+  const written = readStackEnvFile(dir);
+  return { dir, env, brokers: written.KAFKA_BROKERS!, redisNodes: written.REDIS_CLUSTER_NODES! };
+}
+
+function clusterClient(nodes: string): Cluster {
+  return new Cluster(
+    nodes.split(',').map((node) => {
+      const at = node.lastIndexOf(':');
+      return { host: node.slice(0, at), port: Number(node.slice(at + 1)) };
+    }),
+    { clusterRetryStrategy: (attempt) => Math.min(100 * attempt, 2000) },
+  );
 }
 
 /** The process state letter of /proc/<pid>/stat ('T' = stopped by a signal). */

@@ -1,78 +1,18 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Cluster, Redis } from 'ioredis';
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allTopicNames } from '../../shared/topics.js';
+import { clusterStackEnv, readStackEnvFile, runStack, type StackRun } from '../support/cluster-stack.js';
 
 // `deploy/stack.sh up --cluster` for real: six redis-server processes forming a Redis Cluster and
 // three Kafka brokers with a KRaft quorum, in a stack dir and on ports of this test's own, so the
 // stack the other tests use is not touched. Three JVMs on two cores take a while: the timeouts
 // below are minutes, not the default seconds.
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const UP_TIMEOUT_MS = 300_000;
-
-interface Run {
-  readonly code: number;
-  readonly output: string;
-}
-
-function stack(env: NodeJS.ProcessEnv, ...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['deploy/stack.sh', ...args], {
-      cwd: root,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.once('error', reject);
-    child.once('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), output }));
-  });
-}
-
-/** The script's environment: its own dir and ports, and nothing that names another stack. */
-function clusterEnv(stackDir: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    VALUESTREAM_STACK_DIR: stackDir,
-    // Next to the defaults (17000, 19192), not on them, and below Linux's ephemeral range (32768
-    // and up), where an outgoing connection can hold a port for a while. Taken ones are replaced.
-    REDIS_CLUSTER_PORT: '17100',
-    KAFKA_CLUSTER_PORT: '19300',
-    // The registry is independent of the cluster; spare two cores its JVM here.
-    STACK_SCHEMA_REGISTRY: 'off',
-  };
-  for (const name of [
-    'KAFKA_BROKERS',
-    'REDIS_URL',
-    'REDIS_CLUSTER_NODES',
-    'SCHEMA_REGISTRY_URL',
-    'STACK_CLUSTER',
-    'TOPIC_REPLICATION_FACTOR',
-  ]) {
-    delete env[name];
-  }
-  return env;
-}
-
-function readEnvFile(stackDir: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of readFileSync(path.join(stackDir, 'env'), 'utf8').split('\n')) {
-    const match = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line);
-    if (match) env[match[1]!] = match[2]!;
-  }
-  return env;
-}
 
 function hostPort(address: string): { host: string; port: number } {
   const i = address.lastIndexOf(':');
@@ -147,8 +87,10 @@ const ownsSlot = (node: NodeLine, slot: number) =>
 
 describe('bash deploy/stack.sh up --cluster', () => {
   const stackDir = mkdtempSync(path.join(tmpdir(), 'valuestream-cluster-'));
-  const env = clusterEnv(stackDir);
-  let up: Run;
+  // Next to the defaults (17000, 19192), not on them, and below Linux's ephemeral range (32768
+  // and up), where an outgoing connection can hold a port for a while.
+  const env = clusterStackEnv(stackDir, { redis: 17100, kafka: 19300 });
+  let up: StackRun;
   let upSeconds = 0;
   let written: Record<string, string> = {};
   let pids: number[] = [];
@@ -156,17 +98,17 @@ describe('bash deploy/stack.sh up --cluster', () => {
 
   beforeAll(async () => {
     const started = Date.now();
-    up = await stack(env, 'up', '--cluster');
+    up = await runStack(env, 'up', '--cluster');
     upSeconds = (Date.now() - started) / 1000;
     process.stderr.write(`[cluster-stack] up --cluster: exit ${up.code} in ${upSeconds.toFixed(1)} s\n`);
     if (up.code === 0) {
-      written = readEnvFile(stackDir);
+      written = readStackEnvFile(stackDir);
       pids = recordedPids(stackDir, written);
     }
   }, UP_TIMEOUT_MS);
 
   afterAll(async () => {
-    if (!downDone) await stack(env, 'down', '--purge');
+    if (!downDone) await runStack(env, 'down', '--purge');
     rmSync(stackDir, { recursive: true, force: true });
   }, 180_000);
 
@@ -293,7 +235,7 @@ describe('bash deploy/stack.sh up --cluster', () => {
   });
 
   it('status lists the six Redis nodes and three brokers and exits 0', async () => {
-    const status = await stack(env, 'status');
+    const status = await runStack(env, 'status');
     expect(status.code, status.output).toBe(0);
     expect(status.output.match(/^redis {2}primary /gm)).toHaveLength(3);
     expect(status.output.match(/^redis {2}replica /gm)).toHaveLength(3);
@@ -301,23 +243,23 @@ describe('bash deploy/stack.sh up --cluster', () => {
   });
 
   it('up --cluster again finds it running and starts nothing', async () => {
-    const again = await stack(env, 'up', '--cluster');
+    const again = await runStack(env, 'up', '--cluster');
     expect(again.code, again.output).toBe(0);
     expect(again.output).toMatch(/Redis Cluster already running/);
     expect(again.output).toMatch(/Kafka cluster already running/);
-    expect(recordedPids(stackDir, readEnvFile(stackDir))).toEqual(pids);
+    expect(recordedPids(stackDir, readStackEnvFile(stackDir))).toEqual(pids);
   });
 
   it('down --purge stops every node and broker and deletes their data', async () => {
     expect(pids).toHaveLength(9);
     expect(pids.filter(alive)).toHaveLength(9);
-    const down = await stack(env, 'down', '--purge');
+    const down = await runStack(env, 'down', '--purge');
     downDone = true;
     expect(down.code, down.output).toBe(0);
     expect(pids.filter(alive)).toEqual([]);
     expect(existsSync(path.join(stackDir, 'redis-cluster'))).toBe(false);
     expect(existsSync(path.join(stackDir, 'kafka-cluster'))).toBe(false);
     expect(existsSync(path.join(stackDir, 'env'))).toBe(false);
-    expect((await stack(env, 'status')).code).toBe(3);
+    expect((await runStack(env, 'status')).code).toBe(3);
   }, 180_000);
 });

@@ -35,6 +35,8 @@ export async function createTestTopics(
   brokers: string,
   listed: readonly string[],
   partitions: number,
+  /** 3 on a three-broker cluster, so that a broker's death moves leaders instead of losing them. */
+  replicationFactor = 1,
 ): Promise<void> {
   const inputs = Object.values(topicCatalogue).map((t) => t.name);
   const prefixes = new Set(
@@ -49,7 +51,7 @@ export async function createTestTopics(
     // waitForLeaders is unreliable against KRaft (kafkajs #1563): wait on metadata instead.
     await admin.createTopics({
       waitForLeaders: false,
-      topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+      topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })),
     });
     await waitForTopicLeaders(admin, names, partitions, 60_000);
   } finally {

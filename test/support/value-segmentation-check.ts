@@ -92,8 +92,14 @@ export async function compareWithOracle(args: {
   }) => `${e.eventId} ${e.customerId} ${e.fromSegment}->${e.toSegment} ${e.cause} @${e.occurredAt}`;
   const streamed = [...byId.values()].map((e) => line(e as never)).sort();
   const expected = oracle.segmentChanges.map(line).sort();
-  expect(streamed.length).toBe(expected.length);
-  expect(streamed).toEqual(expected);
+  // On a difference, say which decisions: the first of those missing and of those extra.
+  const streamedSet = new Set(streamed);
+  const expectedSet = new Set(expected);
+  const missing = expected.filter((l) => !streamedSet.has(l));
+  const extra = streamed.filter((l) => !expectedSet.has(l));
+  const detail = `${missing.length} missing, e.g.\n  ${missing.slice(0, 8).join('\n  ')}\n${extra.length} extra, e.g.\n  ${extra.slice(0, 8).join('\n  ')}`;
+  expect(streamed.length, detail).toBe(expected.length);
+  expect(streamed, detail).toEqual(expected);
 
   const worker = createValueSegmentationWorker(args.settings);
   const finalTiers = new Map<string, string>();
