@@ -4,13 +4,14 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { loadRetentionConfig } from '../services/retention/config.js';
 import { createRetentionWorker } from '../services/retention/worker.js';
 import { defaultShareOfWalletSettings } from '../services/share-of-wallet/settings.js';
 import { createShareOfWalletWorker } from '../services/share-of-wallet/worker.js';
 import { valueSegmentationSettings } from '../services/value-segmentation/settings.js';
 import { createValueSegmentationWorker } from '../services/value-segmentation/worker.js';
+import type { RedisClient } from '../shared/redis/connection.js';
 import {
   crmDataset,
   type Dataset,
@@ -46,9 +47,21 @@ try {
   process.exit(2);
 }
 
-function endpoints(): { brokers: string; redisUrl: string } {
-  if (process.env.KAFKA_BROKERS && process.env.REDIS_URL)
-    return { brokers: process.env.KAFKA_BROKERS, redisUrl: process.env.REDIS_URL };
+interface Endpoints {
+  readonly brokers: string;
+  readonly redisUrl: string;
+  /** host:port,... of a Redis Cluster, '' for one Redis. */
+  readonly redisClusterNodes: string;
+}
+
+function endpoints(): Endpoints {
+  const { KAFKA_BROKERS, REDIS_URL, REDIS_CLUSTER_NODES } = process.env;
+  if (KAFKA_BROKERS && (REDIS_URL || REDIS_CLUSTER_NODES))
+    return {
+      brokers: KAFKA_BROKERS,
+      redisUrl: REDIS_URL ?? '',
+      redisClusterNodes: REDIS_CLUSTER_NODES ?? '',
+    };
   const envFile = join(root, '.stack', 'env');
   if (
     !existsSync(envFile) ||
@@ -62,7 +75,11 @@ function endpoints(): { brokers: string; redisUrl: string } {
       .filter((l) => l.includes('='))
       .map((l) => l.split('=', 2) as [string, string]),
   );
-  return { brokers: env.KAFKA_BROKERS!, redisUrl: env.REDIS_URL! };
+  return {
+    brokers: env.KAFKA_BROKERS!,
+    redisUrl: env.REDIS_URL ?? '',
+    redisClusterNodes: env.REDIS_CLUSTER_NODES ?? '',
+  };
 }
 
 function inputsOf(kind: WorkerKind): ScenarioPlan['inputs'] {
@@ -127,6 +144,13 @@ function planFor(name: ScenarioName): ScenarioPlan {
       return vs({ VALUE_REFRESH_PERIOD: '1d', VALUE_PUBLISH_DELAY: '1d' }, 'backfill-live');
     case 'two-workers':
       return vs({ VALUE_REFRESH_PERIOD: '1d', VALUE_PUBLISH_DELAY: '1d' }, 'processes');
+    case 'scale-out-1':
+    case 'scale-out-2':
+    case 'scale-out-3':
+      return {
+        ...vs({ VALUE_REFRESH_PERIOD: '1d', VALUE_PUBLISH_DELAY: '1d' }, 'processes'),
+        processes: Number(name.slice(-1)),
+      };
     case 'share-of-wallet':
       return {
         name,
@@ -152,7 +176,7 @@ function log(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-const { brokers, redisUrl } = endpoints();
+const { brokers, redisUrl, redisClusterNodes } = endpoints();
 installFetchCounter();
 const runId = `bench-${Date.now().toString(36)}`;
 const logDir = join(root, '.cache', 'bench-logs', runId);
@@ -160,7 +184,15 @@ mkdirSync(logDir, { recursive: true });
 const kafka = benchKafka(brokers.split(','), runId);
 const admin = kafka.admin();
 await admin.connect();
-const redis = new Redis(redisUrl, { connectionName: `${runId}-bench` });
+const redis: RedisClient = redisClusterNodes
+  ? new Cluster(
+      redisClusterNodes.split(',').map((node) => {
+        const at = node.lastIndexOf(':');
+        return { host: node.slice(0, at), port: Number(node.slice(at + 1)) };
+      }),
+      { redisOptions: { connectionName: `${runId}-bench` } },
+    )
+  : new Redis(redisUrl, { connectionName: `${runId}-bench` });
 const redisVersion = /redis_version:([^\r\n]+)/.exec(await redis.info('server'))?.[1] ?? 'unknown';
 const aborter = new AbortController();
 const children = new Set<ChildProcess>();
@@ -183,6 +215,7 @@ const ctx: BenchContext = {
   options,
   brokers: brokers.split(','),
   redisUrl,
+  redisClusterNodes,
   kafka,
   admin,
   redis,
@@ -228,7 +261,7 @@ const output = {
   node: process.version,
   machine: { cpus: cpus().length, loadAverageBefore: loadBefore, loadAverageAfter: loadavg() },
   kafka: { brokers },
-  redis: { version: redisVersion },
+  redis: { version: redisVersion, cluster: redisClusterNodes ? redisClusterNodes.split(',').length : 0 },
   options,
   workerLogs: logDir,
   results,

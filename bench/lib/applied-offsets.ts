@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis/connection.js';
 import { partitionKeys } from '../../shared/redis/keys.js';
 
 // Where a worker is, as Redis says: the partition meta hash (shared/redis/keys.ts) holds, per
@@ -72,7 +72,7 @@ export class AppliedOffsetReader {
   private readonly fields: string[];
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     keyPrefix: string,
     worker: string,
     partitions: number,
@@ -82,15 +82,12 @@ export class AppliedOffsetReader {
     this.fields = topics.map((t) => `offset:${t}`);
   }
 
-  /** One pipelined HMGET per partition. */
+  /** One HMGET per partition, all in flight together (one slot each: no cross-slot pipeline on a Cluster). */
   async read(): Promise<Applied> {
-    const pipeline = this.redis.pipeline();
-    for (const key of this.metaKeys) pipeline.hmget(key, ...this.fields);
-    const replies = (await pipeline.exec()) ?? [];
+    const replies = await Promise.all(this.metaKeys.map((key) => this.redis.hmget(key, ...this.fields)));
     const applied = new Map<string, Array<bigint | null>>(this.topics.map((t) => [t, []]));
-    replies.forEach(([error, values], p) => {
-      if (error) throw error;
-      (values as Array<string | null>).forEach((value, i) => {
+    replies.forEach((values, p) => {
+      values.forEach((value, i) => {
         applied.get(this.topics[i]!)![p] = value === null ? null : BigInt(value);
       });
     });

@@ -9,6 +9,9 @@ export const SCENARIOS = [
   'two-workers',
   'share-of-wallet',
   'retention',
+  'scale-out-1',
+  'scale-out-2',
+  'scale-out-3',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -17,6 +20,10 @@ export const SCENARIO_TITLES: Readonly<Record<ScenarioName, string>> = {
   'vs-hourly': "value segmentation, one year, hourly refresh (VALUE_REFRESH_PERIOD=1h, the demo's setting)",
   'backfill-live': 'value segmentation, first half backfilled, second half produced live while it reads',
   'two-workers': 'value segmentation, two worker processes sharing the partitions (one group)',
+  'scale-out-1':
+    'value segmentation, one worker process (scale-out baseline: compare with scale-out-2 and -3)',
+  'scale-out-2': 'value segmentation, two worker processes of one group started together (scale-out)',
+  'scale-out-3': 'value segmentation, three worker processes of one group started together (scale-out)',
   'share-of-wallet': 'share of wallet: purchases, profiles and value tiers',
   retention: 'retention: purchases, interactions, profiles and value tiers',
 };
@@ -43,7 +50,8 @@ export const HELP = `usage: npm run bench -- [options]
 
   --scenarios <list>   comma-separated names or numbers (default: all)
                        1 vs-daily, 2 vs-hourly, 3 backfill-live, 4 two-workers,
-                       5 share-of-wallet, 6 retention
+                       5 share-of-wallet, 6 retention, 7 scale-out-1, 8 scale-out-2,
+                       9 scale-out-3
   --events <n>         point-of-sale purchases per scenario, one year (default 200000)
   --customers <n>      customers (default 20000)
   --partitions <n>     partitions of every topic (default 12)
@@ -58,7 +66,8 @@ export const HELP = `usage: npm run bench -- [options]
   --check              exit non-zero when a threshold is not met (also BENCH_CHECK=1)
   --help
 
-Env: KAFKA_BROKERS and REDIS_URL (else the local stack, started if needed); runtime variables
+Env: KAFKA_BROKERS and REDIS_URL or REDIS_CLUSTER_NODES (else the local stack, started if
+needed; a cluster stack from stack up --cluster is used as it is); runtime variables
 (MAX_BATCH_RECORDS, BARRIER_RETRY_MS, ...) pass through to the workers.`;
 
 export class UsageError extends Error {}
@@ -123,7 +132,7 @@ function parseScenarios(text: string | undefined): ScenarioName[] {
     const name = byNumber ?? SCENARIOS.find((s) => s === part);
     if (!name)
       throw new UsageError(
-        `--scenarios: unknown scenario ${JSON.stringify(part)} (one of 1-6 or ${SCENARIOS.join(', ')})`,
+        `--scenarios: unknown scenario ${JSON.stringify(part)} (one of 1-${SCENARIOS.length} or ${SCENARIOS.join(', ')})`,
       );
     chosen.add(name);
   }

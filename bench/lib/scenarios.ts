@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
 import type { Admin, Kafka, Producer } from 'kafkajs';
+import { primariesOf, type RedisClient } from '../../shared/redis/connection.js';
 import { allTopicNames, topicCatalogue } from '../../shared/topics.js';
 import {
   type Applied,
@@ -46,7 +46,9 @@ export interface BenchContext {
   readonly kafka: Kafka;
   readonly admin: Admin;
   /** The bench's own connection (polls applied offsets, deletes keys): not the worker's. */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
+  /** host:port,... of a Redis Cluster ('' for one Redis at redisUrl). */
+  readonly redisClusterNodes: string;
   readonly logDir: string;
   readonly signal: AbortSignal;
   readonly children: Set<ChildProcess>;
@@ -62,6 +64,8 @@ export interface ScenarioPlan {
   /** Worker settings that differ from the defaults (also recorded in the results). */
   readonly settings: Readonly<Record<string, string>>;
   readonly mode: 'in-process' | 'backfill-live' | 'processes';
+  /** Worker processes of the group in 'processes' mode (2 when absent). */
+  readonly processes?: number;
 }
 
 const POLL_MS = 50;
@@ -93,7 +97,7 @@ function workerEnv(ctx: BenchContext, plan: ScenarioPlan, names: Names): Record<
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     ...plan.settings,
     KAFKA_BROKERS: ctx.brokers.join(','),
-    REDIS_URL: ctx.redisUrl,
+    ...(ctx.redisClusterNodes ? { REDIS_CLUSTER_NODES: ctx.redisClusterNodes } : { REDIS_URL: ctx.redisUrl }),
     TOPIC_PREFIX: `${names.id}.`,
     KEY_PREFIX: names.id,
     CONSUMER_GROUP_PREFIX: names.id,
@@ -180,14 +184,21 @@ async function waitUntilApplied(args: {
   }
 }
 
-async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
+/** Scans every primary (each holds its own keys on a Cluster) and unlinks key by key (one slot each). */
+async function deleteKeys(redis: RedisClient, prefix: string): Promise<number> {
   let deleted = 0;
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) deleted += await redis.unlink(...keys);
-  } while (cursor !== '0');
+  for (const node of primariesOf(redis)) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) {
+        const pipeline = node.pipeline();
+        for (const key of keys) pipeline.unlink(key);
+        for (const [error, count] of (await pipeline.exec()) ?? []) if (!error) deleted += Number(count);
+      }
+    } while (cursor !== '0');
+  }
   return deleted;
 }
 
@@ -340,7 +351,7 @@ async function rawBaseline(
 
 export async function runScenario(ctx: BenchContext, plan: ScenarioPlan): Promise<ScenarioResult> {
   const names = namesOf(ctx, plan);
-  const processes = plan.mode === 'processes' ? 2 : 1;
+  const processes = plan.mode === 'processes' ? (plan.processes ?? 2) : 1;
   ctx.log(`\n[${plan.name}] ${SCENARIO_TITLES[plan.name]}`);
   const producer = await connectProducer(ctx.kafka);
   try {
@@ -367,12 +378,12 @@ export async function runScenario(ctx: BenchContext, plan: ScenarioPlan): Promis
       plan.inputs.map((i) => i.topic),
     );
     ctx.log(
-      `[${plan.name}] starting ${processes === 2 ? 'two worker processes' : 'the worker'}: ` +
+      `[${plan.name}] starting ${plan.mode === 'processes' ? `${processes} worker process(es)` : 'the worker'}: ` +
         `${total.toLocaleString('en-US')} records to apply`,
     );
     const worker =
       plan.mode === 'processes'
-        ? await startProcesses(launch, ctx.root, 2, (child) => ctx.children.add(child))
+        ? await startProcesses(launch, ctx.root, processes, (child) => ctx.children.add(child))
         : await startInProcess(launch);
     const outcome = await waitUntilApplied({
       ctx,
