@@ -157,12 +157,16 @@ const variants: Array<{ name: string; layout: Layout; config: Record<string, str
   ...sizes.map((size) => ({
     name: `bucketed-${size}`,
     layout: bucketed(size),
-    // Twice the mean, so that a bucket of a random split stays listpack; values up to 512 B
-    // (a customer with many buckets has a longer state than the default 64 allows: 380 B seen at 2 purchases a customer).
+    // Twice the mean, so that a bucket of a random split stays listpack; values as long as the
+    // longest seen (a customer with many buckets has a state far longer than the default 64
+    // allows: 380 B at 2 purchases a customer, 1,130 B at 9), else one long state turns its
+    // whole bucket into a hashtable.
     config: {
       'hash-max-listpack-entries': String(2 * size),
       'zset-max-listpack-entries': String(2 * size),
-      'hash-max-listpack-value': '512',
+      'hash-max-listpack-value': String(
+        Math.max(64, longestValue('customers'), longestValue('recent-events')),
+      ),
     },
   })),
 ];
