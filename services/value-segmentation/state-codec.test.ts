@@ -18,14 +18,21 @@ const stateArb: fc.Arbitrary<CustomerValueState> = fc
     }),
     values: fc.array(
       fc.tuple(
-        fc.integer({ min: -10_000_000, max: 1_000_000_000 }),
-        fc.integer({ min: -5, max: 500 }),
+        fc.oneof(
+          { weight: 20, arbitrary: fc.integer({ min: -10_000_000, max: 1_000_000_000 }) },
+          { weight: 1, arbitrary: fc.constantFrom(Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER) },
+        ),
+        fc.oneof(fc.constant(1), fc.integer({ min: -5, max: 500 })),
         fc.integer({ min: -50, max: 5000 }),
       ),
       { minLength: 12, maxLength: 12 },
     ),
     tier: fc.constantFrom<ValueTier | null>('top2', 'top', 'middle', 'bottom', null),
-    rankingValueMinor: fc.oneof(fc.integer({ min: -1_000_000, max: 2_000_000_000 }), fc.maxSafeInteger()),
+    rankingValueMinor: fc.oneof(
+      fc.integer({ min: -1_000_000, max: 2_000_000_000 }),
+      fc.maxSafeInteger(),
+      fc.constant(Number.MIN_SAFE_INTEGER),
+    ),
   })
   .map(({ width, slots, values, tier, rankingValueMinor }) => ({
     buckets: [...slots].sort((a, b) => a - b).map((slot, i): Bucket => [slot * width, ...values[i]!]),
@@ -94,19 +101,41 @@ describe('value-segmentation state codec', () => {
       tier: 'middle',
       rankingValueMinor: 1499,
     };
-    expect(encodeState(state)).toBe('md15n;fc3,1jj,1,2;u,-dw,0,-1');
+    expect(encodeState(state)).toBe('md0;fc3,1jj,2;u,-dw,0,-1');
     expect(encodeState({ buckets: [], tier: null, rankingValueMinor: 0 })).toBe('nd0');
     expect(encodeState({ buckets: [[HOUR_MS * 5, 1, 1, 1]], tier: 'top2', rankingValueMinor: 1 })).toBe(
-      '2h1;5,1,1,1',
+      '2h0;5,1,1',
+    );
+    // A ranking value that differs from the buckets' sum (a bucket outside the ranking window).
+    expect(encodeState({ buckets: [[DAY_MS, 700, 2, 3]], tier: 'top', rankingValueMinor: 0 })).toBe(
+      'td-jg;1,jg,2,3',
     );
     expect(oldJson(state).length).toBeGreaterThan(3 * encodeState(state).length);
+  });
+
+  it('writes a ranking value the buckets cannot give exactly in full', () => {
+    const huge: CustomerValueState = {
+      buckets: [
+        [0, Number.MAX_SAFE_INTEGER, 1, 1],
+        [DAY_MS, 5, 1, 1],
+      ],
+      tier: null,
+      rankingValueMinor: 7,
+    };
+    expect(encodeState(huge)).toBe(`nd!7;0,${Number.MAX_SAFE_INTEGER.toString(36)},1;1,5,1`);
+    expect(decodeState(encodeState(huge))).toEqual(huge);
+    expect(() => decodeState(`nd0;0,${Number.MAX_SAFE_INTEGER.toString(36)},1;1,5,1`)).toThrow(
+      /out of range/,
+    );
   });
 
   it('rejects what it did not write, saying what is wrong', () => {
     expect(() => decodeState('qd0')).toThrow(/tier code/);
     expect(() => decodeState('mq0')).toThrow(/unit/);
     expect(() => decodeState('md')).toThrow(/malformed number/);
-    expect(() => decodeState('md1;1,2,3')).toThrow(/four numbers/);
+    expect(() => decodeState('md1;1,2')).toThrow(/three or four numbers/);
+    expect(() => decodeState('md1;1,2,3,4,5')).toThrow(/three or four numbers/);
+    expect(() => decodeState('md!;1,2,3')).toThrow(/malformed number/);
     expect(() => decodeState('md1;1,2,3,A')).toThrow(/malformed number/);
     expect(() => decodeState('md1;zzzzzzzzzzzz,1,1,1')).toThrow(/malformed number|out of range/);
     expect(() => decodeState('{"buckets":[[1,2,3]],"tier":null,"rankingValueMinor":0}')).toThrow(/buckets/);

@@ -3,11 +3,14 @@
 // a function of the state alone (the runtime compares encoded state to detect a change), and the
 // JSON form written before it still decodes, so state in Redis from an earlier release loads.
 //
-//   <tier><unit><rankingValueMinor>(;<start>,<valueMinor>,<orders>,<items>)*
+//   <tier><unit><ranking>(;<start>,<valueMinor>[,<orders>],<items>)*
 //
 // tier: 2 top2, t top, m middle, b bottom, n none yet. Bucket starts are written in `unit`
 // (d days, h hours, x milliseconds: the largest that divides every start), the first absolute
-// and each next one as the step from the one before (buckets are sorted by start).
+// and each next one as the step from the one before (buckets are sorted by start). `orders` is
+// left out when it is 1 (a day bucket usually holds one order). `ranking` is the ranking value
+// minus the sum of the buckets' values, usually 0 since every kept bucket usually counts in the
+// ranking window; `!<ranking value>` when that difference is not exact in a double.
 
 import type { CustomerValueState } from './decide.js';
 import { DAY_MS } from './settings.js';
@@ -38,14 +41,27 @@ function unitOf(buckets: readonly Bucket[]): string {
 
 const b36 = (n: number): string => n.toString(36);
 
+/** The sum of the values, or null when some partial sum is not exact in a double. */
+function exactSum(buckets: readonly Bucket[]): number | null {
+  let sum = 0;
+  for (const [, value] of buckets) {
+    sum += value;
+    if (!Number.isSafeInteger(sum)) return null;
+  }
+  return sum;
+}
+
 export function encodeState(state: CustomerValueState): string {
   const unit = unitOf(state.buckets);
   const unitMs = UNITS.get(unit)!;
-  let text = `${TIER_CODES.get(state.tier)}${unit}${b36(state.rankingValueMinor)}`;
+  const sum = exactSum(state.buckets);
+  const difference = sum === null ? Number.NaN : state.rankingValueMinor - sum;
+  const ranking = Number.isSafeInteger(difference) ? b36(difference) : `!${b36(state.rankingValueMinor)}`;
+  let text = `${TIER_CODES.get(state.tier)}${unit}${ranking}`;
   let previous = 0;
   for (const [start, value, orders, items] of state.buckets) {
     const at = start / unitMs;
-    text += `;${b36(at - previous)},${b36(value)},${b36(orders)},${b36(items)}`;
+    text += `;${b36(at - previous)},${b36(value)}${orders === 1 ? '' : `,${b36(orders)}`},${b36(items)}`;
     previous = at;
   }
   return text;
@@ -69,16 +85,28 @@ function decodeCompact(encoded: string): CustomerValueState {
     throw new Error(`value-segmentation state has an unknown unit ${JSON.stringify(head[1])}`);
   let previous = 0;
   const buckets: Bucket[] = parts.map((part) => {
-    const fields = part.split(',');
-    if (fields.length !== 4) throw new Error('value-segmentation state has a bucket without four numbers');
-    const [step, value, orders, items] = fields.map(integer36) as [number, number, number, number];
+    const fields = part.split(',').map(integer36);
+    if (fields.length !== 3 && fields.length !== 4)
+      throw new Error('value-segmentation state has a bucket without three or four numbers');
+    const [step, value, orders, items] = (
+      fields.length === 3 ? [fields[0], fields[1], 1, fields[2]] : fields
+    ) as [number, number, number, number];
     previous += step;
     const start = previous * unitMs;
     if (!Number.isSafeInteger(start))
       throw new Error('value-segmentation state has a bucket start out of range');
     return [start, value, orders, items];
   });
-  return { buckets, tier: TIERS_BY_CODE.get(head[0]!)!, rankingValueMinor: integer36(head.slice(2)) };
+  const ranking = head.slice(2);
+  let rankingValueMinor: number;
+  if (ranking.startsWith('!')) rankingValueMinor = integer36(ranking.slice(1));
+  else {
+    const sum = exactSum(buckets);
+    rankingValueMinor = sum === null ? Number.NaN : sum + integer36(ranking);
+    if (!Number.isSafeInteger(rankingValueMinor))
+      throw new Error('value-segmentation state has a ranking value out of range');
+  }
+  return { buckets, tier: TIERS_BY_CODE.get(head[0]!)!, rankingValueMinor };
 }
 
 const TIERS: ReadonlySet<string> = new Set<ValueTier>(['top2', 'top', 'middle', 'bottom']);
