@@ -123,6 +123,20 @@ describe('customer state codec', () => {
     expect(worker.decodeState(worker.encodeState(state))).toEqual(state);
   });
 
+  it('decides on a state an earlier release stored as JSON as on the same state stored compact', () => {
+    const stored = JSON.stringify({
+      buckets: state.buckets,
+      tier: state.tier,
+      rankingValueMinor: state.rankingValueMinor,
+    });
+    expect(worker.encodeState(state).length).toBeLessThan(stored.length / 2);
+    const ctx = contextAt(day(20), viewWith({ top: 100_000, bottom: 10_000 }));
+    const next = inputOf(purchaseWorth(150_000, day(20)));
+    expect(worker.decide(worker.decodeState(stored), next, ctx)).toEqual(
+      worker.decide(worker.decodeState(worker.encodeState(state)), next, ctx),
+    );
+  });
+
   it('refuses corrupt state instead of guessing', () => {
     expect(() => decodeState('[]')).toThrow('malformed buckets');
     expect(() => decodeState('{"buckets":[[1,2,3]],"tier":null,"rankingValueMinor":0}')).toThrow(
