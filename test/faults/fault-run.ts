@@ -301,6 +301,19 @@ export class FaultRun {
     );
   }
 
+  /** Waits until the load has written at least `records` records to the stream input. */
+  async waitProduced(records: number, timeoutMs = 120_000): Promise<void> {
+    const stream = this.context.topic(this.workload.stream);
+    await waitFor(
+      `${records} records produced`,
+      async () => {
+        const ends = await this.admin.fetchTopicOffsets(stream);
+        return ends.reduce((sum, end) => sum + Number(BigInt(end.high) - BigInt(end.low)), 0) >= records;
+      },
+      { timeoutMs, intervalMs: 200 },
+    );
+  }
+
   /** Waits until `count` faults have happened (failpoints fired or faults injected). */
   async waitFaults(count: number, timeoutMs = 90_000): Promise<void> {
     await waitFor(`${count} faults`, async () => this.faults >= count, { timeoutMs, intervalMs: 100 });

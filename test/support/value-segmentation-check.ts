@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { PurchaseLike } from '../../services/value-segmentation/purchase-value.js';
 import type { ValueSegmentationSettings } from '../../services/value-segmentation/settings.js';
@@ -5,7 +7,7 @@ import { decodeState } from '../../services/value-segmentation/state-codec.js';
 import { createValueSegmentationWorker } from '../../services/value-segmentation/worker.js';
 import { codecFor } from '../../shared/avro/index.js';
 import type { RedisClient } from '../../shared/redis/connection.js';
-import { partitionKeys } from '../../shared/redis/keys.js';
+import { partitionKeys, populationViewKey } from '../../shared/redis/keys.js';
 import {
   computeValueSegmentation,
   type OracleOutput,
@@ -98,6 +100,7 @@ export async function compareWithOracle(args: {
   const missing = expected.filter((l) => !streamedSet.has(l));
   const extra = streamed.filter((l) => !expectedSet.has(l));
   const detail = `${missing.length} missing, e.g.\n  ${missing.slice(0, 8).join('\n  ')}\n${extra.length} extra, e.g.\n  ${extra.slice(0, 8).join('\n  ')}`;
+  if (missing.length + extra.length > 0) await writeDifference(args, oracle, missing, extra);
   expect(streamed.length, detail).toBe(expected.length);
   expect(streamed, detail).toEqual(expected);
 
@@ -130,6 +133,31 @@ export async function compareWithOracle(args: {
     deadLetters: args.deadLetters.flat().length,
     uniqueDeadLetters: deadLettered.size,
   };
+}
+
+/**
+ * For a run that differs from the oracle: every missing and extra decision, the oracle's views
+ * and the views the worker agreed on in Redis, side by side, in .cache/faults/ (to find the first
+ * boundary whose view differs).
+ */
+async function writeDifference(
+  args: { redis: RedisClient; keyPrefix: string },
+  oracle: ReturnType<typeof computeValueSegmentation>,
+  missing: string[],
+  extra: string[],
+): Promise<void> {
+  const views = [];
+  for (const view of oracle.views) {
+    const stored = await args.redis
+      .get(populationViewKey(args.keyPrefix, 'value-segmentation', view.boundary))
+      .catch(() => null);
+    views.push({ boundary: view.boundary, oracle: view.thresholds, worker: stored });
+  }
+  const dir = join(process.cwd(), '.cache', 'faults');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `difference-${args.keyPrefix}.json`);
+  writeFileSync(file, JSON.stringify({ missing, extra, views }, null, 1));
+  console.log(`oracle difference written to ${file}`);
 }
 
 /** Resolves when the worker's group has committed up to the end of every partition of `topic`. */
