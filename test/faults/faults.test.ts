@@ -153,6 +153,22 @@ describe.concurrent('fault injection', () => {
       await run.startWorker('a');
       run.startLoad();
       await run.waitApplied(2500);
+      // No more snapshots, and none in progress (its child would outlive the parent's SIGKILL
+      // and save what it holds): the steps applied from then on are surely lost by the crash.
+      // Left to timing, a snapshot taken just before the kill sometimes held everything.
+      await run.redis.config('SET', 'save', '');
+      await waitFor(
+        'no snapshot in progress',
+        async () => /rdb_bgsave_in_progress:0/.test(String(await run.redis.info('persistence'))),
+        { timeoutMs: 30_000, intervalMs: 20 },
+      );
+      // And a step applied since: an offset no snapshot holds.
+      const unsaved = await run.appliedOffsets();
+      await waitFor(
+        'a step applied after the last snapshot',
+        async () => (await run.appliedOffsets()).some((offset, p) => (offset ?? -1n) > (unsaved[p] ?? -1n)),
+        { timeoutMs: 30_000, intervalMs: 20 },
+      );
       const before = await run.appliedOffsets();
       await run.inject(async () => {
         run.ownRedis!.signal('SIGKILL');
