@@ -3,12 +3,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { loadRetentionConfig } from '../services/retention/config.js';
-import { createRetentionWorker } from '../services/retention/worker.js';
-import { defaultShareOfWalletSettings } from '../services/share-of-wallet/settings.js';
-import { createShareOfWalletWorker } from '../services/share-of-wallet/worker.js';
-import { valueSegmentationSettings } from '../services/value-segmentation/settings.js';
-import { createValueSegmentationWorker } from '../services/value-segmentation/worker.js';
 import { allTopicNames } from '../shared/topics.js';
 import { AppliedOffsetReader, describeProgress, progressOf } from './lib/applied-offsets.js';
 import { crmDataset, type Dataset, purchasesDataset, recordCount } from './lib/datasets.js';
@@ -17,6 +11,7 @@ import { MEMORY_HELP, type MemoryOptions, parseMemoryOptions } from './lib/memor
 import { type KindTotals, measureKeys, memoryInfo, totalsByKind } from './lib/memory-usage.js';
 import { UsageError } from './lib/options.js';
 import { startOwnRedis } from './lib/redis-server.js';
+import { inputsOf as workerInputs } from './lib/worker-inputs.js';
 import { startProcesses, type WorkerKind } from './lib/workers.js';
 
 // npm run bench:memory: bytes per customer in Redis, by Redis's own accounting. Each worker runs
@@ -55,24 +50,7 @@ await admin.connect();
 const children = new Set<ChildProcess>();
 
 function inputsOf(kind: WorkerKind): Array<{ topic: string; schema: string }> {
-  const definition =
-    kind === 'value-segmentation'
-      ? createValueSegmentationWorker(valueSegmentationSettings())
-      : kind === 'share-of-wallet'
-        ? createShareOfWalletWorker(defaultShareOfWalletSettings)
-        : (() => {
-            const config = loadRetentionConfig({
-              RETENTION_OFFER_POLICY: policyPath,
-              TOPIC_PARTITIONS: String(options.partitions),
-            });
-            return createRetentionWorker({
-              settings: config.settings,
-              policy: config.policy,
-              partitionCount: options.partitions,
-              ladder: config.ladder,
-            });
-          })();
-  return definition.inputs.map((i) => ({ topic: i.topic, schema: i.schema }));
+  return workerInputs(kind, options.partitions, policyPath);
 }
 
 function datasetFor(kind: WorkerKind): Dataset {

@@ -5,12 +5,6 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Cluster, Redis } from 'ioredis';
-import { loadRetentionConfig } from '../services/retention/config.js';
-import { createRetentionWorker } from '../services/retention/worker.js';
-import { defaultShareOfWalletSettings } from '../services/share-of-wallet/settings.js';
-import { createShareOfWalletWorker } from '../services/share-of-wallet/worker.js';
-import { valueSegmentationSettings } from '../services/value-segmentation/settings.js';
-import { createValueSegmentationWorker } from '../services/value-segmentation/worker.js';
 import type { RedisClient } from '../shared/redis/connection.js';
 import {
   crmDataset,
@@ -24,6 +18,7 @@ import { benchKafka } from './lib/kafka-io.js';
 import { type BenchOptions, HELP, parseBenchOptions, type ScenarioName, UsageError } from './lib/options.js';
 import { checkResults, markdownTable, notes, type ScenarioResult, thresholdsFor } from './lib/report.js';
 import { type BenchContext, cleanUp, runScenario, type ScenarioPlan } from './lib/scenarios.js';
+import { inputsOf as workerInputs } from './lib/worker-inputs.js';
 import type { WorkerKind } from './lib/workers.js';
 
 // npm run bench: each worker measured from its start until Redis's applied offsets reach every
@@ -83,24 +78,7 @@ function endpoints(): Endpoints {
 }
 
 function inputsOf(kind: WorkerKind): ScenarioPlan['inputs'] {
-  const definition =
-    kind === 'value-segmentation'
-      ? createValueSegmentationWorker(valueSegmentationSettings())
-      : kind === 'share-of-wallet'
-        ? createShareOfWalletWorker(defaultShareOfWalletSettings)
-        : (() => {
-            const config = loadRetentionConfig({
-              RETENTION_OFFER_POLICY: policyPath,
-              TOPIC_PARTITIONS: String(options.partitions),
-            });
-            return createRetentionWorker({
-              settings: config.settings,
-              policy: config.policy,
-              partitionCount: options.partitions,
-              ladder: config.ladder,
-            });
-          })();
-  return definition.inputs.map((i) => ({ topic: i.topic, schema: i.schema }));
+  return workerInputs(kind, options.partitions, policyPath);
 }
 
 const datasetOptions: DatasetOptions = {

@@ -82,24 +82,27 @@ async function startNode(node: ClusterNode): Promise<void> {
   ]);
   await waitFor(
     `cluster node ${node.port}`,
-    async () => {
-      const client = new Redis(node.port, '127.0.0.1', {
-        lazyConnect: true,
-        maxRetriesPerRequest: 0,
-        retryStrategy: () => null,
-      });
-      client.on('error', () => undefined);
-      try {
-        await client.connect();
-        return (await client.ping()) === 'PONG';
-      } catch {
-        return false;
-      } finally {
-        client.disconnect();
-      }
-    },
+    () => askNode(node.port, async (client) => (await client.ping()) === 'PONG'),
     { timeoutMs: 20_000, intervalMs: 50 },
   );
+}
+
+/** `ask` on a fresh connection to a node; false when the node does not answer. */
+async function askNode(port: number, ask: (client: Redis) => Promise<boolean>): Promise<boolean> {
+  const client = new Redis(port, '127.0.0.1', {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return await ask(client);
+  } catch {
+    return false;
+  } finally {
+    client.disconnect();
+  }
 }
 
 function pidOf(node: ClusterNode): number {
@@ -254,20 +257,10 @@ export async function ownRedisCluster(primaries = 3, replicasEach = 1): Promise<
         'cluster_state:ok on every running node',
         async () => {
           for (const n of nodes.filter((node) => !stopped.has(node.port))) {
-            const client = new Redis(n.port, '127.0.0.1', {
-              lazyConnect: true,
-              maxRetriesPerRequest: 0,
-              retryStrategy: () => null,
-            });
-            client.on('error', () => undefined);
-            try {
-              await client.connect();
-              if (!/cluster_state:ok/.test(String(await client.call('CLUSTER', 'INFO')))) return false;
-            } catch {
-              return false;
-            } finally {
-              client.disconnect();
-            }
+            const ok = await askNode(n.port, async (client) =>
+              /cluster_state:ok/.test(String(await client.call('CLUSTER', 'INFO'))),
+            );
+            if (!ok) return false;
           }
           return true;
         },
