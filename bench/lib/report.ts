@@ -1,4 +1,5 @@
 import type { ScenarioName } from './options.js';
+import type { ProgressPauses } from './progress-timeline.js';
 
 // What a scenario measured, the markdown table and the thresholds of --check. Pure.
 
@@ -58,6 +59,8 @@ export interface ScenarioResult {
   };
   /** Records applied in Redis when the scenario ended (= total when ok). */
   readonly appliedRecords: number;
+  /** Time to the first record applied and the longest stretch with none applied (bench/lib/progress-timeline.ts). */
+  readonly pauses?: ProgressPauses;
   /** From the worker's start to every end offset applied (to the failure for a failed one). */
   readonly seconds: number;
   readonly eventsPerSecond: number | null;
@@ -219,6 +222,12 @@ export function notes(results: readonly ScenarioResult[]): string[] {
       lines.push(
         `${r.scenario}: kafkajs handed the worker ${int(f.kafkajs)} records, vs_records_consumed_total says ` +
           `${int(f.runtimeMetric)}: read amplification uses the larger`,
+      );
+    if (r.pauses && r.workerProcesses > 1)
+      lines.push(
+        `${r.scenario}: first record applied ${fmtMs(r.pauses.firstAppliedMs)} ms after the start; ` +
+          `longest stretch with none applied ${fmtMs(r.pauses.longestPauseMs)} ms` +
+          `${r.pauses.longestPauseAtMs === null ? '' : ` (from ${fmtMs(r.pauses.longestPauseAtMs)} ms)`}`,
       );
     if (r.failure) lines.push(`${r.scenario}: FAILED: ${r.failure}`);
   }

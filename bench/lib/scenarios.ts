@@ -24,6 +24,7 @@ import {
 } from './kafka-io.js';
 import { quantile } from './metric-samples.js';
 import { type BenchOptions, SCENARIO_TITLES, type ScenarioName } from './options.js';
+import { ProgressTimeline } from './progress-timeline.js';
 import type { LivePart, ScenarioResult, ScenarioStatus } from './report.js';
 import {
   startInProcess,
@@ -385,6 +386,7 @@ export async function runScenario(ctx: BenchContext, plan: ScenarioPlan): Promis
       plan.mode === 'processes'
         ? await startProcesses(launch, ctx.root, processes, (child) => ctx.children.add(child))
         : await startInProcess(launch);
+    const timeline = new ProgressTimeline(worker.startedAt);
     const outcome = await waitUntilApplied({
       ctx,
       scenario: plan.name,
@@ -393,6 +395,7 @@ export async function runScenario(ctx: BenchContext, plan: ScenarioPlan): Promis
       final: () => true,
       worker,
       deadline: worker.startedAt + ctx.options.timeoutSeconds * 1000,
+      onPoll: (applied, now) => timeline.note(now, progressOf(targets, applied).appliedRecords),
     });
     const measures = await worker.finish();
     const atEnd = recordsIn(
@@ -401,7 +404,10 @@ export async function runScenario(ctx: BenchContext, plan: ScenarioPlan): Promis
         plan.inputs.map((i) => names.topic(i.topic)),
       ),
     );
-    return resultOf(plan, processes, targets, outcome, worker.startedAt, measures, raw, atEnd);
+    return {
+      ...resultOf(plan, processes, targets, outcome, worker.startedAt, measures, raw, atEnd),
+      pauses: timeline.pauses(),
+    };
   } catch (error) {
     return { ...emptyResult(plan, processes), failure: (error as Error).stack ?? String(error) };
   } finally {
