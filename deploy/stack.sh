@@ -144,20 +144,8 @@ kafka_up() {
   printf '%s\n' "$broker_port" >"$KAFKA_DIR/port"
 
   say "starting Kafka $KAFKA_VERSION on 127.0.0.1:$broker_port (controller :$controller_port, logs ${KAFKA_DIR#"$ROOT"/}/logs)"
-  rm -f "$KAFKA_DIR/kafka.pid"
-  # Own session (setsid), so Ctrl-C in the terminal that ran `up` does not reach the broker. The
-  # child writes its own pid before exec'ing java, which holds whether or not setsid forks.
-  local detach=()
-  have setsid && detach=(setsid)
-  # shellcheck disable=SC2016
-  "${detach[@]}" nohup bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$KAFKA_DIR/kafka.pid" \
-    java "${JVM_OPTS[@]}" kafka.Kafka "$KAFKA_DIR/server.properties" \
-    </dev/null >"$KAFKA_DIR/logs/stdout.log" 2>&1 9>&- &
-  local waited=0
-  until [[ -s $KAFKA_DIR/kafka.pid ]]; do
-    ((waited++ < 50)) || die "Kafka did not start; see $KAFKA_DIR/logs/stdout.log"
-    sleep 0.1
-  done
+  start_detached "$KAFKA_DIR/kafka.pid" "$KAFKA_DIR/logs/stdout.log" Kafka \
+    java "${JVM_OPTS[@]}" kafka.Kafka "$KAFKA_DIR/server.properties"
 
   BROKERS=127.0.0.1:$broker_port
   local why
@@ -417,14 +405,19 @@ cmd_status() {
 
   registry_status || ok=3
 
-  if [[ -f $ENV_FILE ]]; then
-    if ((ok == 0)); then
-      printf 'env    %s\n' "$ENV_FILE"
-    else
-      printf 'env    %s (stale: run bash deploy/stack.sh up)\n' "$ENV_FILE"
-    fi
-  fi
+  status_env_line "$ok" 'bash deploy/stack.sh up'
   return "$ok"
+}
+
+# The env line of `status`: the file, marked stale when something did not answer (ok is not 0).
+status_env_line() {
+  local ok=$1 up=$2
+  [[ -f $ENV_FILE ]] || return 0
+  if ((ok == 0)); then
+    printf 'env    %s\n' "$ENV_FILE"
+  else
+    printf 'env    %s (stale: run %s)\n' "$ENV_FILE" "$up"
+  fi
 }
 
 cmd_env() {

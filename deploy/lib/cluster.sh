@@ -91,13 +91,7 @@ cluster_status() {
     redis_cluster_status || ok=3
   fi
   registry_status || ok=3
-  if [[ -f $ENV_FILE ]]; then
-    if ((ok == 0)); then
-      printf 'env    %s\n' "$ENV_FILE"
-    else
-      printf 'env    %s (stale: run bash deploy/stack.sh up --cluster)\n' "$ENV_FILE"
-    fi
-  fi
+  status_env_line "$ok" 'bash deploy/stack.sh up --cluster'
   return "$ok"
 }
 

@@ -104,6 +104,26 @@ free_ports() {
 }
 
 # pid_alive PID [PATTERN]: the process exists (and its command line contains PATTERN).
+# Starts a command detached from this terminal (its own session with setsid, so Ctrl-C here does
+# not reach it), stdout and stderr to LOG. The child writes its own pid to PIDFILE before exec'ing
+# the command, which holds whether or not setsid forks. Waits up to 5 s for the pid file and dies
+# naming WHAT otherwise.   start_detached PIDFILE LOG WHAT command [args...]
+start_detached() {
+  local pidfile=$1 log=$2 what=$3
+  shift 3
+  local detach=()
+  have setsid && detach=(setsid)
+  rm -f "$pidfile"
+  # Every process started while holding the stack lock must close fd 9 (9>&-).
+  # shellcheck disable=SC2016
+  "${detach[@]}" nohup bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$pidfile" "$@" </dev/null >"$log" 2>&1 9>&- &
+  local waited=0
+  until [[ -s $pidfile ]]; do
+    ((waited++ < 50)) || die "$what did not start; see $log"
+    sleep 0.1
+  done
+}
+
 pid_alive() {
   local pid=$1 pattern=${2:-}
   [[ $pid =~ ^[0-9]+$ ]] || return 1

@@ -173,20 +173,9 @@ kafka_cluster_format() {
 
 kafka_cluster_start_node() {
   local n=$1 dir=$KAFKA_CLUSTER_DIR/$1
-  rm -f "$dir/kafka.pid"
   kafka_cluster_jvm_opts "$dir"
-  # Own session and own pid file, as the single broker (kafka_up in stack.sh).
-  local detach=()
-  have setsid && detach=(setsid)
-  # shellcheck disable=SC2016
-  "${detach[@]}" nohup bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$dir/kafka.pid" \
-    java "${JVM_OPTS[@]}" kafka.Kafka "$dir/server.properties" \
-    </dev/null >"$dir/logs/stdout.log" 2>&1 9>&- &
-  local waited=0
-  until [[ -s $dir/kafka.pid ]]; do
-    ((waited++ < 50)) || die "Kafka node $n did not start; see $dir/logs/stdout.log"
-    sleep 0.1
-  done
+  start_detached "$dir/kafka.pid" "$dir/logs/stdout.log" "Kafka node $n" \
+    java "${JVM_OPTS[@]}" kafka.Kafka "$dir/server.properties"
 }
 
 # Starts the nodes that do not run (all three the first time) and waits until every broker answers

@@ -142,7 +142,7 @@ registry_up() {
   port=$(free_ports "$REGISTRY_PREFERRED_PORT")
   printf '%s\n' "$port" >"$REGISTRY_DIR/port"
   url=$(registry_local_url "$port")
-  rm -f "$REGISTRY_DIR/registry.pid"
+
   say "starting Apicurio Registry $REGISTRY_VERSION on 127.0.0.1:$port (in memory, -Xmx$REGISTRY_HEAP, logs ${REGISTRY_DIR#"$ROOT"/}/registry.log)"
   # A clean environment: the app's own application.properties reads variables such as HTTP_PORT,
   # LOG_LEVEL and KAFKA_BOOTSTRAP_SERVERS, which mean other things in this project's shells.
@@ -150,21 +150,13 @@ registry_up() {
   # text under different subjects at once (an "artifact already exists" 409, or a 500 from H2's
   # unique index or table lock), which parallel test files do. One worker thread serialises them;
   # one database connection instead would deadlock (a request takes a second one).
-  # Started detached like Kafka (own session; the child records its pid before exec'ing java).
-  local detach=()
-  have setsid && detach=(setsid)
-  # shellcheck disable=SC2016
-  "${detach[@]}" nohup env -i PATH="$PATH" HOME="${HOME:-/tmp}" ${JAVA_HOME:+JAVA_HOME="$JAVA_HOME"} \
-    bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$REGISTRY_DIR/registry.pid" \
+  # Detached like Kafka; env -i execs java in place, so the pid recorded is java's.
+  start_detached "$REGISTRY_DIR/registry.pid" "$REGISTRY_DIR/registry.log" "the schema registry" \
+    env -i PATH="$PATH" HOME="${HOME:-/tmp}" ${JAVA_HOME:+JAVA_HOME="$JAVA_HOME"} \
     java "-Xmx$REGISTRY_HEAP" -Djava.awt.headless=true \
     -Dquarkus.http.host=127.0.0.1 "-Dquarkus.http.port=$port" \
     -Dquarkus.thread-pool.core-threads=1 -Dquarkus.thread-pool.max-threads=1 \
-    -jar "$REGISTRY_JAR" </dev/null >"$REGISTRY_DIR/registry.log" 2>&1 9>&- &
-  local waited=0
-  until [[ -s $REGISTRY_DIR/registry.pid ]]; do
-    ((waited++ < 50)) || die "the schema registry did not start; see $REGISTRY_DIR/registry.log"
-    sleep 0.1
-  done
+    -jar "$REGISTRY_JAR"
   if ! registry_wait "$url" "$START_TIMEOUT" "$(registry_pid)"; then
     show_log_tail "$REGISTRY_DIR/registry.log"
     die "the schema registry did not come up; see $REGISTRY_DIR/registry.log"

@@ -111,16 +111,8 @@ EOF
     show_log_tail "$kafka/logs/format.log"
     die "formatting the secure Kafka's storage failed"
   fi
-  local detach=()
-  have setsid && detach=(setsid)
-  # shellcheck disable=SC2016
-  "${detach[@]}" nohup bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$kafka/kafka.pid" \
-    java "${jvm[@]}" kafka.Kafka "$kafka/server.properties" </dev/null >"$kafka/logs/stdout.log" 2>&1 &
-  local waited=0
-  until [[ -s $kafka/kafka.pid ]]; do
-    ((waited++ < 50)) || die "the secure Kafka did not start; see $kafka/logs/stdout.log"
-    sleep 0.1
-  done
+  start_detached "$kafka/kafka.pid" "$kafka/logs/stdout.log" "the secure Kafka" \
+    java "${jvm[@]}" kafka.Kafka "$kafka/server.properties"
 }
 
 redis_up() {

@@ -18,29 +18,39 @@ const COMPRESSION: Record<OutputCompression, kafkajs.CompressionTypes> = {
  * request, PITFALLS 9). Idempotent, acks from all in-sync replicas.
  */
 export class OutputProducer {
-  private readonly producer: Producer;
+  private producer: Producer;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly events: RuntimeEvents,
-    options: {
+    private readonly options: {
       /** Most bytes of keys, values and headers in one produce request (below message.max.bytes). */
       readonly maxRequestBytes?: number;
       /** OUTPUT_COMPRESSION (the snappy codec comes from compression.ts). */
       readonly compression?: OutputCompression;
+      /** Told when the producer was replaced because its sequence numbers were lost (for a log line). */
+      readonly onReplaced?: (reason: string) => void;
     } = {},
   ) {
     this.maxRequestBytes = options.maxRequestBytes ?? 768 * 1024;
     this.compression = COMPRESSION[options.compression ?? 'none'];
-    this.producer = kafka.producer({
+    this.producer = this.newProducer();
+  }
+
+  private newProducer(): Producer {
+    const producer = this.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
     });
-    this.producer.on(this.producer.events.REQUEST, (e) => {
+    producer.on(producer.events.REQUEST, (e) => {
       if (e.payload.apiName === 'Produce') this.produceRequests += 1;
     });
+    return producer;
   }
+
+  /** Times the producer was replaced (its idempotence sequence lost after a leader change). */
+  replacements = 0;
 
   private readonly maxRequestBytes: number;
   private readonly compression: kafkajs.CompressionTypes;
@@ -64,6 +74,7 @@ export class OutputProducer {
       });
       byTopic.set(entry.topic, list);
     }
+    await (this.connection ?? this.connect());
     await this.producer.sendBatch({
       acks: -1,
       compression: this.compression,
@@ -71,8 +82,29 @@ export class OutputProducer {
     });
   }
 
+  /** The current producer's connection (null: not connected, or its connect failed). */
+  private connection: Promise<void> | null = null;
+
   connect(): Promise<void> {
-    return this.producer.connect();
+    const producer = this.producer;
+    const connecting = producer.connect().catch((error: unknown) => {
+      if (this.producer === producer) this.connection = null;
+      throw error;
+    });
+    this.connection = connecting;
+    return connecting;
+  }
+
+  /** A new producer (new id, sequences from 0) in place of one whose sequence the broker lost. */
+  private async replace(reason: string): Promise<void> {
+    const old = this.producer;
+    this.producer = this.newProducer();
+    this.replacements += 1;
+    this.options.onReplaced?.(reason);
+    this.connection = null;
+    await old.disconnect().catch(() => undefined);
+    // If this fails, the next send connects it.
+    await this.connect().catch(() => undefined);
   }
 
   disconnect(): Promise<void> {
@@ -85,7 +117,13 @@ export class OutputProducer {
     // One sendBatch per batch (PITFALLS 9), but no request may carry a record batch larger than
     // the broker's message.max.bytes (1 MiB by default): a step that decides thousands of events
     // (a population refresh) is cut into requests of at most maxRequestBytes.
-    for (const chunk of chunksOfBytes(entries, this.maxRequestBytes)) await this.sendChunk(chunk);
+    try {
+      for (const chunk of chunksOfBytes(entries, this.maxRequestBytes)) await this.sendChunk(chunk);
+    } catch (error) {
+      const lost = producerSequenceLost(error);
+      if (lost !== null) await this.replace(lost);
+      throw error;
+    }
     this.events.emit('outputsProduced', {
       entries: entries.map((e) => ({
         topic: e.topic,
@@ -96,6 +134,22 @@ export class OutputProducer {
       durationMs: performance.now() - started,
     });
   }
+}
+
+/**
+ * Why the idempotent producer can send nothing any more, or null. After a partition leader dies
+ * with a batch in flight, the new leader may answer OUT_OF_ORDER_SEQUENCE_NUMBER to every retry:
+ * kafkajs keeps the producer id and its sequence numbers, so each step's produce failed the same
+ * way and the worker stood still (the three-broker fault scenario). A new producer gets a new id.
+ */
+export function producerSequenceLost(error: unknown): string | null {
+  const fatal = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH']);
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; depth++) {
+    const type = (e as { type?: unknown }).type;
+    if (typeof type === 'string' && fatal.has(type)) return type;
+    e = (e as { cause?: unknown }).cause ?? (e as { originalError?: unknown }).originalError;
+  }
+  return null;
 }
 
 /** Approximate encoded size of an entry: its key, value and headers (base64 is 4/3 of the bytes). */

@@ -157,7 +157,14 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
     logger,
     security: config.kafkaSecurity,
   });
-  const producer = new OutputProducer(kafka, events, { compression: config.OUTPUT_COMPRESSION });
+  const producer = new OutputProducer(kafka, events, {
+    compression: config.OUTPUT_COMPRESSION,
+    onReplaced: (reason) =>
+      logger.warn(
+        { reasonCode: 'PRODUCER_REPLACED', err: reason },
+        'the idempotent producer lost its sequence after a leader change; sending with a new producer',
+      ),
+  });
   await producer.connect().catch((error: unknown) => {
     throw failStartup('kafka', error);
   });
