@@ -5,6 +5,7 @@
 
 import { Kafka, type logCreator, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { type KafkaSecurity, kafkaConnectionOptions } from '../../shared/config/secure-connections.js';
+import { producerSequenceLost } from '../../shared/kafka/output-producer.js';
 import { type Logger, scrubText } from '../../shared/observability/logger.js';
 
 export interface ProducedRecord {
@@ -64,27 +65,51 @@ export async function connectPosProducer(options: PosProducerOptions): Promise<P
       ? {}
       : { connectionTimeout: 5000, ...kafkaConnectionOptions(options.security) }),
   });
-  const producer: Producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
-    // Idempotence only holds if a send is retried until it succeeds (kafkajs warns otherwise);
-    // a second Ctrl-C ends a simulator stuck on an unreachable cluster.
-    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
-  });
+  const newProducer = (): Producer =>
+    kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // Idempotence only holds if a send is retried until it succeeds (kafkajs warns otherwise);
+      // a second Ctrl-C ends a simulator stuck on an unreachable cluster.
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
+    });
+  let producer = newProducer();
   await producer.connect();
+  // After a partition leader dies with a batch in flight, the broker may refuse every retry of
+  // the producer (OUT_OF_ORDER_SEQUENCE_NUMBER): a new producer (new id) sends the batch again.
+  // Records it had written already are there twice, with the same bytes, as a retrying
+  // point-of-sale system sends them; consumers count a purchase once by its eventId.
+  const sendBatch = async (batch: Parameters<Producer['sendBatch']>[0]): Promise<void> => {
+    for (let replaced = 0; ; replaced++) {
+      try {
+        await producer.sendBatch(batch);
+        return;
+      } catch (error) {
+        const lost = producerSequenceLost(error);
+        if (lost === null || replaced >= 5) throw error;
+        options.logger.warn(
+          { reasonCode: 'PRODUCER_REPLACED', err: lost },
+          'sending again with a new producer',
+        );
+        await producer.disconnect().catch(() => undefined);
+        producer = newProducer();
+        await producer.connect();
+      }
+    }
+  };
   return {
     async send(topic, records) {
       if (records.length === 0) return;
-      await producer.sendBatch({
+      await sendBatch({
         acks: -1,
         topicMessages: [{ topic, messages: records.map((r) => ({ key: r.key, value: r.value })) }],
       });
     },
     async sendAll(records) {
       if (records.length === 0) return;
-      await producer.sendBatch({ acks: -1, topicMessages: groupByTopic(records) });
+      await sendBatch({ acks: -1, topicMessages: groupByTopic(records) });
     },
     close: () => producer.disconnect(),
   };
