@@ -5,7 +5,13 @@ import { Cluster, Redis } from 'ioredis';
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allTopicNames } from '../../shared/topics.js';
-import { clusterStackEnv, readStackEnvFile, runStack, type StackRun } from '../support/cluster-stack.js';
+import {
+  clusterStackEnv,
+  processAlive,
+  readStackEnvFile,
+  runStack,
+  type StackRun,
+} from '../support/cluster-stack.js';
 
 // `deploy/stack.sh up --cluster` for real: six redis-server processes forming a Redis Cluster and
 // three Kafka brokers with a KRaft quorum, in a stack dir and on ports of this test's own, so the
@@ -17,15 +23,6 @@ const UP_TIMEOUT_MS = 300_000;
 function hostPort(address: string): { host: string; port: number } {
   const i = address.lastIndexOf(':');
   return { host: address.slice(0, i), port: Number(address.slice(i + 1)) };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Every pid file under the stack dir (the nodes and brokers the script started). */
@@ -252,11 +249,11 @@ describe('bash deploy/stack.sh up --cluster', () => {
 
   it('down --purge stops every node and broker and deletes their data', async () => {
     expect(pids).toHaveLength(9);
-    expect(pids.filter(alive)).toHaveLength(9);
+    expect(pids.filter(processAlive)).toHaveLength(9);
     const down = await runStack(env, 'down', '--purge');
     downDone = true;
     expect(down.code, down.output).toBe(0);
-    expect(pids.filter(alive)).toEqual([]);
+    expect(pids.filter(processAlive)).toEqual([]);
     expect(existsSync(path.join(stackDir, 'redis-cluster'))).toBe(false);
     expect(existsSync(path.join(stackDir, 'kafka-cluster'))).toBe(false);
     expect(existsSync(path.join(stackDir, 'env'))).toBe(false);

@@ -75,3 +75,13 @@ export function readStackEnvFile(stackDir: string): Record<string, string> {
 export function brokerPid(stackDir: string, n: number): number {
   return Number(readFileSync(path.join(stackDir, 'kafka-cluster', String(n), 'kafka.pid'), 'utf8').trim());
 }
+
+/** Whether a process runs (signal 0 checks without sending anything). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Cluster, Redis } from 'ioredis';
+import { processAlive } from './cluster-stack.js';
 import { waitFor } from './kafka-test-client.js';
 import { freePort } from './worker-process.js';
 
@@ -109,15 +110,6 @@ function pidOf(node: ClusterNode): number {
   return Number(readFileSync(join(node.dir, 'redis.pid'), 'utf8').trim());
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** `primaries` primaries with `replicasEach` replicas each (3 and 1: the six nodes of the issue). */
 export async function ownRedisCluster(primaries = 3, replicasEach = 1): Promise<OwnRedisCluster> {
   const root = mkdtempSync(join(tmpdir(), 'vs-redis-cluster-'));
@@ -180,7 +172,7 @@ export async function ownRedisCluster(primaries = 3, replicasEach = 1): Promise<
     },
     async restart(port) {
       const node = nodes.find((n) => n.port === port)!;
-      await waitFor(`node ${port} to be gone`, async () => !alive(pidOf(node)), {
+      await waitFor(`node ${port} to be gone`, async () => !processAlive(pidOf(node)), {
         timeoutMs: 10_000,
         intervalMs: 50,
       });
