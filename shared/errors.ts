@@ -59,5 +59,18 @@ export class RedisUnavailableError extends ValuestreamError {
   }
 }
 
+/**
+ * Input topics the worker subscribes to do not exist: a TOPIC_PREFIX that names no topic set,
+ * or topics not created yet. kafkajs would throw from deep in a metadata refresh instead.
+ */
+export class InputTopicsMissingError extends ValuestreamError {
+  constructor(readonly missing: readonly string[]) {
+    super(
+      'INPUT_TOPICS_MISSING',
+      `input topics missing on the cluster: ${missing.join(', ')} (create them, e.g. npm run topics, or correct TOPIC_PREFIX)`,
+    );
+  }
+}
+
 /** A record that cannot be processed; it goes to the dead-letter topic with this reason. */
 export class RejectedRecordError extends ValuestreamError {}

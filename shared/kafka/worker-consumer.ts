@@ -1,5 +1,10 @@
 import type { Admin, Batch, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { PartitionFencedError, StateVersionConflictError, ValuestreamError } from '../errors.js';
+import {
+  InputTopicsMissingError,
+  PartitionFencedError,
+  StateVersionConflictError,
+  ValuestreamError,
+} from '../errors.js';
 import { type Logger, scrubText } from '../observability/logger.js';
 import { isRedisConnectionError } from '../redis/connection-errors.js';
 import type { PopulationSignal, PopulationSignals } from '../redis/population-signals.js';
@@ -196,6 +201,9 @@ export class WorkerConsumer {
 
   async start(): Promise<void> {
     await this.admin.connect();
+    const existing = new Set(await this.admin.listTopics());
+    const missing = [...this.options.topics.keys()].filter((topic) => !existing.has(topic));
+    if (missing.length > 0) throw new InputTopicsMissingError(missing);
     if (this.options.signals) {
       const subscribed = await this.options.signals.subscribe((signal) => this.onSignal(signal));
       if (!subscribed)

@@ -378,7 +378,10 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
   });
   logger.info({ port: http.port }, 'metrics, health and readiness endpoints up');
 
-  await consumer.start();
+  await consumer.start().catch(async (error: unknown) => {
+    await Promise.allSettled([consumer.stop(), producer.disconnect(), http.close()]);
+    throw failStartup('kafka', error);
+  });
   logger.info({ groupId, topics: [...topics.keys()] }, 'consuming');
 
   const stop = (): Promise<void> => {

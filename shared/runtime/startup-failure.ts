@@ -11,6 +11,8 @@ const hints: Record<string, string> = {
     'Kafka refused the SASL credentials (KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD[_FILE]); not retrying',
   KAFKA_TLS_FAILED: 'TLS to Kafka failed (KAFKA_SSL_CA_FILE, the brokers’ certificates and host names)',
   KAFKA_UNAVAILABLE: 'cannot reach Kafka (KAFKA_BROKERS)',
+  INPUT_TOPICS_MISSING:
+    'the input topics (TOPIC_PREFIX + catalogue names) do not exist on the cluster; create them first',
   REDIS_AUTHENTICATION_FAILED:
     'Redis refused the credentials (REDIS_USERNAME, REDIS_PASSWORD[_FILE] or those in REDIS_URL)',
   REDIS_PERMISSION_DENIED:
@@ -42,7 +44,7 @@ export function logStartupFailure(
   const reasonCode =
     error instanceof ConfigError
       ? error.reasonCode
-      : step === 'schema-registry' && error instanceof ValuestreamError
+      : (step === 'schema-registry' || step === 'kafka') && error instanceof ValuestreamError
         ? error.reasonCode
         : step === 'kafka'
           ? kafkaConnectFailureReason(error)

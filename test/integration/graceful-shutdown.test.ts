@@ -10,6 +10,7 @@ import {
   committedOffsets,
   compareScenarioWithOracle,
   createScenario,
+  idFreeName,
   ownRedisServer,
   produceStream,
   scenarioStream,
@@ -151,5 +152,30 @@ describe('graceful shutdown', () => {
       { timeoutMs: 10_000, intervalMs: 50 },
     );
     expect(output).toMatch(/configuration error/);
+  });
+});
+
+describe('start-up without its input topics', () => {
+  it('exits with code 1 naming the missing topics in one fatal line, not a kafkajs stack trace', async () => {
+    const { kafkaBrokers, redisUrl } = testEndpoints();
+    const prefix = `${idFreeName('notopics')}.`;
+    const worker = await startWorkerProcess(
+      'services/share-of-wallet/main.ts',
+      { KAFKA_BROKERS: kafkaBrokers, REDIS_URL: redisUrl, TOPIC_PREFIX: prefix, KEY_PREFIX: prefix },
+      'no-topics',
+    );
+    workers.push(worker);
+    expect((await worker.exited).code).toBe(1);
+    const fatal = await waitFor(
+      'the fatal line in the log',
+      async () =>
+        readFileSync(worker.logFile, 'utf8')
+          .split('\n')
+          .find((line) => line.includes('"level":"fatal"')) ?? false,
+      { timeoutMs: 10_000, intervalMs: 50 },
+    );
+    expect(fatal).toContain('"reasonCode":"INPUT_TOPICS_MISSING"');
+    expect(fatal).toContain(`${prefix}purchases`);
+    expect(readFileSync(worker.logFile, 'utf8')).not.toContain('KafkaJSProtocolError');
   });
 });
