@@ -8,13 +8,7 @@ import { validateCustomerProfile } from '../../shared/contracts/validate-profile
 import { deadLetterTopicOf, topicCatalogue } from '../../shared/topics.js';
 import { computeShareOfWallet } from '../oracle/share-of-wallet-oracle.js';
 import { testEndpoints, uniqueName } from '../support/endpoints.js';
-import {
-  createTestTopics,
-  produceRecords,
-  readWholeTopic,
-  testKafka,
-  waitFor,
-} from '../support/kafka-test-client.js';
+import { createTestTopics, produceRecords, readWholeTopic, testKafka } from '../support/kafka-test-client.js';
 import {
   alertAccuracy,
   comparableFromEvent,
@@ -22,7 +16,12 @@ import {
   expectSameAlerts,
 } from '../support/share-of-wallet-check.js';
 import { committedToEnd } from '../support/value-segmentation-check.js';
-import { metricSum, startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
+import {
+  metricSum,
+  startWorkerProcess,
+  type WorkerProcess,
+  waitForWorker,
+} from '../support/worker-process.js';
 
 // Share of wallet end to end: simulated households and businesses with profiles, ~40k
 // purchases over 220 days through Kafka into the share-of-wallet worker (a real process on real
@@ -87,7 +86,7 @@ describe('share of wallet end to end', () => {
       const first = await startWorkerProcess('services/share-of-wallet/main.ts', env, 'sow-e2e-first');
       running.push(first);
       // Profiles known before purchases: the oracle's premise (SEMANTICS.md, "Inputs").
-      await waitFor('the profiles applied', () => committedToEnd(admin, groupId, profiles), {
+      await waitForWorker(first, 'the profiles applied', () => committedToEnd(admin, groupId, profiles), {
         timeoutMs: 120_000,
         intervalMs: 500,
       });
@@ -96,7 +95,8 @@ describe('share of wallet end to end', () => {
         purchases,
         traffic.purchases.map((r) => ({ key: r.key, value: r.value })),
       );
-      await waitFor(
+      await waitForWorker(
+        first,
         'a third of the purchases applied',
         async () => {
           const applied = metricSum(await first.metrics().catch(() => ''), 'vs_records_applied_total');
@@ -109,10 +109,15 @@ describe('share of wallet end to end', () => {
 
       const second = await startWorkerProcess('services/share-of-wallet/main.ts', env, 'sow-e2e-second');
       running.push(second);
-      await waitFor('the purchases applied to the end', () => committedToEnd(admin, groupId, purchases), {
-        timeoutMs: 480_000,
-        intervalMs: 1000,
-      });
+      await waitForWorker(
+        second,
+        'the purchases applied to the end',
+        () => committedToEnd(admin, groupId, purchases),
+        {
+          timeoutMs: 480_000,
+          intervalMs: 1000,
+        },
+      );
       const metrics = await second.metrics();
       second.kill('SIGTERM');
       expect((await second.exited).code).toBe(0);

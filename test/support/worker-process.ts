@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -86,4 +87,55 @@ export function metricSum(text: string, name: string, labelFilter?: (labels: str
     sum += Number(match[4]);
   }
   return sum;
+}
+
+/**
+ * What a test prints when a worker did not get somewhere: how it exited (if it did), the
+ * progress metrics of its last scrape and its last warnings and errors. A CI log keeps nothing
+ * else of the process.
+ */
+export async function describeWorker(worker: WorkerProcess): Promise<string> {
+  const exit = await Promise.race([
+    worker.exited,
+    new Promise<null>((resolve) => setTimeout(() => resolve(null), 50)),
+  ]);
+  const lines: string[] = [
+    exit === null ? `${worker.logFile}: running` : `${worker.logFile}: exited ${JSON.stringify(exit)}`,
+  ];
+  if (exit === null) {
+    const text = await worker.metrics().catch((error: Error) => `# no /metrics: ${error.message}`);
+    const wanted =
+      /^(vs_consumer_lag|vs_records_applied_total|vs_records_consumed_total|vs_stalled_partitions|vs_partition_stalled|vs_batch_retries_total|vs_batch_failures_total|vs_population_waits_total|# no)/;
+    lines.push(...text.split('\n').filter((line) => wanted.test(line)));
+  }
+  const log = await readFile(worker.logFile, 'utf8').catch(() => '');
+  const notable = log.split('\n').filter((line) => !/"level":"(debug|info|trace)"/.test(line) && line !== '');
+  lines.push(...notable.slice(-25).map((line) => line.slice(0, 600)));
+  return lines.join('\n');
+}
+
+/**
+ * Polls `probe` while the worker runs: fails at once when the worker exits, and on time-out,
+ * with describeWorker's account of it.
+ */
+export async function waitForWorker<T>(
+  worker: WorkerProcess,
+  what: string,
+  probe: () => Promise<T | undefined | null | false>,
+  { timeoutMs = 120_000, intervalMs = 250 } = {},
+): Promise<T> {
+  let exited = false;
+  void worker.exited.then(() => {
+    exited = true;
+  });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined && value !== null && value !== false) return value;
+    if (exited || Date.now() > deadline) {
+      const why = exited ? 'the worker exited' : `timed out after ${timeoutMs} ms`;
+      throw new Error(`waiting for ${what}: ${why}\n${await describeWorker(worker)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
 }
