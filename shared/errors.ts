@@ -72,5 +72,20 @@ export class InputTopicsMissingError extends ValuestreamError {
   }
 }
 
+/**
+ * A stored population snapshot is a delta whose whole snapshot is not there, read after read:
+ * the partition's snapshots hash breaks the rule the apply script keeps. Retried (a read racing
+ * the owner's drop of old snapshots heals by reading again); logged with the partition.
+ */
+export class SnapshotBaseMissingError extends ValuestreamError {
+  constructor(partition: number, boundary: number) {
+    super(
+      'SNAPSHOT_BASE_MISSING',
+      `partition ${partition}: a population snapshot from boundary ${boundary} on is a delta whose whole snapshot is not stored`,
+      { retriable: true },
+    );
+  }
+}
+
 /** A record that cannot be processed; it goes to the dead-letter topic with this reason. */
 export class RejectedRecordError extends ValuestreamError {}

@@ -1,6 +1,7 @@
 import {
   PartitionFencedError,
   PartitionStateLostError,
+  SnapshotBaseMissingError,
   StateVersionConflictError,
   ValuestreamError,
 } from '../errors.js';
@@ -332,21 +333,7 @@ export class RedisPopulationStore implements PopulationStore {
     const boundaries = periodMs
       ? Array.from({ length: READ_AHEAD }, (_, i) => boundary + i * periodMs)
       : [boundary];
-    const stored = (await this.redis.hmget(key, ...boundaries.map(String))) as Array<string | null>;
-    // Deltas name the whole snapshot they change: the bases not read yet, in one more call.
-    const found = new Map<number, string>();
-    boundaries.forEach((b, i) => {
-      if (stored[i] !== null && stored[i] !== undefined) found.set(b, stored[i]!);
-    });
-    const bases = [...new Set([...found.values()].flatMap((v) => snapshotBaseOf(v) ?? []))].filter(
-      (b) => !found.has(b),
-    );
-    if (bases.length > 0) {
-      const values = (await this.redis.hmget(key, ...bases.map(String))) as Array<string | null>;
-      bases.forEach((b, i) => {
-        if (values[i] !== null && values[i] !== undefined) found.set(b, values[i]!);
-      });
-    }
+    const found = await this.readSnapshotFields(key, boundaries, partition);
     for (const b of boundaries) {
       const value = found.get(b);
       if (value === undefined) continue;
@@ -354,6 +341,43 @@ export class RedisPopulationStore implements PopulationStore {
       kept.set(b, base === null ? value : JSON.stringify(decodeSnapshot(value, found.get(base) ?? null)));
     }
     return kept.get(boundary) ?? null;
+  }
+
+  /**
+   * The stored snapshots of `boundaries` and the whole ones their deltas refer to. Two reads: a
+   * delta names its base. The owner may drop old snapshots between them (a delta and its base go
+   * in the same apply, when the owner is 60 periods past them): a delta whose base is gone is read
+   * again, and is gone too. Seen after a restart with partitions months apart in stream time.
+   */
+  private async readSnapshotFields(
+    key: string,
+    boundaries: readonly number[],
+    partition: number,
+  ): Promise<Map<number, string>> {
+    for (let attempt = 1; ; attempt += 1) {
+      const stored = (await this.redis.hmget(key, ...boundaries.map(String))) as Array<string | null>;
+      const found = new Map<number, string>();
+      boundaries.forEach((b, i) => {
+        if (stored[i] !== null && stored[i] !== undefined) found.set(b, stored[i]!);
+      });
+      const bases = [...new Set([...found.values()].flatMap((v) => snapshotBaseOf(v) ?? []))].filter(
+        (b) => !found.has(b),
+      );
+      if (bases.length > 0) {
+        const values = (await this.redis.hmget(key, ...bases.map(String))) as Array<string | null>;
+        bases.forEach((b, i) => {
+          if (values[i] !== null && values[i] !== undefined) found.set(b, values[i]!);
+        });
+      }
+      const dangling = [...found.values()].some((value) => {
+        const base = snapshotBaseOf(value);
+        if (base === null) return false;
+        const whole = found.get(base);
+        return whole === undefined || snapshotBaseOf(whole) !== null;
+      });
+      if (!dangling) return found;
+      if (attempt >= 3) throw new SnapshotBaseMissingError(partition, boundaries[0]!);
+    }
   }
 
   /** Sum of the counters with a prefix over all partitions (e.g. tier sizes). */

@@ -99,6 +99,56 @@ describe('population snapshots stored as deltas (real Redis)', () => {
     }
   });
 
+  it('reads a delta whose base the owner drops between its two reads as gone, not as a fault', async () => {
+    // A reader far behind the owner (partitions months apart after a restart): the delta of hour
+    // 2 names the whole snapshot of hour 0; the owner's next apply drops both before the reader
+    // asks for the base. Seen in the share-of-wallet e2e test as a crash ("not a stored whole
+    // snapshot").
+    const owner = new RedisPartitionStore(redis, functions, prefix, WORKER, 3, 'none', 5_000);
+    const claimed = await owner.claim();
+    const keys = partitionKeys(prefix, WORKER, 3);
+    const whole = { boundary: 0, counters: countersAt(0) };
+    const taken = [0, 1, 2].map((h) => ({
+      boundary: h * HOUR,
+      counters: encodeSnapshot(countersAt(h), h === 0 ? null : whole).value,
+    }));
+    expect(taken[2]!.counters.startsWith('@0{')).toBe(true);
+    let { version } = await owner.apply(
+      segmentWrite(claimed.epoch, claimed.meta.version, { snapshots: { taken, dropBefore: -KEEP } }),
+    );
+    const racing = new Redis(testEndpoints().redisUrl);
+    const reader = new RedisPopulationStore(racing, functions, prefix, WORKER);
+    const hmget = racing.hmget.bind(racing);
+    let reads = 0;
+    racing.hmget = (async (...args: Parameters<typeof hmget>) => {
+      const answer = await hmget(...args);
+      reads += 1;
+      if (reads === 1) {
+        // The owner, 70 hours on, has stored a whole snapshot at hour 5 and drops what lies 60
+        // hours behind but the newest whole one: hour 5 stays; 0, 1 and 2 go.
+        const later = 70 * HOUR;
+        ({ version } = await owner.apply(
+          segmentWrite(claimed.epoch, version, {
+            snapshots: {
+              taken: [5, 70].map((h) => ({ boundary: h * HOUR, counters: JSON.stringify(countersAt(h)) })),
+              dropBefore: later - KEEP,
+            },
+          }),
+        ));
+      }
+      return answer;
+    }) as typeof racing.hmget;
+    try {
+      const [read] = await reader.readSnapshots(2 * HOUR, [3]);
+      expect(read!.snapshot).toBeNull();
+      expect(reads).toBeGreaterThanOrEqual(3);
+      expect(await redis.hkeys(keys.snapshots)).toEqual([String(5 * HOUR), String(70 * HOUR)]);
+    } finally {
+      racing.disconnect();
+      await redis.del(...Object.values(keys));
+    }
+  });
+
   it('agrees on views in one call: a view stored first wins, the others are stored', async () => {
     const key = (b: number) => populationViewKey(prefix, WORKER, b);
     try {
