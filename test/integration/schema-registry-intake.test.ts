@@ -234,6 +234,8 @@ describe('start-up against the registry', () => {
     const own = await createScenario('sregcfg');
     const misconfigured = await startScenarioWorker(own, 'schema-registry-config', {
       INPUT_FRAMING: 'detect',
+      // Unset, whatever the test runner's environment holds (workers inherit it).
+      SCHEMA_REGISTRY_URL: '',
     });
     expect((await misconfigured.exited).code).toBe(2);
     expect(readFileSync(misconfigured.logFile, 'utf8')).toContain(
