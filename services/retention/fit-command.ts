@@ -6,7 +6,7 @@
 // KEY_PREFIX, TOPIC_PARTITIONS, RETENTION_*).
 
 import { ConfigError } from '../../shared/errors.js';
-import { connectRedis } from '../../shared/redis/connection.js';
+import { connectRedis, openRedis } from '../../shared/redis/connection.js';
 import { FunctionCaller } from '../../shared/redis/function-caller.js';
 import { RedisPopulationStore } from '../../shared/redis/partition-store.js';
 import { loadRetentionConfig } from './config.js';
@@ -71,7 +71,7 @@ async function main(): Promise<void> {
     security: config.runtime.redisSecurity,
   });
   try {
-    await redis.connect();
+    await openRedis(redis);
     const population = new RedisPopulationStore(
       redis,
       new FunctionCaller(redis),

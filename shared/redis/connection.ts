@@ -69,6 +69,39 @@ export function connectRedis(options: RedisConnectionOptions): RedisClient {
   return redis;
 }
 
+/**
+ * Connects. A Cluster is waited for until it is ready: when its first ready check finds
+ * `cluster_state:fail` (a worker started while a primary fails over), ioredis reconnects by
+ * itself but never settles the promise connect() returned, and start-up hung there for good.
+ * Rejects when no node answers, or when the Cluster is not ready within `timeoutMs`.
+ */
+export async function openRedis(redis: RedisClient, timeoutMs = 60_000): Promise<void> {
+  if (!(redis instanceof Cluster)) {
+    await redis.connect();
+    return;
+  }
+  await new Promise<void>((resolve, reject) => {
+    const done = (error?: Error): void => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onReady = (): void => done();
+    const timer = setTimeout(
+      () =>
+        done(
+          new RedisUnavailableError(
+            `the Redis Cluster was not ready within ${timeoutMs} ms (CLUSTER INFO: cluster_state not ok, or slots not served)`,
+          ),
+        ),
+      timeoutMs,
+    );
+    redis.once('ready', onReady);
+    redis.connect().then(onReady, (error: Error) => done(error));
+  });
+}
+
 /** The primaries of a Cluster, or the one server. */
 export function primariesOf(redis: RedisClient): Redis[] {
   return redis instanceof Cluster ? redis.nodes('master') : [redis];

@@ -1,5 +1,5 @@
 import { Cluster } from 'ioredis';
-import type { RedisClient } from './connection.js';
+import { openRedis, type RedisClient } from './connection.js';
 
 /** "<partition> <boundary>": the partition has its snapshot of `boundary` (or started after it). */
 export interface SnapshotSignal {
@@ -69,7 +69,7 @@ export class PopulationSignals {
       if (signal) handler(signal);
     });
     try {
-      await subscriber.connect();
+      await openRedis(subscriber, 30_000);
       await subscriber.subscribe(this.channel);
       this.subscriber = subscriber;
       return true;

@@ -11,7 +11,13 @@ import { createLogger, type Logger, scrubText } from '../observability/logger.js
 import { createRuntimeMetrics } from '../observability/metrics.js';
 import { describeStalls } from '../observability/partition-progress.js';
 import { registerSchemaRegistryMetrics } from '../observability/schema-registry-metrics.js';
-import { connectRedis, resolveDurability, waitDurable, whileRedisUnavailable } from '../redis/connection.js';
+import {
+  connectRedis,
+  openRedis,
+  resolveDurability,
+  waitDurable,
+  whileRedisUnavailable,
+} from '../redis/connection.js';
 import { FunctionCaller } from '../redis/function-caller.js';
 import { populationChannel } from '../redis/keys.js';
 import { RedisPartitionStore, RedisPopulationStore } from '../redis/partition-store.js';
@@ -119,7 +125,7 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
     registers: [metrics.registry],
   });
   const { durability, functions } = await (async () => {
-    await redis.connect();
+    await openRedis(redis);
     const functions = new FunctionCaller(redis, (library) => {
       functionReloads.inc();
       logger.warn(
