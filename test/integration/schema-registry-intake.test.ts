@@ -132,17 +132,14 @@ describe('registry-framed input through the consumer', () => {
     registry.mode = 'down';
     // The last records come after the outage, framed with the v1 id the worker has cached.
     const tail = stream.length - 24;
-    const second = stream.slice(cut, tail).map((r) => ({
-      key: r.key,
-      value: frameValue(ids.v1Again, r.value),
-      plain: r.value as Buffer | null,
-    }));
-    for (const r of second) plainOf.set(r.value.toString('base64'), r.plain);
-    await produceRecords(
-      scenario.brokers,
-      scenario.purchases,
-      second.map((r) => ({ key: r.key, value: r.value })),
-    );
+    /** Frames plain v1 records with a schema id, notes their plain form, produces them. */
+    const produceFramed = async (records: typeof stream, schemaId: number) => {
+      const framed = records.map((r) => ({ key: r.key, value: frameValue(schemaId, r.value) }));
+      for (const [i, r] of framed.entries())
+        plainOf.set(r.value.toString('base64'), records[i]!.value as Buffer);
+      await produceRecords(scenario.brokers, scenario.purchases, framed);
+    };
+    await produceFramed(stream.slice(cut, tail), ids.v1Again);
     const waiting = await waitFor(
       'partitions waiting for the registry',
       async () => {
@@ -165,17 +162,7 @@ describe('registry-framed input through the consumer', () => {
     // are certain only for an id cached before the step: v1, fetched in the first phase.
     const hitsBefore = metric(back, 'vs_schema_cache_lookups_total', 'result="hit"');
     const fetchesBefore = metric(back, 'vs_schema_registry_requests_total', 'operation="get-schema"');
-    const third = stream.slice(tail).map((r) => ({
-      key: r.key,
-      value: frameValue(ids.v1, r.value),
-      plain: r.value as Buffer | null,
-    }));
-    for (const r of third) plainOf.set(r.value.toString('base64'), r.plain);
-    await produceRecords(
-      scenario.brokers,
-      scenario.purchases,
-      third.map((r) => ({ key: r.key, value: r.value })),
-    );
+    await produceFramed(stream.slice(tail), ids.v1);
     await waitCommittedToEnd(scenario);
     const text = await worker.metrics();
     expect(metric(text, 'vs_schema_cache_lookups_total', 'result="hit"')).toBeGreaterThan(hitsBefore);

@@ -15,8 +15,17 @@ export interface StackRun {
 
 /** Runs deploy/stack.sh with `env`; resolves with its exit code and output. */
 export function runStack(env: NodeJS.ProcessEnv, ...args: string[]): Promise<StackRun> {
+  return runCommand('bash', ['deploy/stack.sh', ...args], env);
+}
+
+/** Runs a command from the repo root with `env`; resolves with its exit code and its output (stdout and stderr). */
+export function runCommand(
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<StackRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['deploy/stack.sh', ...args], {
+    const child = spawn(command, args, {
       cwd: root,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Cluster, Redis } from 'ioredis';
+import { migrateSlot, type Primary } from '../../deploy/redis/cluster-slots.js';
 import { processAlive } from './cluster-stack.js';
 import { waitFor } from './kafka-test-client.js';
 import { freePort } from './worker-process.js';
@@ -191,33 +192,24 @@ export async function ownRedisCluster(primaries = 3, replicasEach = 1): Promise<
       );
       if (!from) throw new Error(`no primary owns slot ${slot}`);
       if (from.port === toPort) return 0;
-      const source = own.node(from.port);
-      const target = own.node(toPort);
+      const primaries: Primary[] = await Promise.all(
+        roles
+          .filter((r) => r.role === 'primary')
+          .map(async (r) => {
+            const client = own.node(r.port);
+            return {
+              id: String(await client.call('CLUSTER', 'MYID')),
+              host: '127.0.0.1',
+              port: r.port,
+              client,
+            };
+          }),
+      );
       try {
-        const sourceId = String(await source.call('CLUSTER', 'MYID'));
-        const targetId = String(await target.call('CLUSTER', 'MYID'));
-        await target.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', sourceId);
-        await source.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', targetId);
-        let moved = 0;
-        for (;;) {
-          const keys = (await source.call('CLUSTER', 'GETKEYSINSLOT', slot, 1)) as string[];
-          if (keys.length === 0) break;
-          await source.call('MIGRATE', '127.0.0.1', toPort, '', 0, 10_000, 'KEYS', ...keys);
-          moved += keys.length;
-          await new Promise((resolve) => setTimeout(resolve, pauseMs));
-        }
-        for (const primary of roles.filter((r) => r.role === 'primary')) {
-          const client = own.node(primary.port);
-          try {
-            await client.call('CLUSTER', 'SETSLOT', slot, 'NODE', targetId);
-          } finally {
-            client.disconnect();
-          }
-        }
-        return moved;
+        const at = (port: number) => primaries.find((p) => p.port === port)!;
+        return await migrateSlot(slot, at(from.port), at(toPort), primaries, { pauseMs, batch: 1 });
       } finally {
-        source.disconnect();
-        target.disconnect();
+        for (const primary of primaries) primary.client.disconnect();
       }
     },
     async waitSettled(without, timeoutMs = 60_000) {
