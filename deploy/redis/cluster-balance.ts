@@ -6,6 +6,7 @@
 // keys must share one slot: a step is one atomic script). Pure: the tool does the I/O.
 
 import calculateSlot from 'cluster-key-slot';
+import { partitionKeys, populationViewKey } from '../../shared/redis/keys.js';
 
 /** The slots that must spread: a worker's partition tags, or the workers' population tags. */
 export interface SlotGroup {
@@ -20,15 +21,18 @@ export interface SlotMove {
   readonly to: string;
 }
 
-/** The hash tags of the runtime's keys (shared/redis/keys.ts), grouped by what must spread. */
+/**
+ * The slots of the runtime's keys (shared/redis/keys.ts), grouped by what must spread. The key
+ * prefix is outside the hash tag: every topic set of a worker shares these slots.
+ */
 export function workerSlotGroups(workers: readonly string[], partitions: number): SlotGroup[] {
   const groups: SlotGroup[] = workers.map((worker) => ({
     name: worker,
-    slots: Array.from({ length: partitions }, (_, p) => calculateSlot(`{${worker}:${p}}`)),
+    slots: Array.from({ length: partitions }, (_, p) => calculateSlot(partitionKeys('vs', worker, p).meta)),
   }));
   groups.push({
     name: 'population views',
-    slots: workers.map((worker) => calculateSlot(`{${worker}:population}`)),
+    slots: workers.map((worker) => calculateSlot(populationViewKey('vs', worker, 0))),
   });
   return groups;
 }
