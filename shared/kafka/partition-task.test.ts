@@ -26,4 +26,18 @@ describe('PartitionTask', () => {
     expect(task.take(10).map((r) => r.offset)).toEqual(['1', '2', '3']);
     expect(task.hasRecords).toBe(false);
   });
+
+  it('is ready with no record left after a failed step, to claim again (which produces its outbox), once its backoff is over', () => {
+    const task = new PartitionTask(0);
+    expect(task.ready(1, 0)).toBe(false);
+    task.reclaim = true;
+    task.retryAt = 500;
+    expect(task.ready(1, 100)).toBe(false);
+    expect(task.ready(1, 500)).toBe(true);
+    task.fencedInGeneration = 1;
+    expect(task.ready(1, 500)).toBe(false);
+    task.fencedInGeneration = null;
+    task.clear();
+    expect(task.ready(1, 500)).toBe(false);
+  });
 });

@@ -25,6 +25,12 @@ export class PartitionTask {
   /** Wall clock before which the partition is not retried (after a failure with an unknown outcome). */
   retryAt = 0;
   attempt = 0;
+  /**
+   * A step failed with its outcome unknown: the partition is claimed again even if no record is
+   * left, since the claim produces what its outbox still holds. A quiet partition whose last
+   * send failed (a broker killed) kept its outputs in Redis until a new record came.
+   */
+  reclaim = false;
   /** Tries in a row that could not fetch the writer schemas of the next records (registry down). */
   schemaWaits = 0;
   claimedInGeneration: number | null = null;
@@ -102,6 +108,7 @@ export class PartitionTask {
     this.leftover = [];
     this.waitingFor = null;
     this.advanceTo = null;
+    this.reclaim = false;
     this.expected.clear();
   }
 
@@ -115,7 +122,7 @@ export class PartitionTask {
     if (this.fencedInGeneration === generation) return false;
     if (this.waitingFor !== null) return false;
     if (now < this.retryAt) return false;
-    return this.hasRecords || this.advanceTo !== null;
+    return this.hasRecords || this.advanceTo !== null || this.reclaim;
   }
 }
 

@@ -431,6 +431,7 @@ export class WorkerConsumer {
     try {
       guard.check();
       if (!(await this.ensureClaimed(task, processor, generation))) return;
+      task.reclaim = false;
       if (task.leftover.length === 0 && task.hasRecords) {
         // Decoding is synchronous: the writer schemas of framed records are fetched first. While
         // the registry cannot be asked, the records stay in the task, neither decoded nor
@@ -565,6 +566,7 @@ export class WorkerConsumer {
     // Outcome unknown (Redis or Kafka unreachable): do not commit; claim again (re-reads the
     // applied offset, produces any outbox left) and retry the records kept in the task.
     task.attempt += 1;
+    task.reclaim = true;
     const reasonCode = error instanceof ValuestreamError ? error.reasonCode : 'TRANSIENT';
     this.options.events.emit('batchRetried', { partition: task.partition, reasonCode });
     this.options.logger.warn(
