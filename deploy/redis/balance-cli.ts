@@ -9,6 +9,8 @@
 // usage error, 1 when Redis fails.
 import { parseArgs } from 'node:util';
 import { Cluster } from 'ioredis';
+import { env } from '../../shared/config/env.js';
+import { openRedis } from '../../shared/redis/connection.js';
 import { planBalance, type SlotGroup, spreadOf, workerSlotGroups } from './cluster-balance.js';
 import { migrateSlot, primariesWithIds, slotOwners } from './cluster-slots.js';
 
@@ -31,18 +33,18 @@ const partitions = Number(values.partitions);
 if (workers.length === 0) fail('--workers names no worker');
 if (!Number.isInteger(partitions) || partitions < 1)
   fail(`--partitions must be a positive integer, got ${values.partitions}`);
-const seeds = (process.env.REDIS_CLUSTER_NODES ?? '').split(',').filter((s) => s !== '');
-if (seeds.length === 0) fail('REDIS_CLUSTER_NODES: set it to host:port[,host:port] of the Cluster');
-const nodes = seeds.map((seed) => {
+const seeds = env.hostPorts().safeParse(process.env.REDIS_CLUSTER_NODES ?? '');
+if (!seeds.success) fail(`REDIS_CLUSTER_NODES: ${seeds.error.issues[0]?.message ?? 'invalid'}`);
+if (seeds.data.length === 0) fail('REDIS_CLUSTER_NODES: set it to host:port[,host:port] of the Cluster');
+const nodes = seeds.data.map((seed) => {
   const at = seed.lastIndexOf(':');
-  const port = Number(seed.slice(at + 1));
-  if (at <= 0 || !Number.isInteger(port)) fail(`REDIS_CLUSTER_NODES: '${seed}' is not host:port`);
-  return { host: seed.slice(0, at), port };
+  return { host: seed.slice(0, at), port: Number(seed.slice(at + 1)) };
 });
 const password = process.env.REDIS_PASSWORD || undefined;
 const username = process.env.REDIS_USERNAME || undefined;
 
 const cluster = new Cluster(nodes, {
+  lazyConnect: true,
   redisOptions: {
     ...(password === undefined ? {} : { password }),
     ...(username === undefined ? {} : { username }),
@@ -62,10 +64,7 @@ function table(
 }
 
 try {
-  await new Promise<void>((resolve, reject) => {
-    cluster.once('ready', resolve);
-    cluster.once('error', reject);
-  });
+  await openRedis(cluster);
   const primaries = await primariesWithIds(cluster);
   const ids = primaries.map((p) => p.id).sort();
   const names = new Map(primaries.map((p) => [p.id, `${p.host}:${p.port}`]));

@@ -49,9 +49,6 @@ export class OutputProducer {
     return producer;
   }
 
-  /** Times the producer was replaced (its idempotence sequence lost after a leader change). */
-  replacements = 0;
-
   private readonly maxRequestBytes: number;
   private readonly compression: kafkajs.CompressionTypes;
 
@@ -99,7 +96,6 @@ export class OutputProducer {
   private async replace(reason: string): Promise<void> {
     const old = this.producer;
     this.producer = this.newProducer();
-    this.replacements += 1;
     this.options.onReplaced?.(reason);
     this.connection = null;
     await old.disconnect().catch(() => undefined);
@@ -142,11 +138,16 @@ export class OutputProducer {
  * kafkajs keeps the producer id and its sequence numbers, so each step's produce failed the same
  * way and the worker stood still (the three-broker fault scenario). A new producer gets a new id.
  */
+const SEQUENCE_LOST = new Set([
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'UNKNOWN_PRODUCER_ID',
+  'INVALID_PRODUCER_EPOCH',
+]);
+
 export function producerSequenceLost(error: unknown): string | null {
-  const fatal = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH']);
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; depth++) {
     const type = (e as { type?: unknown }).type;
-    if (typeof type === 'string' && fatal.has(type)) return type;
+    if (typeof type === 'string' && SEQUENCE_LOST.has(type)) return type;
     e = (e as { cause?: unknown }).cause ?? (e as { originalError?: unknown }).originalError;
   }
   return null;
