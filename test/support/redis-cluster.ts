@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -111,12 +112,32 @@ function pidOf(node: ClusterNode): number {
   return Number(readFileSync(join(node.dir, 'redis.pid'), 'utf8').trim());
 }
 
+/** Whether nothing listens on `port` of 127.0.0.1 now. */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A free port whose cluster bus port (port + 10000) is free too: an ephemeral port above 55535
+ * has no bus port, and one taken by a client's connection kept the node from starting (CI).
+ */
+async function freeNodePort(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (port + 10_000 <= 65_535 && (await portFree(port + 10_000))) return port;
+  }
+}
+
 /** `primaries` primaries with `replicasEach` replicas each (3 and 1: the six nodes of the issue). */
 export async function ownRedisCluster(primaries = 3, replicasEach = 1): Promise<OwnRedisCluster> {
   const root = mkdtempSync(join(tmpdir(), 'vs-redis-cluster-'));
   const nodes: ClusterNode[] = [];
   for (let i = 0; i < primaries * (1 + replicasEach); i++) {
-    const port = await freePort();
+    const port = await freeNodePort();
     const dir = join(root, String(port));
     mkdirSync(dir);
     nodes.push({ port, dir, address: `127.0.0.1:${port}` });
