@@ -3,8 +3,16 @@
 // Keys go through kafkajs's default (Java-compatible murmur2) partitioner, the same as the
 // runtime's producers, so a customer's purchases land in the partition its state lives in.
 
-import { Kafka, type logCreator, logLevel, Partitioners, type Producer } from 'kafkajs';
+import {
+  Kafka,
+  type logCreator,
+  logLevel,
+  type Producer,
+  type ProducerBatch,
+  type TopicMessages,
+} from 'kafkajs';
 import { type KafkaSecurity, kafkaConnectionOptions } from '../../shared/config/secure-connections.js';
+import { PartitionLedger, sendBatchCompletely } from '../../shared/kafka/complete-send.js';
 import { producerSequenceLost } from '../../shared/kafka/output-producer.js';
 import { type Logger, scrubText } from '../../shared/observability/logger.js';
 
@@ -65,12 +73,15 @@ export async function connectPosProducer(options: PosProducerOptions): Promise<P
       ? {}
       : { connectionTimeout: 5000, ...kafkaConnectionOptions(options.security) }),
   });
+  // kafkajs's default partitioner, each choice noted: sendBatch can leave the messages of a
+  // partition whose leader moved unsent and still resolve (shared/kafka/complete-send.ts).
+  const ledger = new PartitionLedger();
   const newProducer = (): Producer =>
     kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: ledger.createPartitioner,
       // Idempotence only holds if a send is retried until it succeeds (kafkajs warns otherwise);
       // a second Ctrl-C ends a simulator stuck on an unreachable cluster.
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
@@ -81,10 +92,16 @@ export async function connectPosProducer(options: PosProducerOptions): Promise<P
   // the producer (OUT_OF_ORDER_SEQUENCE_NUMBER): a new producer (new id) sends the batch again.
   // Records it had written already are there twice, with the same bytes, as a retrying
   // point-of-sale system sends them; consumers count a purchase once by its eventId.
-  const sendBatch = async (batch: Parameters<Producer['sendBatch']>[0]): Promise<void> => {
+  const sendBatch = async (batch: ProducerBatch & { topicMessages: TopicMessages[] }): Promise<void> => {
     for (let replaced = 0; ; replaced++) {
       try {
-        await producer.sendBatch(batch);
+        await sendBatchCompletely(producer, ledger, batch, {
+          onResend: (messages) =>
+            options.logger.warn(
+              { reasonCode: 'OUTPUTS_RESENT', messages },
+              'kafkajs reported records sent that no partition leader acknowledged; sending them again',
+            ),
+        });
         return;
       } catch (error) {
         const lost = producerSequenceLost(error);

@@ -1,6 +1,7 @@
 import kafkajs, { type Kafka, type Producer } from 'kafkajs';
 import type { RuntimeEvents } from '../runtime/runtime-events.js';
 import type { OutboxEntry } from '../runtime/state-store.js';
+import { PartitionLedger, sendBatchCompletely } from './complete-send.js';
 
 export type OutputCompression = 'none' | 'gzip' | 'snappy';
 
@@ -19,6 +20,8 @@ const COMPRESSION: Record<OutputCompression, kafkajs.CompressionTypes> = {
  */
 export class OutputProducer {
   private producer: Producer;
+  /** Which partition each message went to, to check kafkajs's answer against (complete-send.ts). */
+  private readonly ledger = new PartitionLedger();
 
   constructor(
     private readonly kafka: Kafka,
@@ -30,6 +33,8 @@ export class OutputProducer {
       readonly compression?: OutputCompression;
       /** Told when the producer was replaced because its sequence numbers were lost (for a log line). */
       readonly onReplaced?: (reason: string) => void;
+      /** Told how many messages kafkajs reported sent but no leader acknowledged, sent again (complete-send.ts). */
+      readonly onResent?: (messages: number) => void;
     } = {},
   ) {
     this.maxRequestBytes = options.maxRequestBytes ?? 768 * 1024;
@@ -42,6 +47,7 @@ export class OutputProducer {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
+      createPartitioner: this.ledger.createPartitioner,
     });
     producer.on(producer.events.REQUEST, (e) => {
       if (e.payload.apiName === 'Produce') this.produceRequests += 1;
@@ -72,11 +78,16 @@ export class OutputProducer {
       byTopic.set(entry.topic, list);
     }
     await (this.connection ?? this.connect());
-    await this.producer.sendBatch({
-      acks: -1,
-      compression: this.compression,
-      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-    });
+    await sendBatchCompletely(
+      this.producer,
+      this.ledger,
+      {
+        acks: -1,
+        compression: this.compression,
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      },
+      { onResend: (messages) => this.options.onResent?.(messages) },
+    );
   }
 
   /** The current producer's connection (null: not connected, or its connect failed). */

@@ -170,6 +170,11 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
         { reasonCode: 'PRODUCER_REPLACED', err: reason },
         'the idempotent producer lost its sequence after a leader change; sending with a new producer',
       ),
+    onResent: (messages) =>
+      logger.warn(
+        { reasonCode: 'OUTPUTS_RESENT', messages },
+        'kafkajs reported outputs sent that no partition leader acknowledged (a leader moved); sending them again',
+      ),
   });
   await producer.connect().catch((error: unknown) => {
     throw failStartup('kafka', error);
