@@ -4,12 +4,20 @@
 //   REDIS_CLUSTER_NODES=host:port[,host:port] npm run redis:balance -- [--dry-run] \
 //     [--workers value-segmentation,share-of-wallet,retention,next-best-offer] [--partitions 12]
 //
-// REDIS_USERNAME / REDIS_PASSWORD when the nodes need credentials (MIGRATE passes them on).
+// REDIS_USERNAME / REDIS_PASSWORD(_FILE) when the nodes need credentials (MIGRATE passes them
+// on); REDIS_CLUSTER_TLS and REDIS_TLS_* as the workers read them.
 // Prints each worker's tags per primary before and after, and the slots moved. Exit code 2 on a
 // usage error, 1 when Redis fails.
 import { parseArgs } from 'node:util';
 import { Cluster } from 'ioredis';
-import { env } from '../../shared/config/env.js';
+import { env, parseEnv } from '../../shared/config/env.js';
+import { redisSecurityEnvSpec, runtimeEnvSpec } from '../../shared/config/runtime-config.js';
+import {
+  type RedisSecurity,
+  redisConnectionOptions,
+  resolveRedisSecurity,
+} from '../../shared/config/secure-connections.js';
+import { ConfigError } from '../../shared/errors.js';
 import { openRedis } from '../../shared/redis/connection.js';
 import { planBalance, type SlotGroup, spreadOf, workerSlotGroups } from './cluster-balance.js';
 import { migrateSlot, primariesWithIds, slotOwners } from './cluster-slots.js';
@@ -40,16 +48,22 @@ const nodes = seeds.data.map((seed) => {
   const at = seed.lastIndexOf(':');
   return { host: seed.slice(0, at), port: Number(seed.slice(at + 1)) };
 });
-const password = process.env.REDIS_PASSWORD || undefined;
-const username = process.env.REDIS_USERNAME || undefined;
+let security: RedisSecurity;
+try {
+  security = resolveRedisSecurity({
+    ...parseEnv(
+      { REDIS_CLUSTER_TLS: runtimeEnvSpec.REDIS_CLUSTER_TLS, ...redisSecurityEnvSpec },
+      process.env,
+    ),
+    REDIS_URL: 'redis://unused',
+    REDIS_CLUSTER_NODES: seeds.data,
+  });
+} catch (error) {
+  fail(error instanceof ConfigError ? error.message : String(error));
+}
+const { password, username } = security;
 
-const cluster = new Cluster(nodes, {
-  lazyConnect: true,
-  redisOptions: {
-    ...(password === undefined ? {} : { password }),
-    ...(username === undefined ? {} : { username }),
-  },
-});
+const cluster = new Cluster(nodes, { lazyConnect: true, redisOptions: redisConnectionOptions(security) });
 
 function table(
   groups: readonly SlotGroup[],

@@ -55,15 +55,25 @@ describe('REDIS_CLUSTER_NODES', () => {
     expect(error.message).toContain('host:port');
   });
 
-  it('takes credentials from REDIS_USERNAME/REDIS_PASSWORD and refuses TLS files (not supported yet)', () => {
+  it('takes credentials from REDIS_USERNAME/REDIS_PASSWORD; TLS files only with REDIS_CLUSTER_TLS=true', () => {
     const config = parseRuntimeConfig({
       REDIS_CLUSTER_NODES: '127.0.0.1:7000',
       REDIS_USERNAME: 'worker',
       REDIS_PASSWORD: 'secret',
     });
     expect(config.redisSecurity.username).toBe('worker');
+    expect(config.redisSecurity.tls).toBeUndefined();
     const error = failure({ REDIS_CLUSTER_NODES: '127.0.0.1:7000', REDIS_TLS_CA_FILE: '/etc/ca.pem' });
     expect(error.variable).toBe('REDIS_TLS_CA_FILE');
-    expect(error.message).toContain('Redis Cluster');
+    expect(error.message).toContain('REDIS_CLUSTER_TLS');
+  });
+
+  it('REDIS_CLUSTER_TLS=true: TLS to every node, with the system CAs when no file is given', () => {
+    const config = parseRuntimeConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:7000', REDIS_CLUSTER_TLS: 'true' });
+    expect(config.REDIS_CLUSTER_TLS).toBe(true);
+    expect(config.redisSecurity.tls).toEqual({});
+    const error = failure({ REDIS_CLUSTER_TLS: 'true' });
+    expect(error.variable).toBe('REDIS_CLUSTER_TLS');
+    expect(error.message).toContain('rediss://');
   });
 });

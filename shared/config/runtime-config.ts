@@ -46,7 +46,7 @@ export const kafkaSecurityEnvSpec = {
 /** Redis TLS material and ACL credentials (shared/config/secure-connections.ts). */
 export const redisSecurityEnvSpec = {
   REDIS_TLS_CA_FILE: envVariable(
-    'PEM file of the CA that signed the Redis certificate (default: the system CAs); needs rediss://',
+    'PEM file of the CA that signed the Redis certificate (default: the system CAs); needs rediss:// or REDIS_CLUSTER_TLS=true',
     env.text(),
     '',
   ),
@@ -87,6 +87,11 @@ export const runtimeEnvSpec = {
     'Redis Cluster nodes to start from, host:port[,host:port]; when set, the workers use a Cluster client and REDIS_URL is not used (credentials from REDIS_USERNAME, REDIS_PASSWORD)',
     env.hostPorts(),
     '',
+  ),
+  REDIS_CLUSTER_TLS: envVariable(
+    'Connect to the REDIS_CLUSTER_NODES over TLS (what rediss:// is for one server; REDIS_TLS_* files as for one server, certificates always verified)',
+    env.bool(),
+    'false',
   ),
   ...redisSecurityEnvSpec,
   ...schemaRegistryEnvSpec,

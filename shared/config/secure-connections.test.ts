@@ -104,6 +104,16 @@ describe('secure connection settings', () => {
       /empty/,
     ],
     [{ REDIS_TLS_CA_FILE: caFile }, 'REDIS_TLS_CA_FILE', /rediss/],
+    [
+      { REDIS_CLUSTER_NODES: 'h:1', REDIS_TLS_CERT_FILE: certFile },
+      'REDIS_TLS_CERT_FILE',
+      /REDIS_CLUSTER_TLS/,
+    ],
+    [
+      { REDIS_CLUSTER_NODES: 'h:1', REDIS_CLUSTER_TLS: 'true', REDIS_TLS_KEY_FILE: keyFile },
+      'REDIS_TLS_CERT_FILE',
+      /required/,
+    ],
     [{ REDIS_URL: 'rediss://h:1', REDIS_TLS_KEY_FILE: keyFile }, 'REDIS_TLS_CERT_FILE', /required/],
     [{ REDIS_USERNAME: 'vs' }, 'REDIS_PASSWORD', /required/],
     [{ REDIS_URL: 'redis://u:p@h:1', REDIS_PASSWORD: 'x' }, 'REDIS_PASSWORD', /REDIS_URL/],

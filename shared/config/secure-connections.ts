@@ -32,8 +32,10 @@ export interface KafkaSecurityValues {
 
 export interface RedisSecurityValues {
   readonly REDIS_URL: string;
-  /** Set: a Cluster client, for which TLS is not supported yet. */
+  /** Set: a Cluster client (TLS with REDIS_CLUSTER_TLS). */
   readonly REDIS_CLUSTER_NODES?: readonly string[];
+  /** TLS to every Cluster node (there is no URL to say rediss://). */
+  readonly REDIS_CLUSTER_TLS?: boolean;
   readonly REDIS_TLS_CA_FILE: string;
   readonly REDIS_TLS_CERT_FILE: string;
   readonly REDIS_TLS_KEY_FILE: string;
@@ -196,15 +198,29 @@ export function resolveRedisSecurity(values: RedisSecurityValues): RedisSecurity
   const tlsUrl = values.REDIS_URL.startsWith('rediss://');
   const fileVariables = ['REDIS_TLS_CA_FILE', 'REDIS_TLS_CERT_FILE', 'REDIS_TLS_KEY_FILE'] as const;
   if ((values.REDIS_CLUSTER_NODES?.length ?? 0) > 0) {
+    const tls = values.REDIS_CLUSTER_TLS === true;
     const set = fileVariables.find((name) => values[name] !== '');
-    if (set)
+    if (set && !tls)
       throw new ConfigError(
         set,
-        'is set with REDIS_CLUSTER_NODES: TLS to a Redis Cluster is not supported yet',
+        'is set with REDIS_CLUSTER_NODES, but REDIS_CLUSTER_TLS is not true: set REDIS_CLUSTER_TLS=true for TLS to the Cluster',
       );
-    const withCredentials = { ...values, REDIS_URL: 'redis://cluster' };
-    return resolveRedisSecurity({ ...withCredentials, REDIS_CLUSTER_NODES: [] });
+    const asOneServer = resolveRedisSecurity({
+      ...values,
+      REDIS_URL: tls ? 'rediss://cluster' : 'redis://cluster',
+      REDIS_CLUSTER_NODES: [],
+      REDIS_CLUSTER_TLS: false,
+    });
+    // One server learns TLS from rediss://; a Cluster client's nodes only from an options object.
+    return tls && asOneServer.tls === undefined
+      ? new RedisSecurity({}, asOneServer.username, asOneServer.password)
+      : asOneServer;
   }
+  if (values.REDIS_CLUSTER_TLS === true)
+    throw new ConfigError(
+      'REDIS_CLUSTER_TLS',
+      'is true but REDIS_CLUSTER_NODES is empty: for TLS to one server use rediss:// in REDIS_URL',
+    );
   if (!tlsUrl) {
     const set = fileVariables.find((name) => values[name] !== '');
     if (set) throw new ConfigError(set, 'is set but REDIS_URL is not rediss://: use rediss:// for TLS');

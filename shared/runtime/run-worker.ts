@@ -116,6 +116,7 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
       kafka: config.kafkaSecurity.describe(),
       redis: config.redisSecurity.describe(),
       redisCluster: config.REDIS_CLUSTER_NODES.length > 0 ? config.REDIS_CLUSTER_NODES : undefined,
+      redisClusterTls: config.REDIS_CLUSTER_NODES.length > 0 ? config.REDIS_CLUSTER_TLS : undefined,
     },
     'connection security',
   );

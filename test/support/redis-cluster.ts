@@ -3,11 +3,13 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ConnectionOptions } from 'node:tls';
 import { promisify } from 'node:util';
 import { Cluster, Redis } from 'ioredis';
 import { migrateSlot, type Primary } from '../../deploy/redis/cluster-slots.js';
 import { processAlive } from './cluster-stack.js';
 import { waitFor } from './kafka-test-client.js';
+import type { TestCertificates } from './test-certificates.js';
 import { freePort } from './worker-process.js';
 
 const run = promisify(execFile);
@@ -55,12 +57,45 @@ export interface OwnRedisCluster {
   destroy(): Promise<void>;
 }
 
-async function startNode(node: ClusterNode): Promise<void> {
+/** TLS only (no plain port), between nodes too, client certificates required. */
+function tlsArgs(port: number, tls: TestCertificates): string[] {
+  return [
+    '--port',
+    '0',
+    '--tls-port',
+    String(port),
+    '--tls-cluster',
+    'yes',
+    '--tls-replication',
+    'yes',
+    '--tls-cert-file',
+    tls.serverCert,
+    '--tls-key-file',
+    tls.serverKey,
+    '--tls-ca-cert-file',
+    tls.ca,
+    '--tls-auth-clients',
+    'yes',
+  ];
+}
+
+/** ioredis options for a node of a TLS cluster (the client certificate, the test CA). */
+function tlsOptions(tls: TestCertificates | undefined): { tls?: ConnectionOptions } {
+  if (tls === undefined) return {};
+  return {
+    tls: {
+      ca: [readFileSync(tls.ca)],
+      cert: readFileSync(tls.clientCert),
+      key: readFileSync(tls.clientKey),
+    },
+  };
+}
+
+async function startNode(node: ClusterNode, tls?: TestCertificates): Promise<void> {
   await run('redis-server', [
     '--bind',
     '127.0.0.1',
-    '--port',
-    String(node.port),
+    ...(tls === undefined ? ['--port', String(node.port)] : tlsArgs(node.port, tls)),
     '--dir',
     node.dir,
     '--cluster-enabled',
@@ -85,17 +120,22 @@ async function startNode(node: ClusterNode): Promise<void> {
   ]);
   await waitFor(
     `cluster node ${node.port}`,
-    () => askNode(node.port, async (client) => (await client.ping()) === 'PONG'),
+    () => askNode(node.port, async (client) => (await client.ping()) === 'PONG', tls),
     { timeoutMs: 20_000, intervalMs: 50 },
   );
 }
 
 /** `ask` on a fresh connection to a node; false when the node does not answer. */
-async function askNode(port: number, ask: (client: Redis) => Promise<boolean>): Promise<boolean> {
+async function askNode(
+  port: number,
+  ask: (client: Redis) => Promise<boolean>,
+  tls?: TestCertificates,
+): Promise<boolean> {
   const client = new Redis(port, '127.0.0.1', {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
+    ...tlsOptions(tls),
   });
   client.on('error', () => undefined);
   try {
@@ -132,8 +172,17 @@ async function freeNodePort(): Promise<number> {
   }
 }
 
-/** `primaries` primaries with `replicasEach` replicas each (3 and 1: the six nodes of the issue). */
-export async function ownRedisCluster(primaries = 3, replicasEach = 1): Promise<OwnRedisCluster> {
+/**
+ * `primaries` primaries with `replicasEach` replicas each (3 and 1: the six nodes of the issue);
+ * with `tls`, every node speaks only TLS (clients, cluster bus, replication) and asks clients for
+ * a certificate of the test CA.
+ */
+export async function ownRedisCluster(
+  primaries = 3,
+  replicasEach = 1,
+  options: { readonly tls?: TestCertificates } = {},
+): Promise<OwnRedisCluster> {
+  const { tls } = options;
   const root = mkdtempSync(join(tmpdir(), 'vs-redis-cluster-'));
   const nodes: ClusterNode[] = [];
   for (let i = 0; i < primaries * (1 + replicasEach); i++) {
@@ -142,10 +191,13 @@ export async function ownRedisCluster(primaries = 3, replicasEach = 1): Promise<
     mkdirSync(dir);
     nodes.push({ port, dir, address: `127.0.0.1:${port}` });
   }
-  await Promise.all(nodes.map(startNode));
+  await Promise.all(nodes.map((node) => startNode(node, tls)));
   await run(
     'redis-cli',
     [
+      ...(tls === undefined
+        ? []
+        : ['--tls', '--cacert', tls.ca, '--cert', tls.clientCert, '--key', tls.clientKey]),
       '--cluster',
       'create',
       ...nodes.map((n) => n.address),
@@ -162,9 +214,12 @@ export async function ownRedisCluster(primaries = 3, replicasEach = 1): Promise<
     client: () =>
       new Cluster(
         nodes.map((n) => ({ host: '127.0.0.1', port: n.port })),
-        { clusterRetryStrategy: (attempt) => Math.min(100 * attempt, 2000) },
+        {
+          clusterRetryStrategy: (attempt) => Math.min(100 * attempt, 2000),
+          redisOptions: tlsOptions(tls),
+        },
       ),
-    node: (port) => new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1 }),
+    node: (port) => new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1, ...tlsOptions(tls) }),
     async roles() {
       const running = nodes.find((n) => !stopped.has(n.port))!;
       const client = own.node(running.port);
@@ -198,7 +253,7 @@ export async function ownRedisCluster(primaries = 3, replicasEach = 1): Promise<
         timeoutMs: 10_000,
         intervalMs: 50,
       });
-      await startNode(node);
+      await startNode(node, tls);
       stopped.delete(port);
     },
     async migrateSlot(slot, toPort, pauseMs = 50) {
@@ -262,8 +317,10 @@ export async function ownRedisCluster(primaries = 3, replicasEach = 1): Promise<
         'cluster_state:ok on every running node',
         async () => {
           for (const n of nodes.filter((node) => !stopped.has(node.port))) {
-            const ok = await askNode(n.port, async (client) =>
-              /cluster_state:ok/.test(String(await client.call('CLUSTER', 'INFO'))),
+            const ok = await askNode(
+              n.port,
+              async (client) => /cluster_state:ok/.test(String(await client.call('CLUSTER', 'INFO'))),
+              tls,
             );
             if (!ok) return false;
           }
