@@ -36,6 +36,12 @@ KAFKA_HEAP=${KAFKA_HEAP:-1G}
 KAFKA_PREFERRED_PORT=${KAFKA_PORT:-19092}
 REDIS_PREFERRED_PORT=${REDIS_PORT:-16379}
 START_TIMEOUT=${STACK_START_TIMEOUT:-90}
+# Kafka's own default (3 s): group members started together join one rebalance instead of the
+# first taking every partition, fetching ahead, and handing half over. Tests set 0 (they join
+# and leave groups all the time).
+GROUP_INITIAL_REBALANCE_DELAY_MS=${KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS:-3000}
+[[ $GROUP_INITIAL_REBALANCE_DELAY_MS =~ ^[0-9]+$ ]] ||
+  die "KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS must be a whole number of milliseconds, not '$GROUP_INITIAL_REBALANCE_DELAY_MS'"
 
 KAFKA_PATTERN='kafka.Kafka'
 # shellcheck source=deploy/lib/schema-registry.sh
@@ -128,7 +134,8 @@ kafka_up() {
   broker_port=$(sed -n 1p <<<"$ports")
   controller_port=$(sed -n 2p <<<"$ports")
   sed -e "s|@BROKER_PORT@|$broker_port|g" -e "s|@CONTROLLER_PORT@|$controller_port|g" \
-    -e "s|@DATA_DIR@|$KAFKA_DIR/data|g" "$ROOT/deploy/kafka/server.properties" >"$KAFKA_DIR/server.properties"
+    -e "s|@DATA_DIR@|$KAFKA_DIR/data|g" -e "s|@GROUP_INITIAL_REBALANCE_DELAY_MS@|$GROUP_INITIAL_REBALANCE_DELAY_MS|g" \
+    "$ROOT/deploy/kafka/server.properties" >"$KAFKA_DIR/server.properties"
 
   if [[ ! -f $KAFKA_DIR/data/meta.properties ]]; then
     local cluster_id

@@ -10,6 +10,8 @@ import { type ConsumerConfig, Kafka } from 'kafkajs';
 // BENCH_FETCH_COUNT_FILE when the process exits).
 
 const handed = new Map<string, number>();
+/** Wall-clock time (ms since the epoch) of the first record handed to each group in this process. */
+const firstHanded = new Map<string, number>();
 let installed = false;
 
 export function installFetchCounter(): void {
@@ -21,6 +23,7 @@ export function installFetchCounter(): void {
     const group = config.groupId;
     consumer.on(consumer.events.START_BATCH_PROCESS, (event) => {
       handed.set(group, (handed.get(group) ?? 0) + event.payload.batchSize);
+      if (event.payload.batchSize > 0 && !firstHanded.has(group)) firstHanded.set(group, epochNow());
     });
     return consumer;
   };
@@ -31,6 +34,26 @@ export function recordsHandedTo(groupId: string): number {
   return handed.get(groupId) ?? 0;
 }
 
+/** When kafkajs handed the first record to `groupId` in this process (ms since the epoch), or null. */
+export function firstRecordHandedTo(groupId: string): number | null {
+  return firstHanded.get(groupId) ?? null;
+}
+
+/** Milliseconds since the epoch, comparable across processes (performance.now() is not). */
+export function epochNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** What a worker process leaves for the bench in BENCH_FETCH_COUNT_FILE. */
+export interface FetchCounts {
+  readonly handed: Record<string, number>;
+  readonly firstHandedAt: Record<string, number>;
+}
+
 export function writeFetchCounts(file: string): void {
-  writeFileSync(file, JSON.stringify(Object.fromEntries(handed)));
+  const counts: FetchCounts = {
+    handed: Object.fromEntries(handed),
+    firstHandedAt: Object.fromEntries(firstHanded),
+  };
+  writeFileSync(file, JSON.stringify(counts));
 }

@@ -132,7 +132,8 @@ export async function rawConsumeAndDecode(
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 1000, maxBytesPerPartition: 1_048_576 });
   let consumed = 0;
   let decodeFailures = 0;
-  const started = performance.now();
+  // From the first record on, as the worker's clock (connecting and joining are not consuming).
+  let started: number | null = null;
   let timer: NodeJS.Timeout | undefined;
   try {
     await consumer.connect();
@@ -146,6 +147,7 @@ export async function rawConsumeAndDecode(
         .run({
           autoCommit: false,
           eachBatch: async ({ batch }) => {
+            if (started === null && batch.messages.length > 0) started = performance.now();
             const codec = codecs.get(batch.topic)!;
             for (const m of batch.messages) {
               try {
@@ -161,7 +163,7 @@ export async function rawConsumeAndDecode(
         })
         .catch(reject);
     });
-    const seconds = (performance.now() - started) / 1000;
+    const seconds = (performance.now() - (started ?? performance.now())) / 1000;
     return { seconds, records: consumed, eventsPerSecond: consumed / seconds, decodeFailures };
   } finally {
     clearTimeout(timer);

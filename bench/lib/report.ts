@@ -61,8 +61,14 @@ export interface ScenarioResult {
   readonly appliedRecords: number;
   /** Time to the first record applied and the longest stretch with none applied (bench/lib/progress-timeline.ts). */
   readonly pauses?: ProgressPauses;
-  /** From the worker's start to every end offset applied (to the failure for a failed one). */
+  /**
+   * From the first record kafkajs handed the worker (in any of its processes) to every end offset
+   * applied (to the failure for a failed one): connecting and joining the group are not in it, as
+   * they are not in the raw baseline's.
+   */
   readonly seconds: number;
+  /** From the worker's start to the first record handed to it (connect, join, first fetch). */
+  readonly startupSeconds?: number;
   readonly eventsPerSecond: number | null;
   readonly raw: {
     readonly seconds: number;

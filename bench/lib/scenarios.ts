@@ -262,7 +262,8 @@ function resultOf(
   // Fetched over what the topics held when it stopped: a worker that writes into its own input
   // (retention's ladder moves into segment-changes) reads those records too, once.
   const inTopics = Math.max(total, recordsAtEnd ?? total);
-  const seconds = (outcome.at - startedAt) / 1000;
+  const clockFrom = measures.firstRecordAt ?? startedAt;
+  const seconds = (outcome.at - clockFrom) / 1000;
   const ok = outcome.status === 'ok';
   const eventsPerSecond = ok && seconds > 0 ? total / seconds : null;
   const fetchedUsed = Math.max(
@@ -278,6 +279,7 @@ function resultOf(
     records: { total, byTopic: byTopic(targets), ...(recordsAtEnd === null ? {} : { atEnd: recordsAtEnd }) },
     appliedRecords: outcome.progress.appliedRecords,
     seconds,
+    startupSeconds: (clockFrom - startedAt) / 1000,
     eventsPerSecond,
     raw,
     ratioToRaw: eventsPerSecond !== null && raw !== null ? eventsPerSecond / raw.eventsPerSecond : null,

@@ -11,7 +11,7 @@ import { loadValueSegmentationConfig } from '../../services/value-segmentation/c
 import { createValueSegmentationWorker } from '../../services/value-segmentation/worker.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { type RunningWorker, runWorker } from '../../shared/runtime/run-worker.js';
-import { recordsHandedTo } from './fetch-counter.js';
+import { type FetchCounts, firstRecordHandedTo, recordsHandedTo } from './fetch-counter.js';
 import {
   histogramQuantile,
   quantile,
@@ -46,6 +46,11 @@ export interface WorkerMeasures {
   readonly populationWaits: number;
   readonly batchMs: Latency | null;
   readonly stepMs: Latency | null;
+  /**
+   * When kafkajs handed the group its first record, in any process (performance.now() of the
+   * bench): the clock of events/s starts there, as the raw baseline's does (null: none seen).
+   */
+  readonly firstRecordAt: number | null;
   readonly processes?: ReadonlyArray<Readonly<Record<string, number | string | null>>>;
 }
 
@@ -184,6 +189,7 @@ export async function startInProcess(launch: WorkerLaunch): Promise<WorkerHandle
         consumedMetric: sumOf(samples, 'vs_records_consumed_total'),
         fetchedEvents: fetchEvents > 0 ? fetchedEvents : null,
         fetchedKafkajs: recordsHandedTo(groupId),
+        firstRecordAt: fromEpoch(firstRecordHandedTo(groupId)),
         commands: commandsOf(samples, `${clientId}-`),
         populationWaits: sumOf(samples, 'vs_population_waits_total'),
         batchMs: exactLatency(batchMs),
@@ -302,11 +308,14 @@ export async function startProcesses(
         }),
       );
       await stopAll();
-      const handed = children.map((c) => {
-        if (!existsSync(c.countFile)) return null;
-        const counts = JSON.parse(readFileSync(c.countFile, 'utf8')) as Record<string, number>;
-        return counts[`${launch.env.CONSUMER_GROUP_PREFIX}.${launch.kind}`] ?? 0;
-      });
+      const group = `${launch.env.CONSUMER_GROUP_PREFIX}.${launch.kind}`;
+      const counts = children.map((c) =>
+        existsSync(c.countFile) ? (JSON.parse(readFileSync(c.countFile, 'utf8')) as FetchCounts) : null,
+      );
+      const handed = counts.map((c) => (c === null ? null : (c.handed[group] ?? 0)));
+      const firsts = counts.flatMap((c) =>
+        c?.firstHandedAt[group] === undefined ? [] : [c.firstHandedAt[group]],
+      );
       const commands: Record<string, number> = {};
       const processes = children.map((c, i) => {
         const own = commandsOf(scraped[i]!, `${c.clientId}-`);
@@ -338,9 +347,15 @@ export async function startProcesses(
         populationWaits: sumOf(all, 'vs_population_waits_total'),
         batchMs: batches > 0 ? { p50: ms(0.5), p99: ms(0.99), count: batches, from: 'histogram' } : null,
         stepMs: null,
+        firstRecordAt: firsts.length === 0 ? null : fromEpoch(Math.min(...firsts)),
         processes,
       };
     },
     kill: stopAll,
   };
+}
+
+/** An epoch time (ms) as this process's performance.now(); null stays null. */
+function fromEpoch(epochMs: number | null): number | null {
+  return epochMs === null ? null : epochMs - performance.timeOrigin;
 }

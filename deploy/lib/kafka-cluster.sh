@@ -219,6 +219,7 @@ kafka_cluster_up() {
     mkdir -p "$dir/logs" "$dir/data"
     sed -e "s|@NODE_ID@|$n|g" -e "s|@VOTERS@|$voters|g" -e "s|@BROKER_PORT@|${KAFKA_NODE_PORT[n]}|g" \
       -e "s|@CONTROLLER_PORT@|${KAFKA_NODE_CONTROLLER_PORT[n]}|g" -e "s|@DATA_DIR@|$dir/data|g" \
+      -e "s|@GROUP_INITIAL_REBALANCE_DELAY_MS@|$GROUP_INITIAL_REBALANCE_DELAY_MS|g" \
       "$ROOT/deploy/kafka/cluster.properties" >"$dir/server.properties"
     printf '%s\n' "${KAFKA_NODE_PORT[n]}" >"$dir/port"
     printf '%s\n' "${KAFKA_NODE_CONTROLLER_PORT[n]}" >"$dir/controller-port"

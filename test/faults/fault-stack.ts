@@ -3,11 +3,13 @@
 // the broker and must not disturb anything else running against the usual stack. Scenarios that
 // crash, freeze or slow Redis start a redis-server of their own on top (ownRedisServer).
 // The suite's stack is stopped and deleted at the end (VALUESTREAM_KEEP_STACK=1 keeps it).
+
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
+import { TEST_STACK_SETTINGS } from '../support/cluster-stack.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -22,6 +24,7 @@ export const faultStackDir = process.env.VALUESTREAM_FAULT_STACK_DIR ?? path.joi
 /** Environment of deploy/stack.sh for the suite's stack: its own dir and ports. */
 export function faultStackEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
+    ...TEST_STACK_SETTINGS,
     ...process.env,
     VALUESTREAM_STACK_DIR: faultStackDir,
     KAFKA_PORT: process.env.VALUESTREAM_FAULT_KAFKA_PORT ?? '29092',

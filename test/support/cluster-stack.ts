@@ -46,11 +46,18 @@ export function runCommand(
  * The script's environment: its own dir and port bases (taken ones are replaced by free ones),
  * no schema registry, and nothing that names another stack.
  */
+/**
+ * deploy/stack.sh settings of every stack tests start: no 3 s wait before a new group's first
+ * rebalance (Kafka's default, the stack's for users), since tests make groups all the time.
+ */
+export const TEST_STACK_SETTINGS = { KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0' } as const;
+
 export function clusterStackEnv(
   stackDir: string,
   ports: { redis: number; kafka: number },
 ): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
+    ...TEST_STACK_SETTINGS,
     ...process.env,
     VALUESTREAM_STACK_DIR: stackDir,
     REDIS_CLUSTER_PORT: String(ports.redis),

@@ -20,6 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { createTopics, topicSettingsFromEnv } from '../../shared/kafka/create-topics.js';
+import { TEST_STACK_SETTINGS } from './cluster-stack.js';
 import type {} from './endpoints.js';
 
 type Teardown = () => Promise<void>;
@@ -63,7 +64,8 @@ function run(command: string, args: string[], output: 'inherit' | 'ignore' = 'in
     const child = spawn(command, args, {
       cwd: root,
       stdio: ['ignore', output, output],
-      env: process.env,
+      // A stack it starts gets the tests' settings; one already running is used as it is.
+      env: { ...TEST_STACK_SETTINGS, ...process.env },
     });
     child.once('error', reject);
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
