@@ -5,6 +5,7 @@ import { Cluster, Redis } from 'ioredis';
 import type { Admin } from 'kafkajs';
 import { expect } from 'vitest';
 import type { RedisClient } from '../../shared/redis/connection.js';
+import { partitionKeys } from '../../shared/redis/keys.js';
 import { deadLetterTopicOf } from '../../shared/topics.js';
 import { clusterStackEnv, readStackEnvFile, runStack } from '../support/cluster-stack.js';
 import { testEndpoints } from '../support/endpoints.js';
@@ -378,6 +379,25 @@ export class FaultRun {
       );
   }
 
+  /**
+   * Waits until every partition's outbox is empty: the group commits what Redis holds, outputs
+   * included, so a partition whose send failed last (a broker killed) can be committed to the end
+   * with outputs that its next attempt, or its next owner, still has to produce.
+   */
+  private async waitOutboxesDrained(): Promise<void> {
+    const outbox = (p: number) => partitionKeys(this.context.keyPrefix, this.workload.worker, p).outbox;
+    await waitFor(
+      'every outbox produced',
+      async () => {
+        const lengths = await Promise.all(
+          Array.from({ length: PARTITIONS }, (_, p) => this.redis.llen(outbox(p))),
+        );
+        return lengths.every((n) => n === 0);
+      },
+      { timeoutMs: 120_000, intervalMs: 250 },
+    );
+  }
+
   /** Finishes the run and checks it against the oracle; returns its row of the report. */
   async finish(): Promise<ScenarioResult> {
     try {
@@ -385,6 +405,7 @@ export class FaultRun {
       await this.waitInputsCommittedToEnd();
       for (const phase of this.workload.after) await this.producePhase(phase);
       await this.waitInputsCommittedToEnd();
+      await this.waitOutboxesDrained();
       const recoveries = await Promise.all(this.recoveries);
       this.sampling = false;
       await this.sampler;
