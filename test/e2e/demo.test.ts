@@ -156,7 +156,8 @@ describe('the demo', () => {
     let keptUp: { at: string; figures: KeepUpFigures[] } | null = null;
     let last: { at: string; figures: KeepUpFigures[]; history: boolean } | null = null;
     const trajectory: string[] = [];
-    let metBefore = false;
+    // When the scrapes in a row that met the bounds began (ms after the start); null: the last did not.
+    let metSince: { ms: number; at: string } | null = null;
     let nextScrape = startedAt;
     let nextTrajectory = startedAt + 30_000;
     try {
@@ -169,8 +170,11 @@ describe('the demo', () => {
           const figures = await Promise.all(workers.map((w) => scrape(w.name, w.port)));
           last = { at: elapsed(), figures, history };
           const met = history && figures.every((f) => keepUpProblems(f, bounds).length === 0);
-          if (met && metBefore) keptUp = { at: elapsed(), figures };
-          metBefore = met;
+          // Kept up: the bounds met within KEEP_UP_WITHIN_MS, and still met at the next scrape
+          // (which may come after it: the bound is on getting there, the next scrape shows it held).
+          if (!met) metSince = null;
+          else if (metSince !== null) keptUp = { at: metSince.at, figures };
+          else if (now - startedAt <= KEEP_UP_WITHIN_MS) metSince = { ms: now - startedAt, at: elapsed() };
           if (now >= nextTrajectory) {
             nextTrajectory += 30_000;
             trajectory.push(
@@ -187,8 +191,9 @@ describe('the demo', () => {
         }
         const everyKind = kinds.every((kind) => decisions(kind) > 0);
         if (keptUp !== null && everyKind) break;
-        // Fail fast: no point running the demo on once the bound to keep up has passed.
-        if (keptUp === null && now - startedAt > KEEP_UP_WITHIN_MS) break;
+        // Fail fast: no point running the demo on once the bound to keep up has passed (unless a
+        // scrape within it met the bounds and the next one is still to confirm it).
+        if (keptUp === null && metSince === null && now - startedAt > KEEP_UP_WITHIN_MS) break;
         if (now - startedAt > DECISIONS_WITHIN_MS) break;
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
