@@ -191,22 +191,38 @@ export async function ownRedisCluster(
     mkdirSync(dir);
     nodes.push({ port, dir, address: `127.0.0.1:${port}` });
   }
-  await Promise.all(nodes.map((node) => startNode(node, tls)));
-  await run(
-    'redis-cli',
-    [
-      ...(tls === undefined
-        ? []
-        : ['--tls', '--cacert', tls.ca, '--cert', tls.clientCert, '--key', tls.clientKey]),
-      '--cluster',
-      'create',
-      ...nodes.map((n) => n.address),
-      '--cluster-replicas',
-      String(replicasEach),
-      '--cluster-yes',
-    ],
-    { timeout: 60_000 },
-  );
+  // Nodes that started are killed again if the cluster cannot be made (no redis-server left behind).
+  const killAll = () => {
+    for (const node of nodes) {
+      try {
+        process.kill(pidOf(node), 'SIGKILL');
+      } catch {
+        // not started, or gone
+      }
+    }
+    rmSync(root, { recursive: true, force: true });
+  };
+  try {
+    await Promise.all(nodes.map((node) => startNode(node, tls)));
+    await run(
+      'redis-cli',
+      [
+        ...(tls === undefined
+          ? []
+          : ['--tls', '--cacert', tls.ca, '--cert', tls.clientCert, '--key', tls.clientKey]),
+        '--cluster',
+        'create',
+        ...nodes.map((n) => n.address),
+        '--cluster-replicas',
+        String(replicasEach),
+        '--cluster-yes',
+      ],
+      { timeout: 60_000 },
+    );
+  } catch (error) {
+    killAll();
+    throw error;
+  }
   const stopped = new Set<number>();
   const own: OwnRedisCluster = {
     nodes,
@@ -330,14 +346,7 @@ export async function ownRedisCluster(
       );
     },
     async destroy() {
-      for (const node of nodes) {
-        try {
-          process.kill(pidOf(node), 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-      rmSync(root, { recursive: true, force: true });
+      killAll();
     },
   };
   await own.waitSettled();
