@@ -148,6 +148,39 @@ async function askNode(
   }
 }
 
+/** A node's CLUSTER NODES (or why it gave none): what a timeout should show. */
+async function clusterView(port: number, tls?: TestCertificates): Promise<string> {
+  let view = 'no answer';
+  await askNode(
+    port,
+    async (client) => {
+      view = String(await client.call('CLUSTER', 'NODES'));
+      return true;
+    },
+    tls,
+  );
+  return view;
+}
+
+/** The last lines of every node's log, for an error the suite cannot reproduce at will. */
+function logTails(nodes: readonly ClusterNode[], lines = 12): string {
+  return nodes
+    .map((node) => {
+      let tail = '(no log)';
+      try {
+        tail = readFileSync(join(node.dir, 'redis.log'), 'utf8')
+          .trimEnd()
+          .split('\n')
+          .slice(-lines)
+          .join('\n');
+      } catch {
+        // never started
+      }
+      return `--- node ${node.port} ---\n${tail}`;
+    })
+    .join('\n');
+}
+
 function pidOf(node: ClusterNode): number {
   return Number(readFileSync(join(node.dir, 'redis.pid'), 'utf8').trim());
 }
@@ -338,12 +371,15 @@ export async function ownRedisCluster(
               async (client) => /cluster_state:ok/.test(String(await client.call('CLUSTER', 'INFO'))),
               tls,
             );
-            if (!ok) return false;
+            // Thrown, not returned, so that a timeout says which node saw what (waitFor keeps it).
+            if (!ok) throw new Error(`node ${n.port} not ok; it sees:\n${await clusterView(n.port, tls)}`);
           }
           return true;
         },
         { timeoutMs, intervalMs: 200 },
-      );
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}\n${logTails(nodes)}`);
+      });
     },
     async destroy() {
       killAll();
