@@ -43,6 +43,8 @@ export interface WorkerConsumerOptions {
   readonly localPartitions: Set<number>;
   /** Wakes waiting partitions across processes; null: re-checks only. */
   readonly signals: PopulationSignals | null;
+  /** Another process's partition announced the value of a snapshot it stored (kept for its views). */
+  readonly snapshotAnnounced?: (partition: number, boundary: number, value: string) => void;
   readonly events: RuntimeEvents;
   readonly logger: Logger;
   readonly wallClock: () => number;
@@ -917,6 +919,12 @@ export class WorkerConsumer {
     if (this.stopping) return;
     if (signal.kind === 'wait') {
       this.helpMissing(signal.boundary, signal.streamTime, signal.missing, false);
+      return;
+    }
+    if (signal.kind === 'data') {
+      // This process's own snapshots are in its memory already.
+      if (!this.options.localPartitions.has(signal.partition))
+        this.options.snapshotAnnounced?.(signal.partition, signal.boundary, signal.value);
       return;
     }
     if ((this.snapshotsSeen.get(signal.partition) ?? Number.NEGATIVE_INFINITY) < signal.boundary)

@@ -19,6 +19,7 @@ import type {
   PopulationStore,
   SegmentWrite,
 } from '../runtime/state-store.js';
+import { AnnouncedSnapshots } from './announced-snapshots.js';
 import { type RedisClient, waitDurable } from './connection.js';
 import type { FunctionCaller } from './function-caller.js';
 import {
@@ -253,7 +254,11 @@ export class RedisPopulationStore implements PopulationStore {
     private readonly functions: FunctionCaller,
     private readonly prefix: string,
     private readonly worker: string,
-  ) {}
+    /** How long a snapshot not announced yet is taken as absent before it is read (BARRIER_RETRY_MS). */
+    announcementTrustMs = 1000,
+  ) {
+    this.announced = new AnnouncedSnapshots(announcementTrustMs);
+  }
 
   getView(boundary: number): Promise<string | null> {
     return this.redis.get(populationViewKey(this.prefix, this.worker, boundary));
@@ -279,6 +284,8 @@ export class RedisPopulationStore implements PopulationStore {
     return held;
   }
 
+  /** Snapshots other processes' partitions announced with their signals (not read back). */
+  readonly announced: AnnouncedSnapshots;
   /** Snapshots of other processes' partitions read ahead (partition -> boundary -> counters JSON). */
   private readonly readAhead = new Map<number, Map<number, string>>();
   private readonly startedAtKnown = new Map<number, number>();
@@ -330,10 +337,18 @@ export class RedisPopulationStore implements PopulationStore {
     for (const b of kept.keys()) if (b < boundary) kept.delete(b);
     const known = kept.get(boundary);
     if (known !== undefined) return known;
+    const announced = this.announced.take(partition, boundary);
+    if (announced !== null) {
+      kept.set(boundary, announced);
+      return announced;
+    }
+    // Partitions in lock-step ask before the other has stored it: nothing to read yet.
+    if (this.announced.knownAbsent(partition, boundary)) return null;
     const boundaries = periodMs
       ? Array.from({ length: READ_AHEAD }, (_, i) => boundary + i * periodMs)
       : [boundary];
     const found = await this.readSnapshotFields(key, boundaries, partition);
+    for (const [b, value] of found) this.announced.rememberWhole(partition, b, value);
     for (const b of boundaries) {
       const value = found.get(b);
       if (value === undefined) continue;

@@ -157,7 +157,15 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
       : 'redis ready; REDIS_DURABILITY=fsync-always is trusted as declared (this user cannot read CONFIG)',
   );
 
-  const population = new RedisPopulationStore(redis, functions, config.KEY_PREFIX, definition.name);
+  const population = new RedisPopulationStore(
+    redis,
+    functions,
+    config.KEY_PREFIX,
+    definition.name,
+    config.BARRIER_RETRY_MS,
+  );
+  // What a partition announced while it was this process's own was not kept (worker-consumer).
+  events.on('groupJoined', () => population.announced.forgetAll());
   const kafka = createKafka({
     brokers: config.KAFKA_BROKERS,
     clientId: `${config.KAFKA_CLIENT_ID}-${definition.name}`,
@@ -315,13 +323,19 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
     barrierRetryMs: config.BARRIER_RETRY_MS,
     commitIntervalMs: config.COMMIT_INTERVAL_MS,
     signals: definition.population
-      ? new PopulationSignals(redis, populationChannel(config.KEY_PREFIX, definition.name), (error) =>
-          logger.warn(
-            { reasonCode: 'POPULATION_SIGNALS', err: error.message },
-            'population signal connection error',
-          ),
+      ? new PopulationSignals(
+          redis,
+          populationChannel(config.KEY_PREFIX, definition.name),
+          (error) =>
+            logger.warn(
+              { reasonCode: 'POPULATION_SIGNALS', err: error.message },
+              'population signal connection error',
+            ),
+          () => population.announced.forgetAll(),
         )
       : null,
+    snapshotAnnounced: (partition, boundary, value) =>
+      population.announced.remember(partition, boundary, value),
     idleAdvanceMs: config.IDLE_ADVANCE_MS,
     processorFor: processorFor as never,
     makeDurable: () => waitDurable(redis, durability.mode, config.REDIS_COMMAND_TIMEOUT_MS),

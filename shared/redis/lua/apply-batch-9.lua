@@ -21,8 +21,9 @@
 --   took (the partition's population counters as of each snapshot instant it passed, computed by
 --   the caller from the counters it read and the step's changes): a count, the snapshots
 --   (boundary, json), then the boundary below which snapshots are dropped, the pub/sub channel
---   ('' = none) and the partition; each is announced on the channel ("<partition> <boundary>") so
---   that partitions waiting for its view in any process wake at once
+--   ('' = none) and the partition; each is announced on the channel with its stored value
+--   ("data <partition> <boundary> <value>") and then as "<partition> <boundary>", so that
+--   partitions waiting for its view in any process wake at once, the value already in hand
 -- Every section is applied one item per command in a loop, never with unpack (Lua's stack holds
 -- at most 8,000 values): FCALL hands ARGV to Lua as a table, so a segment may carry any number of
 -- items (tested with 20,000 states, index entries, counters and outbox entries in one call).
@@ -107,7 +108,12 @@ if n > 0 then
   end
   redis.call('HSET', meta, 'snapshotBoundary', ARGV[i - 2])
   if channel ~= '' then
-    for j = first, i - 1, 2 do redis.call('PUBLISH', channel, partition .. ' ' .. ARGV[j]) end
+    -- The stored value first ("data <partition> <boundary> <value>"), then the wake-up: a
+    -- subscriber keeps the value and merges its view without reading the snapshot back.
+    for j = first, i - 1, 2 do
+      redis.call('PUBLISH', channel, 'data ' .. partition .. ' ' .. ARGV[j] .. ' ' .. ARGV[j + 1])
+      redis.call('PUBLISH', channel, partition .. ' ' .. ARGV[j])
+    end
   end
 end
 redis.call('HSET', meta, 'version', version + 1)
