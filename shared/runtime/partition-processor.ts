@@ -173,6 +173,16 @@ export class PartitionProcessor<E, S, G> {
    * Started again at each claim (the first one stored then is whole), so that one is in Redis.
    */
   private snapshotEncoder = SnapshotEncoder.start();
+  /**
+   * The partition's population counters as this owner last applied them, with the meta version
+   * that apply gave: a step starting at that version takes them instead of reading the whole
+   * histogram back (HGETALL at every step that passes an instant). Any other version, a claim,
+   * a release or an apply that failed drops them.
+   */
+  private appliedPopulationCounters: {
+    readonly version: number;
+    readonly counters: ReadonlyMap<string, number>;
+  } | null = null;
   private view: G | null = null;
   private readonly viewCache: Map<number, G | null>;
   private readonly snapshotBoard: Map<number, Map<number, Record<string, number>>>;
@@ -228,6 +238,7 @@ export class PartitionProcessor<E, S, G> {
     this.epoch = null;
     this.meta = null;
     this.snapshotEncoder = SnapshotEncoder.start();
+    this.appliedPopulationCounters = null;
   }
 
   /** Claims the partition (fencing older owners); returns the outbox left by an earlier owner. */
@@ -235,6 +246,7 @@ export class PartitionProcessor<E, S, G> {
     const claimed = await this.options.store.claim(this.highestEpoch);
     this.epoch = claimed.epoch;
     this.snapshotEncoder = SnapshotEncoder.start();
+    this.appliedPopulationCounters = null;
     this.highestEpoch = Math.max(this.highestEpoch, claimed.epoch);
     this.meta = claimed.meta;
     // What Redis holds now (a new owner, or Redis lost writes): the snapshots it has.
@@ -602,9 +614,11 @@ export class PartitionProcessor<E, S, G> {
   ): Promise<boolean> {
     const population = this.options.worker.population!;
     if (instant.kind === 'snapshot') {
-      segment.snapshotBase ??= await this.options.store.readCountersWithPrefix(
-        population.snapshotCounterPrefix,
-      );
+      const applied = this.appliedPopulationCounters;
+      segment.snapshotBase ??=
+        applied !== null && applied.version === this.requireMeta().version
+          ? applied.counters
+          : await this.options.store.readCountersWithPrefix(population.snapshotCounterPrefix);
       const { counters, touched, fields } = segment.populationSnapshot(population.snapshotCounterPrefix);
       segment.snapshotEncoder ??= this.snapshotEncoder.copy();
       segment.snapshotsTaken.push({
@@ -1042,9 +1056,22 @@ export class PartitionProcessor<E, S, G> {
         : {}),
     });
     if (segment.viewsToSettle.size > 0) await this.settleViews(segment.viewsToSettle);
+    const population = this.options.worker.population;
+    const countersBefore =
+      segment.snapshotBase ??
+      (this.appliedPopulationCounters?.version === meta.version
+        ? this.appliedPopulationCounters.counters
+        : null);
+    // Dropped until the apply is known to have happened (an unknown outcome leaves none).
+    this.appliedPopulationCounters = null;
     publishStep('before-apply', this.partition);
     const { version, pendingTimers } = await this.options.store.apply(write);
     publishStep('after-apply', this.partition);
+    if (population && countersBefore !== null)
+      this.appliedPopulationCounters = {
+        version,
+        counters: segment.countersAfter(population.snapshotCounterPrefix, countersBefore),
+      };
     if (segment.snapshotEncoder !== null) this.snapshotEncoder = segment.snapshotEncoder;
     this.reportOutbox(this.outboxEntries + write.outbox.length);
     this.reportTimers(pendingTimers);

@@ -93,6 +93,21 @@ export class Segment<S> {
     return { counters, touched, fields };
   }
 
+  /**
+   * The counters with `prefix` once this step is applied, from what they were at its start:
+   * Redis adds each delta (HINCRBY) and deletes a field that reaches zero.
+   */
+  countersAfter(prefix: string, before: ReadonlyMap<string, number>): Map<string, number> {
+    const after = new Map(before);
+    for (const [field, delta] of this.counters) {
+      if (delta === 0 || !field.startsWith(prefix)) continue;
+      const value = (after.get(field) ?? 0) + delta;
+      if (value === 0) after.delete(field);
+      else after.set(field, value);
+    }
+    return after;
+  }
+
   /** Customers whose index entry this step changed: their score now, or null when removed. */
   indexChanges(): ReadonlyMap<string, number | null> {
     const changes = new Map<string, number | null>(this.indexPuts);
