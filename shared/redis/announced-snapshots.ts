@@ -94,8 +94,7 @@ export class AnnouncedSnapshots {
    * process's own). Trusted for trustMs at a time, then read: a message may be lost.
    */
   knownAbsent(partition: number, boundary: number): boolean {
-    const highest = this.highest.get(partition);
-    if (highest === undefined || highest >= boundary) return false;
+    if (!this.announcedBefore(partition, boundary)) return false;
     const now = this.clock();
     const since = this.absentSince.get(partition);
     if (since === undefined || since.boundary !== boundary) {
@@ -105,6 +104,12 @@ export class AnnouncedSnapshots {
     if (now - since.at < this.trustMs) return true;
     since.at = now;
     return false;
+  }
+
+  /** Whether the partition announced an earlier boundary's snapshot and none from `boundary` on. */
+  announcedBefore(partition: number, boundary: number): boolean {
+    const highest = this.highest.get(partition);
+    return highest !== undefined && highest < boundary;
   }
 
   /**

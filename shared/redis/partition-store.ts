@@ -300,7 +300,13 @@ export class RedisPopulationStore implements PopulationStore {
     return Promise.all(
       partitions.map(async (partition) => {
         const snapshot = await this.snapshotOf(partition, boundary, periodMs);
-        return { partition, snapshot, startedAt: snapshot === null ? await this.startedAt(partition) : null };
+        if (snapshot !== null) return { partition, snapshot, startedAt: null };
+        return {
+          partition,
+          snapshot,
+          startedAt: await this.startedAt(partition),
+          notAnnouncedYet: this.announced.announcedBefore(partition, boundary),
+        };
       }),
     );
   }

@@ -130,6 +130,12 @@ export interface PartitionProgress {
   readonly snapshot: string | null;
   /** The event time of the partition's first record (read only where its snapshot is missing). */
   readonly startedAt: number | null;
+  /**
+   * Its snapshot is missing and the partition announced earlier boundaries' but not this one's
+   * (shared/redis/announced-snapshots.ts): it has not got there yet, and its announcement will
+   * wake the wait.
+   */
+  readonly notAnnouncedYet?: boolean;
 }
 
 export interface PopulationStore {
