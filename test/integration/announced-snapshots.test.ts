@@ -1,16 +1,12 @@
 import { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generatePurchaseStream } from '../../services/pos-simulator/generate.js';
-import { DAY_MS, valueSegmentationSettings } from '../../services/value-segmentation/settings.js';
+import { valueSegmentationSettings } from '../../services/value-segmentation/settings.js';
 import { createValueSegmentationWorker } from '../../services/value-segmentation/worker.js';
-import { parseRuntimeConfig } from '../../shared/config/runtime-config.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { runWorker } from '../../shared/runtime/run-worker.js';
-import { deadLetterTopicOf, topicCatalogue } from '../../shared/topics.js';
-import { testEndpoints, uniqueName } from '../support/endpoints.js';
-import { createTestTopics, produceRecords, readWholeTopic, waitFor } from '../support/kafka-test-client.js';
-import { appliedToEnd, compareWithOracle } from '../support/value-segmentation-check.js';
+import { testEndpoints } from '../support/endpoints.js';
+import { producePurchaseYear } from '../support/purchase-year.js';
 
 // Two worker processes of one group share the partitions of a year with daily refresh. At each
 // boundary a partition's view needs the other process's snapshots, which it once read back from
@@ -40,47 +36,14 @@ async function commandsSent(registry: Registry, command: string): Promise<number
 
 describe('two processes sharing the partitions', () => {
   it('merge views from the snapshots announced with their signals, not read back, and equal the oracle', async () => {
-    const { kafkaBrokers, redisUrl } = testEndpoints();
-    const prefix = `${uniqueName('announced')}.`;
-    const keyPrefix = uniqueName('announced');
-    const purchasesTopic = prefix + topicCatalogue.purchases.name;
-    await createTestTopics(
-      kafkaBrokers,
-      [
-        purchasesTopic,
-        prefix + deadLetterTopicOf(topicCatalogue.purchases.name),
-        prefix + topicCatalogue.segmentChanges.name,
-      ],
-      PARTITIONS,
-    );
-    const records = [
-      ...generatePurchaseStream({
-        seed: 11,
-        customers: 1_000,
-        events: 8_000,
-        spanMs: 365 * DAY_MS,
-        maxLatenessMs: 2 * DAY_MS,
-        lateShare: 0.01,
-      }),
-    ];
-    await produceRecords(
-      kafkaBrokers,
-      purchasesTopic,
-      records.map((r) => ({ key: r.key, value: r.value })),
-    );
-    const config = parseRuntimeConfig({
-      KAFKA_BROKERS: kafkaBrokers,
-      REDIS_URL: redisUrl,
-      TOPIC_PREFIX: prefix,
-      KEY_PREFIX: keyPrefix,
-      CONSUMER_GROUP_PREFIX: uniqueName('announced'),
-      TOPIC_PARTITIONS: String(PARTITIONS),
-      METRICS_PORT: '0',
-      METRICS_HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      // Small steps: each crosses few boundaries, so the processes meet at nearly every one.
-      MAX_BATCH_RECORDS: '100',
+    const year = await producePurchaseYear('announced', {
+      seed: 11,
+      customers: 1_000,
+      events: 8_000,
+      partitions: PARTITIONS,
     });
+    // Small steps: each crosses few boundaries, so the processes meet at nearly every one.
+    const config = year.config({ MAX_BATCH_RECORDS: '100' });
     const start = (name: string) =>
       runWorker({
         definition: createValueSegmentationWorker(settings),
@@ -95,32 +58,18 @@ describe('two processes sharing the partitions', () => {
         waits += 1;
       });
     try {
-      await waitFor(
-        'Redis applied every partition to its end',
-        () => appliedToEnd(redis, keyPrefix, purchasesTopic, kafkaBrokers),
-        { timeoutMs: 240_000, intervalMs: 500 },
-      );
+      await year.waitAppliedToEnd(redis, 240_000);
     } finally {
       await Promise.all(workers.map((w) => w.stop()));
     }
-    const hmget = (await Promise.all(workers.map((w) => commandsSent(w.registry, 'hmget')))).reduce(
-      (a, b) => a + b,
-    );
-    const comparison = await compareWithOracle({
-      settings,
-      purchases: await readWholeTopic(kafkaBrokers, purchasesTopic),
-      segmentChanges: await readWholeTopic(kafkaBrokers, prefix + topicCatalogue.segmentChanges.name),
-      deadLetters: await readWholeTopic(
-        kafkaBrokers,
-        prefix + deadLetterTopicOf(topicCatalogue.purchases.name),
-      ),
-      redis,
-      keyPrefix,
-      topicPrefix: prefix,
-    });
+    const sent = async (command: string) =>
+      (await Promise.all(workers.map((w) => commandsSent(w.registry, command)))).reduce((a, b) => a + b);
+    const hmget = await sent('hmget');
+    const gets = await sent('get');
+    const comparison = await year.compareWithOracle(settings, redis);
     const boundaries = comparison.oracle.views.length;
     process.stdout.write(
-      `two processes, a year daily: ${boundaries} views, ${hmget} HMGET, ${waits} population waits\n`,
+      `two processes, a year daily: ${boundaries} views, ${hmget} HMGET, ${gets} GET, ${waits} population waits\n`,
     );
     expect(comparison.outputs).toBeGreaterThan(500);
     expect(boundaries).toBeGreaterThan(300);
