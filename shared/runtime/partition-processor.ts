@@ -831,13 +831,12 @@ export class PartitionProcessor<E, S, G> {
     ].sort((a, b) => a - b);
     let encoded: string | null;
     if (missing.length > 0) {
-      // Partitions that have not got there yet (ours behind, or others not announced yet) will
-      // wake the wait when they do: a view another process stored meanwhile is met then.
-      const notThereYet = new Set([
-        ...behind,
-        ...progress.filter((p) => p.notAnnouncedYet).map((p) => p.partition),
-      ]);
-      if (missing.every((p) => notThereYet.has(p))) return { notReady: true, missing };
+      // Other processes' partitions that announced earlier snapshots but not this one have not
+      // got there yet, and will wake the wait when they do: a view stored meanwhile is met then.
+      // Not so for this process's partitions "behind": a partition not claimed yet counts as
+      // behind, and a restarted owner finds the view in force, stored before, only by asking.
+      const notAnnouncedYet = new Set(progress.filter((p) => p.notAnnouncedYet).map((p) => p.partition));
+      if (missing.every((p) => notAnnouncedYet.has(p))) return { notReady: true, missing };
       // Snapshots are kept for 60 periods; an older view may be stored all the same.
       encoded = await store.getView(boundary);
       if (encoded === null) return { notReady: true, missing };
