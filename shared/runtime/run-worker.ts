@@ -64,6 +64,28 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
   const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL, name: definition.name });
   const events = new RuntimeEvents();
   const groupId = `${config.CONSUMER_GROUP_PREFIX}.${definition.name}`;
+  // Signals are handled from the first moment: one that comes while the worker still starts
+  // (connecting, joining its group; seconds on a busy machine) stops it once it has started,
+  // instead of Node's default action killing it mid-start with no graceful exit.
+  let stopOnSignal: ((signal: string) => void) | null = null;
+  let signalledWhileStarting: string | null = null;
+  if (options.handleSignals !== false) {
+    const receive = (signal: string) => {
+      if (stopOnSignal) return stopOnSignal(signal);
+      if (signalledWhileStarting) return;
+      signalledWhileStarting = signal;
+      logger.info({ signal }, 'signal received while starting; stopping as soon as started');
+      setTimeout(() => {
+        logger.error(
+          { timeoutMs: config.SHUTDOWN_TIMEOUT_MS },
+          'start-up did not end within the shutdown bound; exiting',
+        );
+        process.exit(1);
+      }, config.SHUTDOWN_TIMEOUT_MS).unref();
+    };
+    process.once('SIGTERM', () => receive('SIGTERM'));
+    process.once('SIGINT', () => receive('SIGINT'));
+  }
   const clusterTopic = (logical: string) => `${config.TOPIC_PREFIX}${logical}`;
   let dedupe: DedupeSettings | null;
   try {
@@ -425,7 +447,7 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
   stopWorker = stop;
 
   if (options.handleSignals !== false) {
-    const onSignal = (signal: string) => {
+    stopOnSignal = (signal: string) => {
       logger.info({ signal }, 'signal received');
       const timer = setTimeout(() => {
         logger.error(
@@ -437,8 +459,7 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
       timer.unref();
       void stop().then(() => process.exit(0));
     };
-    process.once('SIGTERM', () => onSignal('SIGTERM'));
-    process.once('SIGINT', () => onSignal('SIGINT'));
+    if (signalledWhileStarting) stopOnSignal(signalledWhileStarting);
   }
 
   return { metricsPort: http.port, events, registry: metrics.registry, population, logger, stop };

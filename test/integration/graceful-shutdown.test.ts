@@ -85,6 +85,26 @@ describe('graceful shutdown', () => {
     );
   });
 
+  it('exits 0 on a SIGTERM that comes while it still starts, once started (Node killed it mid-start before)', async () => {
+    const scenario = await file.createScenario('shutdown-early');
+    const worker = await startScenarioWorker(scenario, 'shutdown-early', {
+      SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
+    });
+    workers.push(worker);
+    // Its first line: signals are handled from here on; Redis, the registry and Kafka come after
+    // (a fault-suite worker on a busy CI machine was told to stop there, and died of the signal).
+    await waitFor(
+      'the worker to begin starting',
+      async () => readFileSync(worker.logFile, 'utf8').includes('"msg":"connection security"'),
+      { timeoutMs: 60_000, intervalMs: 10 },
+    );
+    worker.kill('SIGTERM');
+    expect(await worker.exited).toEqual({ code: 0, signal: null });
+    const log = readFileSync(worker.logFile, 'utf8');
+    expect(log).toContain('"signal":"SIGTERM"');
+    expect(log).toContain('"msg":"stopped"');
+  });
+
   it('exits 0 on SIGTERM while Redis is down and its batch is retrying, committing nothing Redis lacks', async () => {
     const own = await ownRedisServer();
     try {
