@@ -614,11 +614,9 @@ export class PartitionProcessor<E, S, G> {
   ): Promise<boolean> {
     const population = this.options.worker.population!;
     if (instant.kind === 'snapshot') {
-      const applied = this.appliedPopulationCounters;
       segment.snapshotBase ??=
-        applied !== null && applied.version === this.requireMeta().version
-          ? applied.counters
-          : await this.options.store.readCountersWithPrefix(population.snapshotCounterPrefix);
+        this.populationCountersAt(this.requireMeta().version) ??
+        (await this.options.store.readCountersWithPrefix(population.snapshotCounterPrefix));
       const { counters, touched, fields } = segment.populationSnapshot(population.snapshotCounterPrefix);
       segment.snapshotEncoder ??= this.snapshotEncoder.copy();
       segment.snapshotsTaken.push({
@@ -1063,11 +1061,7 @@ export class PartitionProcessor<E, S, G> {
     });
     if (segment.viewsToSettle.size > 0) await this.settleViews(segment.viewsToSettle);
     const population = this.options.worker.population;
-    const countersBefore =
-      segment.snapshotBase ??
-      (this.appliedPopulationCounters?.version === meta.version
-        ? this.appliedPopulationCounters.counters
-        : null);
+    const countersBefore = segment.snapshotBase ?? this.populationCountersAt(meta.version);
     // Dropped until the apply is known to have happened (an unknown outcome leaves none).
     this.appliedPopulationCounters = null;
     publishStep('before-apply', this.partition);
@@ -1112,6 +1106,12 @@ export class PartitionProcessor<E, S, G> {
     if (segment.observations.length > 0)
       this.options.events.emit('observations', { observations: segment.observations });
     await guard.heartbeat();
+  }
+
+  /** The population counters kept from the last apply, when Redis is still at `version`. */
+  private populationCountersAt(version: number): ReadonlyMap<string, number> | null {
+    const applied = this.appliedPopulationCounters;
+    return applied !== null && applied.version === version ? applied.counters : null;
   }
 
   private checkRead(read: PartitionMeta): void {
