@@ -22,7 +22,7 @@ import {
   type RedisPersistence,
 } from '../support/scenario.js';
 import { committedToEnd } from '../support/value-segmentation-check.js';
-import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
+import { describeWorker, startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
 import type { LoadOptions } from './load.js';
 import {
   appliedOffsetsOf,
@@ -216,7 +216,7 @@ export class FaultRun {
       // Died without being asked to: a fault. Measure the recovery from here, restart like a
       // supervisor would (after a short back-off).
       this.faults += 1;
-      this.recoveries.push(this.recoveryFrom(Date.now()));
+      this.recoveries.push(this.measuredRecovery(Date.now()));
       if (exit.signal !== 'SIGKILL')
         this.violations.push(`${supervised.name} exited by itself (code ${exit.code}, ${exit.signal})`);
       await new Promise((resolve) => setTimeout(resolve, 500));
@@ -324,7 +324,51 @@ export class FaultRun {
   async inject(fault: () => Promise<void>): Promise<void> {
     this.faults += 1;
     await fault();
-    this.recoveries.push(this.recoveryFrom(Date.now()));
+    this.recoveries.push(this.measuredRecovery(Date.now()));
+  }
+
+  /**
+   * A recovery measured in the background: its failure fails the run when finish() awaits it (and
+   * a run that fails earlier does not leave it unhandled).
+   */
+  private measuredRecovery(from: number): Promise<number> {
+    const recovery = this.recoveryFrom(from);
+    recovery.catch(() => undefined);
+    return recovery;
+  }
+
+  /**
+   * What a failed run prints, since a CI log keeps nothing else of it: per input partition the
+   * end offset, the group's commit and Redis's applied offset, and each worker's account
+   * (describeWorker: exit, progress metrics, last warnings and errors).
+   */
+  async describe(): Promise<string> {
+    const lines = [`fault run ${this.options.name}: ${this.faults} faults, ${this.restarts} restarts`];
+    for (const input of this.workload.inputs) {
+      const topic = this.context.topic(input);
+      try {
+        const ends = await this.admin.fetchTopicOffsets(topic);
+        const committed = await committedOffsets(this.admin, this.context.groupId, topic);
+        const applied = await appliedOffsetsOf(this.redis, this.context, this.workload.worker, input);
+        lines.push(
+          `${input}: partition end/committed/applied ${ends
+            .sort((a, b) => a.partition - b.partition)
+            .map(
+              (e) =>
+                `${e.partition}:${e.high}/${committed[e.partition] ?? '-'}/${applied[e.partition] ?? '-'}`,
+            )
+            .join(' ')}`,
+        );
+      } catch (error) {
+        lines.push(`${input}: offsets not read (${(error as Error).message})`);
+      }
+    }
+    for (const supervised of this.workers.values())
+      lines.push(
+        `worker ${supervised.name} (start ${supervised.starts}):`,
+        await describeWorker(supervised.current),
+      );
+    return lines.join('\n');
   }
 
   /** Time from `from` until the group has committed every stream record produced up to `from`. */
@@ -398,48 +442,48 @@ export class FaultRun {
     );
   }
 
-  /** Finishes the run and checks it against the oracle; returns its row of the report. */
+  /**
+   * Finishes the run and checks it against the oracle; returns its row of the report. A run that
+   * fails is left as it is, for the caller to describe and dispose of.
+   */
   async finish(): Promise<ScenarioResult> {
-    try {
-      if (this.load) await this.load.finished;
-      await this.waitInputsCommittedToEnd();
-      for (const phase of this.workload.after) await this.producePhase(phase);
-      await this.waitInputsCommittedToEnd();
-      await this.waitOutboxesDrained();
-      const recoveries = await Promise.all(this.recoveries);
-      this.sampling = false;
-      await this.sampler;
-      for (const name of [...this.workers.keys()]) await this.stopWorker(name);
-      expect(this.violations).toEqual([]);
+    if (this.load) await this.load.finished;
+    await this.waitInputsCommittedToEnd();
+    for (const phase of this.workload.after) await this.producePhase(phase);
+    await this.waitInputsCommittedToEnd();
+    await this.waitOutboxesDrained();
+    const recoveries = await Promise.all(this.recoveries);
+    this.sampling = false;
+    await this.sampler;
+    for (const name of [...this.workers.keys()]) await this.stopWorker(name);
+    expect(this.violations).toEqual([]);
 
-      // Every record was applied or dead-lettered: Redis's applied offset is at each partition's end.
-      let recordsIn = 0;
-      for (const input of this.workload.inputs) {
-        const ends = await this.admin.fetchTopicOffsets(this.context.topic(input));
-        const applied = await appliedOffsetsOf(this.redis, this.context, this.workload.worker, input);
-        for (const end of ends)
-          if (BigInt(end.high) > 0n)
-            expect(applied[end.partition], `${input} partition ${end.partition}`).toBe(BigInt(end.high) - 1n);
-        recordsIn += ends.reduce((sum, end) => sum + Number(BigInt(end.high) - BigInt(end.low)), 0);
-      }
-
-      const comparison = await this.workload.compare(this.context, this.redis);
-      const uniqueDead = comparison.uniqueDeadLetters;
-      return {
-        scenario: this.options.name,
-        recordsIn,
-        applied: recordsIn - uniqueDead,
-        deadLettered: uniqueDead,
-        outputs: comparison.outputs,
-        duplicates: comparison.duplicates + (comparison.deadLetters - uniqueDead),
-        faults: this.faults,
-        restarts: this.restarts,
-        recoverMs: recoveries.length === 0 ? null : Math.max(...recoveries),
-        wallMs: Date.now() - this.started,
-      };
-    } finally {
-      await this.dispose();
+    // Every record was applied or dead-lettered: Redis's applied offset is at each partition's end.
+    let recordsIn = 0;
+    for (const input of this.workload.inputs) {
+      const ends = await this.admin.fetchTopicOffsets(this.context.topic(input));
+      const applied = await appliedOffsetsOf(this.redis, this.context, this.workload.worker, input);
+      for (const end of ends)
+        if (BigInt(end.high) > 0n)
+          expect(applied[end.partition], `${input} partition ${end.partition}`).toBe(BigInt(end.high) - 1n);
+      recordsIn += ends.reduce((sum, end) => sum + Number(BigInt(end.high) - BigInt(end.low)), 0);
     }
+
+    const comparison = await this.workload.compare(this.context, this.redis);
+    const uniqueDead = comparison.uniqueDeadLetters;
+    await this.dispose();
+    return {
+      scenario: this.options.name,
+      recordsIn,
+      applied: recordsIn - uniqueDead,
+      deadLettered: uniqueDead,
+      outputs: comparison.outputs,
+      duplicates: comparison.duplicates + (comparison.deadLetters - uniqueDead),
+      faults: this.faults,
+      restarts: this.restarts,
+      recoverMs: recoveries.length === 0 ? null : Math.max(...recoveries),
+      wallMs: Date.now() - this.started,
+    };
   }
 
   /** Kills everything of the run that still runs (also after a failed check). */

@@ -36,17 +36,40 @@ afterAll(() => {
   console.log(`\nfault-injection suite (report also in .cache/faults/report.md)\n\n${table}\n`);
 });
 
+// A scenario gives up this long after it began, below the faults project's testTimeout (300 s),
+// so that a run that never ends is described (offsets, each worker's account) before vitest
+// abandons it with nothing but "timed out".
+const SCENARIO_DEADLINE_MS = 280_000;
+
 function scenario(title: string, options: FaultRunOptions, body: (run: FaultRun) => Promise<void>): void {
   const order = declared++;
   it(title, async () => {
+    const began = Date.now();
     const run = await FaultRun.create(options);
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await body(run);
-      results.set(order, await run.finish());
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new Error(`${options.name}: not finished ${SCENARIO_DEADLINE_MS / 1000} s after it began`),
+            ),
+          SCENARIO_DEADLINE_MS - (Date.now() - began),
+        );
+      });
+      const finished = (async () => {
+        await body(run);
+        return run.finish();
+      })();
+      finished.catch(() => undefined);
+      results.set(order, await Promise.race([finished, deadline]));
     } catch (error) {
       failed.set(order, options.name);
+      console.error(await run.describe().catch((e: Error) => `fault run not described: ${e.message}`));
       await run.dispose();
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
   });
 }
