@@ -664,6 +664,10 @@ export class WorkerConsumer {
               this.consumer.seek({ topic: seek.topic, partition, offset: seek.offset });
               task.expected.set(seek.topic, BigInt(seek.offset));
             }
+            // Redis may hold more than the group committed: a commit cut short by the rebalance
+            // (a coordinator that moved, a generation that ended mid-step). A kept partition
+            // fetches on after what it held, so with no new record no step would commit it.
+            if (seeks.length === 0) await this.commit(task, processor, false);
             return true;
           } catch (error) {
             processor.release();
