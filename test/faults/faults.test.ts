@@ -192,13 +192,23 @@ describe.concurrent('fault injection', () => {
         async () => (await run.appliedOffsets()).some((offset, p) => (offset ?? -1n) > (unsaved[p] ?? -1n)),
         { timeoutMs: 30_000, intervalMs: 20 },
       );
+      // The worker is frozen from just before the crash until Redis's offsets after the restart
+      // are read: running, it may replay what was lost before a read gets there (the run's own
+      // client reconnects with a back-off), and the loss would go unseen.
+      const worker = run.worker('a');
+      worker.kill('SIGSTOP');
       const before = await run.appliedOffsets();
+      let after: Array<bigint | null> = [];
       await run.inject(async () => {
         run.ownRedis!.signal('SIGKILL');
         await sleep(1500);
         await run.ownRedis!.start();
+        after = await waitFor('the offsets Redis restarted with', () => run.appliedOffsets(), {
+          timeoutMs: 30_000,
+          intervalMs: 50,
+        });
+        worker.kill('SIGCONT');
       });
-      const after = await run.appliedOffsets();
       const lost = before.filter((offset, p) => offset !== null && (after[p] ?? -1n) < offset).length;
       await run.waitApplied(5000);
       // The writes after the last snapshot are gone; the worker noticed on its next claim.
