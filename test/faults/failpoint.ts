@@ -31,4 +31,16 @@ if (spec) {
     );
     process.kill(process.pid, spec.signal);
   });
+  // The run stops its workers with SIGTERM and wants a clean exit: a failpoint not reached by
+  // then is disarmed, or the commits of the graceful stop could reach it (a kill at shutdown,
+  // reported as a worker that did not stop cleanly). Before the worker handles SIGTERM itself,
+  // the signal keeps its default action.
+  const disarm = () => {
+    fired = true;
+    if (process.listenerCount('SIGTERM') === 1) {
+      process.removeListener('SIGTERM', disarm);
+      process.kill(process.pid, 'SIGTERM');
+    }
+  };
+  process.on('SIGTERM', disarm);
 }
