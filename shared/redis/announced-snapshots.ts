@@ -2,9 +2,12 @@ import { decodeSnapshot, snapshotBaseOf } from '../runtime/snapshot-codec.js';
 
 /**
  * Announced snapshots kept per partition, the first announced going first: a step of an hourly
- * backfill announces dozens, and a process behind the announcer takes them over many steps.
+ * backfill announces dozens, and a process behind the announcer takes them over many steps. A
+ * partition cannot pass a view's boundary before every partition's snapshot of it exists, so the
+ * gap is a few boundaries unless stored views let one run ahead (a restart); what is dropped is
+ * read from Redis. Bounded because a member owning no partition never takes them.
  */
-const KEPT_PER_PARTITION = 2048;
+const KEPT_PER_PARTITION = 512;
 /**
  * Whole snapshots kept per partition for the deltas that refer to them: a delta names the whole
  * one stored last, so a process at most this many wholes behind the announcer decodes its deltas.
