@@ -7,6 +7,8 @@ import {
   expectedTransactions,
   logLikelihood,
   pAlive,
+  preparedLogLikelihood,
+  prepareSummaries,
   timeWhenPAliveFallsBelow,
 } from './bgnbd.js';
 
@@ -39,6 +41,31 @@ describe('BG/NBD log-likelihood', () => {
     const s2 = { x: 2, tx: 30.43, T: 38.86 };
     const once = logLikelihood(BTYD, [s1, s1, s1, s2]);
     expect(logLikelihood(BTYD, [s1, s2], [3, 1])).toBeCloseTo(once, 12);
+  });
+
+  it('is, prepared once for a fit, the very number the customer-by-customer sum gives', () => {
+    // Fits reuse log(α + t) per distinct time and the log Γ terms per x; the arithmetic must be
+    // that of each customer's log L in the same order, or a fit (and its oracle) would move.
+    const day = fc.integer({ min: 0, max: 365 }).map((d) => d / 7);
+    const summary = fc
+      .tuple(fc.integer({ min: 0, max: 60 }), day, day)
+      .map(([x, a, b]) => ({ x, tx: x === 0 ? 0 : Math.min(a, b), T: Math.max(a, b) }));
+    const positive = fc.double({ min: 0.01, max: 50, noNaN: true });
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(summary, fc.integer({ min: 1, max: 9 })), { minLength: 1, maxLength: 60 }),
+        fc.record({ r: positive, alpha: positive, a: positive, b: positive }),
+        (weighted, params) => {
+          let expected = 0;
+          for (const [s, w] of weighted) expected += w * customerLogLikelihood(params, s);
+          const prepared = prepareSummaries(
+            weighted.map(([s]) => s),
+            weighted.map(([, w]) => w),
+          );
+          expect(preparedLogLikelihood(params, prepared)).toBe(expected);
+        },
+      ),
+    );
   });
 });
 

@@ -90,6 +90,78 @@ export function customerLogLikelihood(params: BgNbdParams, summary: CustomerSumm
 }
 
 /**
+ * A population's summaries laid out for the many evaluations of a fit: each distinct x, and
+ * each distinct time (t_x or T), once, so that an evaluation computes the log Γ terms once per x
+ * and log(α + t) once per time instead of per summary (a year of daily summaries has at most 366
+ * distinct times for thousands of summaries). The arithmetic is the same as per summary, in the
+ * same order: the result is the same number.
+ */
+export interface PreparedSummaries {
+  readonly xs: readonly number[];
+  readonly times: Float64Array;
+  /** Per summary: index into xs, into times for T and for t_x, and its weight. */
+  readonly xAt: Int32Array;
+  readonly tAt: Int32Array;
+  readonly txAt: Int32Array;
+  readonly weights: Float64Array;
+}
+
+export function prepareSummaries(
+  summaries: readonly CustomerSummary[],
+  weights?: readonly number[],
+): PreparedSummaries {
+  const xIndex = new Map<number, number>();
+  const timeIndex = new Map<number, number>();
+  const xs: number[] = [];
+  const times: number[] = [];
+  const indexOf = (map: Map<number, number>, list: number[], value: number) => {
+    let at = map.get(value);
+    if (at === undefined) {
+      at = list.length;
+      map.set(value, at);
+      list.push(value);
+    }
+    return at;
+  };
+  const n = summaries.length;
+  const prepared = {
+    xs,
+    xAt: new Int32Array(n),
+    tAt: new Int32Array(n),
+    txAt: new Int32Array(n),
+    weights: new Float64Array(n),
+  };
+  for (let i = 0; i < n; i += 1) {
+    const s = summaries[i]!;
+    prepared.xAt[i] = indexOf(xIndex, xs, s.x);
+    prepared.tAt[i] = indexOf(timeIndex, times, s.T);
+    prepared.txAt[i] = indexOf(timeIndex, times, s.tx);
+    prepared.weights[i] = weights?.[i] ?? 1;
+  }
+  return { ...prepared, times: Float64Array.from(times) };
+}
+
+/** Σ weight_i · log L_i over prepared summaries (logLikelihood, computed once per x and per time). */
+export function preparedLogLikelihood(params: BgNbdParams, prepared: PreparedSummaries): number {
+  const terms = populationTerms(params);
+  const repeats = prepared.xs.map((x) => repeatTerms(params, terms, x));
+  const { alpha } = params;
+  const { times, xAt, tAt, txAt, weights } = prepared;
+  const logAlphaPlus = new Float64Array(times.length);
+  for (let k = 0; k < times.length; k += 1) logAlphaPlus[k] = Math.log(alpha + times[k]!);
+  let total = 0;
+  for (let i = 0; i < xAt.length; i += 1) {
+    const t = repeats[xAt[i]!]!;
+    const alive = -t.rx * logAlphaPlus[tAt[i]!]!;
+    let log: number;
+    if (t.x === 0) log = t.common + alive;
+    else log = t.common + logSumExp(alive, t.logDropout - t.rx * logAlphaPlus[txAt[i]!]!);
+    total += weights[i]! * log;
+  }
+  return total;
+}
+
+/**
  * Total log-likelihood of a population, Σ weight_i · log L_i (weights default to 1: a weight
  * stands for that many customers with the same summary, which is how fit.ts groups duplicates).
  */
@@ -98,20 +170,7 @@ export function logLikelihood(
   summaries: readonly CustomerSummary[],
   weights?: readonly number[],
 ): number {
-  const terms = populationTerms(params);
-  // Summaries share few values of x: its log Γ terms are computed once per x, not per customer.
-  const byX = new Map<number, RepeatTerms>();
-  let total = 0;
-  for (let i = 0; i < summaries.length; i += 1) {
-    const s = summaries[i]!;
-    let t = byX.get(s.x);
-    if (t === undefined) {
-      t = repeatTerms(params, terms, s.x);
-      byX.set(s.x, t);
-    }
-    total += (weights?.[i] ?? 1) * logLikelihoodOf(params, t, s);
-  }
-  return total;
+  return preparedLogLikelihood(params, prepareSummaries(summaries, weights));
 }
 
 /**

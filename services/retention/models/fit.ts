@@ -4,8 +4,13 @@
 // in time units, γ in money, r and a can be 0.2 or 20), and the likelihood is smoother in logs.
 // The fit is pure: the caller stamps the fit time when it stores the result.
 
-import { type BgNbdParams, logLikelihood as bgNbdLogLikelihood, type CustomerSummary } from './bgnbd.js';
-import { type GammaGammaParams, type SpendSummary, spendLogLikelihood } from './gamma-gamma.js';
+import { type BgNbdParams, type CustomerSummary, preparedLogLikelihood, prepareSummaries } from './bgnbd.js';
+import {
+  type GammaGammaParams,
+  preparedSpendLogLikelihood,
+  prepareSpends,
+  type SpendSummary,
+} from './gamma-gamma.js';
 import { type NelderMeadOptions, nelderMeadSteps, runToEnd, type Steps } from './nelder-mead.js';
 
 export interface FitResult<P> {
@@ -89,8 +94,9 @@ export function* fitBgNbdSteps(
     b: Math.exp(v[3]!),
   });
   const start = [initial.r, initial.alpha, initial.a, initial.b].map(Math.log);
+  const prepared = prepareSummaries(unique, weights);
   const result = yield* nelderMeadSteps(
-    (v) => -bgNbdLogLikelihood(fromLog(v), unique, weights),
+    (v) => -preparedLogLikelihood(fromLog(v), prepared),
     start,
     options.optimizer,
   );
@@ -135,8 +141,9 @@ export function* fitGammaGammaSteps(
     gamma: Math.exp(v[2]!),
   });
   const start = [initial.p, initial.q, initial.gamma].map(Math.log);
+  const prepared = prepareSpends(unique, weights);
   const result = yield* nelderMeadSteps(
-    (v) => -spendLogLikelihood(fromLog(v), unique, weights),
+    (v) => -preparedSpendLogLikelihood(fromLog(v), prepared),
     start,
     options.optimizer,
   );

@@ -1,9 +1,12 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   customerSpendLogLikelihood,
   expectedAverageSpend,
   type GammaGammaParams,
   populationMeanSpend,
+  preparedSpendLogLikelihood,
+  prepareSpends,
   spendLogLikelihood,
 } from './gamma-gamma.js';
 
@@ -85,5 +88,28 @@ describe('Gamma-Gamma log-likelihood', () => {
   it('sums with weights', () => {
     const s = { x: 2, meanSpend: 22.35 };
     expect(spendLogLikelihood(NOTE, [s], [3])).toBeCloseTo(3 * customerSpendLogLikelihood(NOTE, s), 12);
+  });
+
+  it('is, prepared once for a fit, the very number the customer-by-customer sum gives', () => {
+    const spend = fc.record({
+      x: fc.integer({ min: 1, max: 60 }),
+      meanSpend: fc.double({ min: 0.01, max: 10_000, noNaN: true }),
+    });
+    const positive = fc.double({ min: 0.01, max: 50, noNaN: true });
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(spend, fc.integer({ min: 1, max: 9 })), { minLength: 1, maxLength: 60 }),
+        fc.record({ p: positive, q: positive, gamma: fc.double({ min: 0.01, max: 5_000, noNaN: true }) }),
+        (weighted, params) => {
+          let expected = 0;
+          for (const [s, w] of weighted) expected += w * customerSpendLogLikelihood(params, s);
+          const prepared = prepareSpends(
+            weighted.map(([s]) => s),
+            weighted.map(([, w]) => w),
+          );
+          expect(preparedSpendLogLikelihood(params, prepared)).toBe(expected);
+        },
+      ),
+    );
   });
 });

@@ -54,27 +54,76 @@ function spendLogLikelihoodOf(params: GammaGammaParams, leading: number, s: Spen
   return leading + (px - 1) * Math.log(meanSpend) - (px + q) * Math.log(gamma + x * meanSpend);
 }
 
+/**
+ * Spend summaries laid out for the many evaluations of a fit: each distinct x once (its log Γ
+ * terms) and each summary's log z̄, which no parameter changes, computed once. Same arithmetic
+ * as per summary, in the same order: the same number.
+ */
+export interface PreparedSpends {
+  readonly xs: readonly number[];
+  readonly xAt: Int32Array;
+  readonly x: Float64Array;
+  readonly meanSpend: Float64Array;
+  readonly logMeanSpend: Float64Array;
+  readonly weights: Float64Array;
+}
+
+export function prepareSpends(
+  summaries: readonly SpendSummary[],
+  weights?: readonly number[],
+): PreparedSpends {
+  const xIndex = new Map<number, number>();
+  const xs: number[] = [];
+  const n = summaries.length;
+  const prepared: PreparedSpends = {
+    xs,
+    xAt: new Int32Array(n),
+    x: new Float64Array(n),
+    meanSpend: new Float64Array(n),
+    logMeanSpend: new Float64Array(n),
+    weights: new Float64Array(n),
+  };
+  for (let i = 0; i < n; i += 1) {
+    const s = summaries[i]!;
+    let at = xIndex.get(s.x);
+    if (at === undefined) {
+      at = xs.length;
+      xIndex.set(s.x, at);
+      xs.push(s.x);
+    }
+    prepared.xAt[i] = at;
+    prepared.x[i] = s.x;
+    prepared.meanSpend[i] = s.meanSpend;
+    prepared.logMeanSpend[i] = Math.log(s.meanSpend);
+    prepared.weights[i] = weights?.[i] ?? 1;
+  }
+  return prepared;
+}
+
+/** Σ weight_i · log f_i over prepared spends (spendLogLikelihood, log Γ once per x, log z̄ once). */
+export function preparedSpendLogLikelihood(params: GammaGammaParams, prepared: PreparedSpends): number {
+  const logGammaQ = logGamma(params.q);
+  const logGammaScale = Math.log(params.gamma);
+  const leading = prepared.xs.map((x) => byRepeats(params, logGammaQ, logGammaScale, x));
+  const { p, q, gamma } = params;
+  const { xAt, x, meanSpend, logMeanSpend, weights } = prepared;
+  let total = 0;
+  for (let i = 0; i < xAt.length; i += 1) {
+    const px = p * x[i]!;
+    const log =
+      leading[xAt[i]!]! + (px - 1) * logMeanSpend[i]! - (px + q) * Math.log(gamma + x[i]! * meanSpend[i]!);
+    total += weights[i]! * log;
+  }
+  return total;
+}
+
 /** Σ weight_i · log f_i over customers with x > 0 and a positive mean spend. */
 export function spendLogLikelihood(
   params: GammaGammaParams,
   summaries: readonly SpendSummary[],
   weights?: readonly number[],
 ): number {
-  const logGammaQ = logGamma(params.q);
-  const logGammaScale = Math.log(params.gamma);
-  // Few distinct x: the log Γ terms once per x, not per customer.
-  const leadingByX = new Map<number, number>();
-  let total = 0;
-  for (let i = 0; i < summaries.length; i += 1) {
-    const s = summaries[i]!;
-    let leading = leadingByX.get(s.x);
-    if (leading === undefined) {
-      leading = byRepeats(params, logGammaQ, logGammaScale, s.x);
-      leadingByX.set(s.x, leading);
-    }
-    total += (weights?.[i] ?? 1) * spendLogLikelihoodOf(params, leading, s);
-  }
-  return total;
+  return preparedSpendLogLikelihood(params, prepareSpends(summaries, weights));
 }
 
 /** The population's mean spend per transaction, E[p/ν] = pγ/(q − 1); infinite unless q > 1. */
