@@ -5,6 +5,7 @@
 // measured from the first purchase) and T (age: time from the first purchase to now), all in one
 // time unit (weeks in the paper); α carries that unit, r, a and b do not.
 
+import { placeOf } from './distinct.js';
 import { hyp2f1, logBeta, logGamma, logSumExp } from './special.js';
 
 export interface BgNbdParams {
@@ -51,7 +52,8 @@ function populationTerms(params: BgNbdParams): PopulationTerms {
  * log-sum-exp of two exponents that differ only in the last factors.
  */
 function logLikelihoodWith(params: BgNbdParams, terms: PopulationTerms, s: CustomerSummary): number {
-  return logLikelihoodOf(params, repeatTerms(params, terms, s.x), s);
+  const { alpha } = params;
+  return logLikelihoodOf(repeatTerms(params, terms, s.x), Math.log(alpha + s.T), Math.log(alpha + s.tx));
 }
 
 /** The terms of one customer's likelihood that depend only on x (and the parameters). */
@@ -75,12 +77,11 @@ function repeatTerms(params: BgNbdParams, terms: PopulationTerms, x: number): Re
   return { x, rx, common, logDropout: x === 0 ? 0 : terms.logA - Math.log(b + x - 1) };
 }
 
-function logLikelihoodOf(params: BgNbdParams, t: RepeatTerms, s: CustomerSummary): number {
-  const { alpha } = params;
-  const { tx, T } = s;
-  const alive = -t.rx * Math.log(alpha + T);
+/** log L from its x terms, log(α + T) and log(α + t_x): one customer's, or a prepared population's. */
+function logLikelihoodOf(t: RepeatTerms, logAlphaPlusT: number, logAlphaPlusTx: number): number {
+  const alive = -t.rx * logAlphaPlusT;
   if (t.x === 0) return t.common + alive;
-  const droppedOut = t.logDropout - t.rx * Math.log(alpha + tx);
+  const droppedOut = t.logDropout - t.rx * logAlphaPlusTx;
   return t.common + logSumExp(alive, droppedOut);
 }
 
@@ -114,15 +115,6 @@ export function prepareSummaries(
   const timeIndex = new Map<number, number>();
   const xs: number[] = [];
   const times: number[] = [];
-  const indexOf = (map: Map<number, number>, list: number[], value: number) => {
-    let at = map.get(value);
-    if (at === undefined) {
-      at = list.length;
-      map.set(value, at);
-      list.push(value);
-    }
-    return at;
-  };
   const n = summaries.length;
   const prepared = {
     xs,
@@ -133,9 +125,9 @@ export function prepareSummaries(
   };
   for (let i = 0; i < n; i += 1) {
     const s = summaries[i]!;
-    prepared.xAt[i] = indexOf(xIndex, xs, s.x);
-    prepared.tAt[i] = indexOf(timeIndex, times, s.T);
-    prepared.txAt[i] = indexOf(timeIndex, times, s.tx);
+    prepared.xAt[i] = placeOf(xIndex, xs, s.x);
+    prepared.tAt[i] = placeOf(timeIndex, times, s.T);
+    prepared.txAt[i] = placeOf(timeIndex, times, s.tx);
     prepared.weights[i] = weights?.[i] ?? 1;
   }
   return { ...prepared, times: Float64Array.from(times) };
@@ -150,14 +142,9 @@ export function preparedLogLikelihood(params: BgNbdParams, prepared: PreparedSum
   const logAlphaPlus = new Float64Array(times.length);
   for (let k = 0; k < times.length; k += 1) logAlphaPlus[k] = Math.log(alpha + times[k]!);
   let total = 0;
-  for (let i = 0; i < xAt.length; i += 1) {
-    const t = repeats[xAt[i]!]!;
-    const alive = -t.rx * logAlphaPlus[tAt[i]!]!;
-    let log: number;
-    if (t.x === 0) log = t.common + alive;
-    else log = t.common + logSumExp(alive, t.logDropout - t.rx * logAlphaPlus[txAt[i]!]!);
-    total += weights[i]! * log;
-  }
+  for (let i = 0; i < xAt.length; i += 1)
+    total +=
+      weights[i]! * logLikelihoodOf(repeats[xAt[i]!]!, logAlphaPlus[tAt[i]!]!, logAlphaPlus[txAt[i]!]!);
   return total;
 }
 

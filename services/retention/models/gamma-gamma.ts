@@ -5,6 +5,7 @@
 // purchase, from their number of repeat transactions x and the mean z̄ of those amounts, and is
 // assumed independent of the purchase process (BG/NBD), so CLV multiplies the two.
 
+import { placeOf } from './distinct.js';
 import { logGamma } from './special.js';
 
 export interface GammaGammaParams {
@@ -38,7 +39,8 @@ function spendLogLikelihoodWith(
   logGammaScale: number,
   s: SpendSummary,
 ): number {
-  return spendLogLikelihoodOf(params, byRepeats(params, logGammaQ, logGammaScale, s.x), s);
+  const leading = byRepeats(params, logGammaQ, logGammaScale, s.x);
+  return spendLogLikelihoodOf(params, leading, s.x, s.meanSpend, Math.log(s.meanSpend));
 }
 
 /** The leading terms of a customer's log density, which depend only on x: log Γ(px+q) − log Γ(px) − log Γ(q) + q log γ + px log x. */
@@ -47,11 +49,17 @@ function byRepeats(params: GammaGammaParams, logGammaQ: number, logGammaScale: n
   return logGamma(px + params.q) - logGamma(px) - logGammaQ + params.q * logGammaScale + px * Math.log(x);
 }
 
-function spendLogLikelihoodOf(params: GammaGammaParams, leading: number, s: SpendSummary): number {
+/** log f from its leading terms and log z̄: one customer's, or a prepared population's. */
+function spendLogLikelihoodOf(
+  params: GammaGammaParams,
+  leading: number,
+  x: number,
+  meanSpend: number,
+  logMeanSpend: number,
+): number {
   const { p, q, gamma } = params;
-  const { x, meanSpend } = s;
   const px = p * x;
-  return leading + (px - 1) * Math.log(meanSpend) - (px + q) * Math.log(gamma + x * meanSpend);
+  return leading + (px - 1) * logMeanSpend - (px + q) * Math.log(gamma + x * meanSpend);
 }
 
 /**
@@ -85,13 +93,7 @@ export function prepareSpends(
   };
   for (let i = 0; i < n; i += 1) {
     const s = summaries[i]!;
-    let at = xIndex.get(s.x);
-    if (at === undefined) {
-      at = xs.length;
-      xIndex.set(s.x, at);
-      xs.push(s.x);
-    }
-    prepared.xAt[i] = at;
+    prepared.xAt[i] = placeOf(xIndex, xs, s.x);
     prepared.x[i] = s.x;
     prepared.meanSpend[i] = s.meanSpend;
     prepared.logMeanSpend[i] = Math.log(s.meanSpend);
@@ -105,15 +107,11 @@ export function preparedSpendLogLikelihood(params: GammaGammaParams, prepared: P
   const logGammaQ = logGamma(params.q);
   const logGammaScale = Math.log(params.gamma);
   const leading = prepared.xs.map((x) => byRepeats(params, logGammaQ, logGammaScale, x));
-  const { p, q, gamma } = params;
   const { xAt, x, meanSpend, logMeanSpend, weights } = prepared;
   let total = 0;
-  for (let i = 0; i < xAt.length; i += 1) {
-    const px = p * x[i]!;
-    const log =
-      leading[xAt[i]!]! + (px - 1) * logMeanSpend[i]! - (px + q) * Math.log(gamma + x[i]! * meanSpend[i]!);
-    total += weights[i]! * log;
-  }
+  for (let i = 0; i < xAt.length; i += 1)
+    total +=
+      weights[i]! * spendLogLikelihoodOf(params, leading[xAt[i]!]!, x[i]!, meanSpend[i]!, logMeanSpend[i]!);
   return total;
 }
 
