@@ -19,6 +19,7 @@ describe('apply-batch arguments', () => {
       metaSets: new Map([['streamTime', '50']]),
       recentEvents: { puts: new Map([['c-1', 'mxah5doa:AAAAAAAAAAA']]), deletes: ['c-2'] },
       erased: { puts: new Map([['6c3b', 40]]), deletes: ['9f1e'] },
+      recentEventsSweep: { floor: 30, fields: 64 },
     });
     expect(args).toEqual([
       '3',
@@ -56,6 +57,9 @@ describe('apply-batch arguments', () => {
       '40',
       '1',
       '9f1e',
+      // The sweep through the recent events: stream time 50 − a horizon of 20, 64 fields.
+      '30',
+      '64',
       // No snapshot in this step.
       '0',
     ]);

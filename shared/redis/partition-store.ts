@@ -86,6 +86,8 @@ export function applyBatchArgs(write: SegmentWrite, channel = '', partition = 0)
   list(write.recentEvents?.deletes ?? []);
   pairs(write.erased?.puts ?? new Map());
   list(write.erased?.deletes ?? []);
+  const sweep = write.recentEventsSweep;
+  args.push(sweep ? String(sweep.floor) : '', sweep ? String(sweep.fields) : '0');
   const snapshots = write.snapshots?.taken ?? [];
   args.push(String(snapshots.length));
   for (const { boundary, counters } of snapshots) args.push(String(boundary), counters);

@@ -113,6 +113,16 @@ export type ProcessOutcome =
       readonly missing: readonly number[];
     };
 
+/**
+ * Recent-events fields the sweep visits in a step: one per record applied, so that it goes round
+ * the whole hash once per as many records as the partition has customers with ids, however the
+ * records come in steps; at least 32 (a step that only moves stream time), at most 2,048 (one
+ * script call stays short: a field costs Redis about 2 µs).
+ */
+export function sweepFieldsFor(recordsApplied: number): number {
+  return Math.min(2048, Math.max(32, recordsApplied));
+}
+
 /** Why a decision cannot be stored in Redis, or null. */
 export function invalidDecision(decision: CustomerDecision<unknown>): string | null {
   const score = decision.indexScore;
@@ -1042,14 +1052,17 @@ export class PartitionProcessor<E, S, G> {
     const started = performance.now();
     const dedupe = this.options.limits.dedupe;
     const streamTimeSet = metaSets.get('streamTime');
-    if (dedupe && streamTimeSet !== undefined)
-      segment.pruneRecentEventsOfDeleted(Number(streamTimeSet) - dedupe.horizonMs);
+    const floor = dedupe && streamTimeSet !== undefined ? Number(streamTimeSet) - dedupe.horizonMs : null;
+    if (floor !== null) segment.pruneRecentEventsOfDeleted(floor);
     const taken = segment.snapshotsTaken;
     const write = segment.toWrite({
       epoch: this.requireEpoch(),
       expectedVersion: meta.version,
       offset,
       metaSets,
+      ...(floor !== null
+        ? { recentEventsSweep: { floor, fields: sweepFieldsFor(segment.recordsApplied) } }
+        : {}),
       ...(taken.length > 0
         ? {
             snapshots: {

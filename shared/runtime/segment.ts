@@ -307,6 +307,7 @@ export class Segment<S> {
     offset: SegmentWrite['offset'];
     metaSets: ReadonlyMap<string, string>;
     snapshots?: SegmentWrite['snapshots'];
+    recentEventsSweep?: SegmentWrite['recentEventsSweep'];
   }): SegmentWrite {
     const counters = new Map<string, number>();
     for (const [field, delta] of this.counters) if (delta !== 0) counters.set(field, delta);

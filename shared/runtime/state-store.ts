@@ -65,6 +65,12 @@ export interface SegmentWrite {
     readonly puts: ReadonlyMap<string, string>;
     readonly deletes: readonly string[];
   };
+  /**
+   * A step of the sweep through the recent-events hash: about `fields` fields visited from where
+   * the last step stopped, each deleted whose newest id is older than `floor` (stream time minus
+   * the horizon), so that customers idle beyond the horizon keep none without being touched.
+   */
+  readonly recentEventsSweep?: { readonly floor: number; readonly fields: number };
   /** Erasure marks (keys/erased: SHA-1 of the id -> erasure time): set, or cleared on re-admission. */
   readonly erased?: {
     readonly puts: ReadonlyMap<string, number>;

@@ -16,7 +16,8 @@
 --   state puts (id, json), state deletes (id), index puts (id, score), index deletes (id),
 --   counter deltas (field, delta), timer sets (member, due), timer deletes (member),
 --   outbox entries (json), meta sets (field, value), recent-events puts (id, list), recent-events
---   deletes (id), erased puts (digest, time), erased deletes (digest), then the population
+--   deletes (id), erased puts (digest, time), erased deletes (digest), the recent-events sweep
+--   (floor, '' = none, and about how many fields to visit), then the population
 --   snapshots the step
 --   took (the partition's population counters as of each snapshot instant it passed, computed by
 --   the caller from the counters it read and the step's changes): a count, the snapshots
@@ -81,6 +82,27 @@ n = take()
 for _ = 1, n do redis.call('HSET', KEYS[9], ARGV[i], ARGV[i + 1]); i = i + 2 end
 n = take()
 for _ = 1, n do redis.call('HDEL', KEYS[9], ARGV[i]); i = i + 1 end
+-- Customers idle beyond the dedupe horizon keep no event ids, though nothing touches them: a
+-- cursor through the hash (meta field recentEventsSweep) visits about the given number of fields
+-- a step and deletes each whose newest id is older than the floor (it can match no later record).
+-- Entries are "<time, base 36>:<hash>" joined by ','; the hash never holds ':'.
+local sweepFloor, sweepFields = ARGV[i], ARGV[i + 1]
+i = i + 2
+if sweepFloor ~= '' then
+  local floor = tonumber(sweepFloor)
+  local cursor = redis.call('HGET', meta, 'recentEventsSweep') or '0'
+  local scan = redis.call('HSCAN', KEYS[8], cursor, 'COUNT', sweepFields)
+  local found = scan[2]
+  for j = 1, #found, 2 do
+    local newest = -1
+    for time in string.gmatch(found[j + 1], '([0-9a-z]+):') do
+      local t = tonumber(time, 36)
+      if t > newest then newest = t end
+    end
+    if newest < floor then redis.call('HDEL', KEYS[8], found[j]) end
+  end
+  redis.call('HSET', meta, 'recentEventsSweep', scan[1])
+end
 n = take()
 if n > 0 then
   local first = i
