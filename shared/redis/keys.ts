@@ -3,7 +3,7 @@
 // slot and the same layout runs on Redis Cluster.
 
 export interface PartitionKeys {
-  /** Hash: epoch, version, offset:<topic>, streamTime, startedAt, snapshotBoundary, appliedBoundary, viewBoundary. */
+  /** Hash: epoch, version, offset:<topic>, streamTime, startedAt, snapshotBoundary, appliedBoundary, viewBoundary, recentEventsSweep (the sweep's HSCAN cursor). */
   readonly meta: string;
   /** Hash: customerId -> encoded state. */
   readonly customers: string;
