@@ -1,10 +1,9 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FunctionCaller } from '../../shared/redis/function-caller.js';
+import { describe, expect, it } from 'vitest';
 import { partitionKeys } from '../../shared/redis/keys.js';
 import { RedisPartitionStore } from '../../shared/redis/partition-store.js';
 import { eventKey, RecentEvents } from '../../shared/runtime/recent-events.js';
-import { testEndpoints, uniqueName } from '../support/endpoints.js';
+import { uniqueName } from '../support/endpoints.js';
+import { useRedisFunctions } from '../support/redis-functions.js';
 import { segmentWrite } from '../support/segment-write.js';
 
 // Customers idle beyond the dedupe horizon must keep no event ids although no record or timer of
@@ -17,18 +16,7 @@ const WORKER = 'recent-sweep';
 const DAY = 86_400_000;
 const HORIZON = 7 * DAY;
 
-let redis: Redis;
-let functions: FunctionCaller;
-
-beforeAll(async () => {
-  redis = new Redis(testEndpoints().redisUrl);
-  functions = new FunctionCaller(redis);
-  await functions.load();
-});
-
-afterAll(async () => {
-  await redis.quit();
-});
+const run = useRedisFunctions();
 
 /** A customer's stored ids, applied at the given stream times. */
 function idsAppliedAt(customerId: string, times: readonly number[]): string {
@@ -39,7 +27,7 @@ function idsAppliedAt(customerId: string, times: readonly number[]): string {
 
 async function sweepScenario(customers: number, fieldsPerStep: number) {
   const prefix = uniqueName('recent-sweep');
-  const store = new RedisPartitionStore(redis, functions, prefix, WORKER, 0, 'none', 5_000);
+  const store = new RedisPartitionStore(run.redis, run.functions, prefix, WORKER, 0, 'none', 5_000);
   const keys = partitionKeys(prefix, WORKER, 0);
   const now = 400 * DAY;
   const floor = now - HORIZON;
@@ -60,7 +48,7 @@ async function sweepScenario(customers: number, fieldsPerStep: number) {
     version = (await store.apply(segmentWrite(claimed.epoch, version, parts))).version;
   };
   await apply({ recentEvents: { puts, deletes: [] }, metaSets: new Map([['streamTime', String(now)]]) });
-  const encoding = await redis.object('ENCODING', keys.recentEvents);
+  const encoding = await run.redis.object('ENCODING', keys.recentEvents);
   let steps = 0;
   let full = false;
   for (; steps < 10 * Math.ceil(customers / fieldsPerStep) && !full; steps++) {
@@ -68,10 +56,10 @@ async function sweepScenario(customers: number, fieldsPerStep: number) {
       metaSets: new Map([['streamTime', String(now + steps)]]),
       recentEventsSweep: { floor, fields: fieldsPerStep },
     });
-    full = (await redis.hget(keys.meta, 'recentEventsSweep')) === '0';
+    full = (await run.redis.hget(keys.meta, 'recentEventsSweep')) === '0';
   }
-  const kept = (await redis.hkeys(keys.recentEvents)).sort();
-  await redis.del(...Object.values(keys));
+  const kept = (await run.redis.hkeys(keys.recentEvents)).sort();
+  await run.redis.del(...Object.values(keys));
   return { encoding, steps, full, kept, expectedKept };
 }
 
