@@ -22,6 +22,7 @@ export const workerCommands: ReadonlyArray<readonly [command: string, why: strin
   ['hdel', 'Lua (states, meta)'],
   ['hincrby', 'Lua (counters)'],
   ['hkeys', 'Lua (snapshot pruning)'],
+  ['hscan', 'Lua (the sweep of recent event ids past the dedupe horizon)'],
   ['zadd', 'Lua (index, timers)'],
   ['zrem', 'Lua (index, timers)'],
   ['zrange', 'Lua (due timers; customers in the score ranges a population view affects)'],
