@@ -101,6 +101,11 @@ export async function compareWithOracle(args: {
   const extra = streamed.filter((l) => !expectedSet.has(l));
   const detail = `${missing.length} missing, e.g.\n  ${missing.slice(0, 8).join('\n  ')}\n${extra.length} extra, e.g.\n  ${extra.slice(0, 8).join('\n  ')}`;
   if (missing.length + extra.length > 0) await writeDifference(args, oracle, missing, extra);
+  // The first few of each side, so that even a log's last lines say which decisions differ.
+  expect({ missing: missing.slice(0, 8), extra: extra.slice(0, 8) }, detail).toEqual({
+    missing: [],
+    extra: [],
+  });
   expect(streamed.length, detail).toBe(expected.length);
   expect(streamed, detail).toEqual(expected);
 
