@@ -33,7 +33,7 @@
 --   (fenced), -2 on a version conflict, -3 when the offset would not move forward, -4 when Redis
 --   holds an older epoch or none (it lost our writes: claim again and replay).
 local meta = KEYS[1]
-local stored = redis.call('HMGET', meta, 'epoch', 'version')
+local stored = redis.call('HMGET', meta, 'epoch', 'version', 'recentEventsSweep')
 local held = tonumber(stored[1] or '0')
 if held > tonumber(ARGV[1]) then return -1 end
 if held < tonumber(ARGV[1]) then return -4 end
@@ -90,7 +90,7 @@ local sweepFloor, sweepFields = ARGV[i], ARGV[i + 1]
 i = i + 2
 if sweepFloor ~= '' then
   local floor = tonumber(sweepFloor)
-  local cursor = redis.call('HGET', meta, 'recentEventsSweep') or '0'
+  local cursor = stored[3] or '0'
   local scan = redis.call('HSCAN', KEYS[8], cursor, 'COUNT', sweepFields)
   local found = scan[2]
   for j = 1, #found, 2 do
