@@ -1,4 +1,4 @@
-import type { Admin, Batch, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Admin, Batch, Consumer, ConsumerRunConfig, EachBatchPayload, Kafka } from 'kafkajs';
 import {
   InputTopicsMissingError,
   PartitionFencedError,
@@ -15,6 +15,7 @@ import type { RuntimeEvents } from '../runtime/runtime-events.js';
 import { publishStep } from '../runtime/step-channel.js';
 import { timeRedis } from '../runtime/timed-store.js';
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
+import { CRASH_WINDOW_MS, planCrash } from './consumer-crash.js';
 import type { OutputProducer } from './output-producer.js';
 import { PartitionTask, pickFurthestBehind } from './partition-task.js';
 
@@ -60,9 +61,6 @@ export interface WorkerConsumerOptions {
 
 class StopProcessing extends Error {}
 
-/** More crashes than this within the window end the process (kafkajs restarting forever). */
-const MAX_CRASHES_IN_WINDOW = 5;
-const CRASH_WINDOW_MS = 5 * 60_000;
 /** Longest wait between two tries of a partition whose writer schemas cannot be fetched. */
 const MAX_SCHEMA_WAIT_MS = 10_000;
 /** How long an end offset read with the admin client is trusted for a caught-up check. */
@@ -101,6 +99,13 @@ export class WorkerConsumer {
   private readonly lowWaterBytes: number;
   joined = false;
   lastFetchAt = 0;
+  private restartTimer: NodeJS.Timeout | null = null;
+  private readonly runConfig: ConsumerRunConfig = {
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: 1,
+    eachBatch: (payload) => this.intake(payload),
+  };
 
   constructor(private readonly options: WorkerConsumerOptions) {
     this.highWaterBytes = 2 * options.maxBytesPerPartition;
@@ -181,23 +186,29 @@ export class WorkerConsumer {
     });
     this.consumer.on(events.CRASH, (e) => {
       if (this.stopping) return;
-      // kafkajs crashes with restart=true on conditions that pass (a group coordinator still
-      // loading on a fresh broker) and restarts itself; but it can also restart forever
-      // (kafkajs #1630). Let it restart a few times; exit when it will not restart, or when it
-      // keeps crashing (PITFALLS 7).
+      // The consumer is stopped and out of the group until it starts again (consumer-crash.ts).
+      this.joined = false;
       const now = options.wallClock();
       this.crashes = this.crashes.filter((at) => now - at < CRASH_WINDOW_MS);
       this.crashes.push(now);
-      const giveUp = !e.payload.restart || this.crashes.length > MAX_CRASHES_IN_WINDOW;
-      options.logger[giveUp ? 'error' : 'warn'](
-        {
-          err: scrubText(errorMessage(e.payload.error)),
-          restart: e.payload.restart,
-          crashes: this.crashes.length,
-        },
-        giveUp ? 'kafka consumer crashed' : 'kafka consumer crashed; kafkajs restarts it',
-      );
-      if (giveUp) options.onFatal(e.payload.error);
+      const plan = planCrash(e.payload.error, e.payload.restart, this.crashes.length);
+      const fields = {
+        err: scrubText(errorMessage(e.payload.error)),
+        restart: e.payload.restart,
+        crashes: this.crashes.length,
+      };
+      if (plan.kind === 'give-up') {
+        options.logger.error(fields, 'kafka consumer crashed');
+        options.onFatal(e.payload.error);
+      } else if (plan.kind === 'kafkajs-restarts') {
+        options.logger.warn(fields, 'kafka consumer crashed; kafkajs restarts it');
+      } else {
+        options.logger.warn(
+          { ...fields, restartInMs: plan.afterMs },
+          'kafka consumer crashed (group coordinator not found); starting it again',
+        );
+        this.restartTimer = setTimeout(() => this.runAgain(), plan.afterMs);
+      }
     });
   }
 
@@ -226,12 +237,7 @@ export class WorkerConsumer {
       topics: [...this.options.topics.keys()],
       fromBeginning: this.options.fromBeginning,
     });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
-      eachBatch: (payload) => this.intake(payload),
-    });
+    await this.consumer.run(this.runConfig);
     this.pumpDone = this.pump();
     const recheckEvery = Math.max(50, Math.min(this.options.barrierRetryMs, 5000));
     this.timers.push(setInterval(() => this.recheckWaits(), recheckEvery));
@@ -241,9 +247,23 @@ export class WorkerConsumer {
     }
   }
 
+  /** Starts the consumer again after a crash kafkajs does not restart from; a failure crashes again. */
+  private runAgain(): void {
+    this.restartTimer = null;
+    if (this.stopping) return;
+    this.consumer.run(this.runConfig).catch((error: unknown) => {
+      this.options.logger.error(
+        { err: scrubText(errorMessage(error)) },
+        'cannot start the kafka consumer again',
+      );
+      this.options.onFatal(error instanceof Error ? error : new Error(String(error)));
+    });
+  }
+
   /** Finishes the step in flight, commits what Redis holds, then leaves the group and disconnects. */
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
     for (const timer of this.timers) clearInterval(timer);
     this.wake();
     await this.pumpDone;
