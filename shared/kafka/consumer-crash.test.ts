@@ -1,10 +1,12 @@
-import { KafkaJSConnectionError, KafkaJSGroupCoordinatorNotFound, KafkaJSNonRetriableError } from 'kafkajs';
+import kafkajs from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { isCoordinatorNotFound, MAX_CRASHES_IN_WINDOW, planCrash } from './consumer-crash.js';
 
 // The crash kafkajs reports after a single broker's restart: the retrier's bail wraps the
 // lookup's error (errors.js, retry/index.js of kafkajs 2.2).
-// kafkajs's type declarations give these constructors fewer parameters than its code takes.
+// kafkajs is CommonJS (Node's ESM loader sees no named exports); its type declarations give these
+// constructors fewer parameters than its code takes.
+const { KafkaJSConnectionError, KafkaJSGroupCoordinatorNotFound, KafkaJSNonRetriableError } = kafkajs;
 const NotFound = KafkaJSGroupCoordinatorNotFound as unknown as new (message: string) => Error;
 const NonRetriable = KafkaJSNonRetriableError as unknown as new (
   e: Error | string,
