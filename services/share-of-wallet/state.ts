@@ -1,4 +1,4 @@
-// A customer's share-of-wallet state (SEMANTICS.md, "Per-customer state") and its codec.
+// A customer's share-of-wallet state (SEMANTICS.md, "Per-customer state"); stored by state-codec.ts.
 
 import type { DayBucket } from './consumption.js';
 import type { ProfileVersion } from './profile.js';
@@ -36,6 +36,3 @@ export function emptyState(historyStart: number | null): ShareOfWalletState {
 export function alertKey(windowDays: number, unit: string): string {
   return `${windowDays}:${unit}`;
 }
-
-export const encodeState = (state: ShareOfWalletState): string => JSON.stringify(state);
-export const decodeState = (encoded: string): ShareOfWalletState => JSON.parse(encoded) as ShareOfWalletState;

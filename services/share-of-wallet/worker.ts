@@ -21,7 +21,8 @@ import {
   defaultShareOfWalletSettings,
   type ShareOfWalletSettings,
 } from './settings.js';
-import { decodeState, encodeState, type ShareOfWalletState } from './state.js';
+import type { ShareOfWalletState } from './state.js';
+import { decodeState, encodeState } from './state-codec.js';
 
 export const SHARE_OF_WALLET = 'share-of-wallet';
 
