@@ -12,16 +12,20 @@
 //                 |  <effectiveAt>,u,<reason>
 //   alert         <key>,<armed 1|0>,<lastAlertAt>,<belowSince>
 //   contribution  <at>(,<counter field>)*
-// Numbers: a safe integer in base 36 ('-' for negatives), any other finite number as '~' and its
-// shortest decimal form (exact both ways). Times: '@' and the day number in base 36 when on a UTC
-// day boundary (buckets and evaluations always are), a number otherwise; '' for null. Strings
-// (units, keys, industries, counter fields, an unknown tier) pass through encodeURIComponent,
-// which escapes every separator and '@', '~', '=' and '%'; a tier is '' for none, a letter for
-// the value tiers, '=' and the escaped text for any other.
+// Numbers, times (buckets and evaluations are on UTC day boundaries: '@' and a day number) and
+// strings (units, keys, industries, counter fields) as shared/runtime/state-text.ts writes them;
+// a tier is '' for none, a letter for the value tiers, '=' and the escaped text for any other.
 
+import {
+  listItems,
+  NotCompact,
+  numberText as num,
+  StateTextReader,
+  stringText as text,
+  timeText as time,
+} from '../../shared/runtime/state-text.js';
 import type { DayBucket } from './consumption.js';
 import type { ProfileBasis, ProfileVersion, UnusableReason } from './profile.js';
-import { DAY_MS } from './settings.js';
 import type { AlertState, PeerContribution, ShareOfWalletState } from './state.js';
 
 const VERSION = '1';
@@ -34,22 +38,6 @@ const TIER_CODES: ReadonlyMap<string, string> = new Map([
 const TIERS_BY_CODE: ReadonlyMap<string, string> = new Map(
   [...TIER_CODES].map(([tier, code]) => [code, tier]),
 );
-
-/** The state can be written only with finite numbers; JSON would turn the others into null. */
-class NotCompact extends Error {}
-
-function num(n: number): string {
-  if (Number.isSafeInteger(n)) return n.toString(36);
-  if (!Number.isFinite(n)) throw new NotCompact();
-  return `~${String(n)}`;
-}
-
-function time(t: number | null): string {
-  if (t === null) return '';
-  return Number.isSafeInteger(t) && t % DAY_MS === 0 ? `@${(t / DAY_MS).toString(36)}` : num(t);
-}
-
-const text = (s: string): string => encodeURIComponent(s);
 
 function bucketText(b: DayBucket): string {
   let out = `${time(b.day)},${num(b.kcal[0])},${num(b.kcal[1])}`;
@@ -105,114 +93,70 @@ export function encodeState(state: ShareOfWalletState): string {
   }
 }
 
-function malformed(what: string, encoded: string): Error {
-  return new Error(`share-of-wallet state has a malformed ${what}: ${JSON.stringify(encoded.slice(0, 200))}`);
-}
-
-const INTEGER_36 = /^-?[0-9a-z]+$/;
-
-function parseNum(s: string, encoded: string): number {
-  const n = s.startsWith('~') ? Number(s.slice(1)) : INTEGER_36.test(s) ? Number.parseInt(s, 36) : Number.NaN;
-  if (!Number.isFinite(n) || (!s.startsWith('~') && !Number.isSafeInteger(n)))
-    throw malformed('number', encoded);
-  return n;
-}
-
-function parseTime(s: string, encoded: string): number | null {
-  if (s === '') return null;
-  return s.startsWith('@') ? parseNum(s.slice(1), encoded) * DAY_MS : parseNum(s, encoded);
-}
-
-function parseRequiredTime(s: string | undefined, encoded: string): number {
-  const t = parseTime(s ?? '', encoded);
-  if (t === null) throw malformed('time', encoded);
-  return t;
-}
-
-function parseText(s: string | undefined, encoded: string): string {
-  if (s === undefined) throw malformed('text', encoded);
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    throw malformed('text', encoded);
-  }
-}
-
-const items = (section: string): string[] => (section === '' ? [] : section.split('|'));
-
-function parseBucket(item: string, encoded: string): DayBucket {
+function parseBucket(item: string, read: StateTextReader): DayBucket {
   const [day, kcal, spend, ...usages] = item.split(',');
-  if (kcal === undefined || spend === undefined) throw malformed('bucket', encoded);
   // fromEntries, not assignment: a unit named __proto__ stays a unit, as JSON.parse keeps it.
   const usage = Object.fromEntries(
     usages.map((u): [string, readonly [number, number]] => {
       const [unit, amount, paid, ...rest] = u.split(':');
-      if (amount === undefined || paid === undefined || rest.length > 0) throw malformed('bucket', encoded);
-      return [parseText(unit, encoded), [parseNum(amount, encoded), parseNum(paid, encoded)]];
+      if (rest.length > 0) throw read.malformed('bucket');
+      return [read.string(unit), [read.number(amount), read.number(paid)]];
     }),
   );
-  return {
-    day: parseRequiredTime(day, encoded),
-    kcal: [parseNum(kcal, encoded), parseNum(spend, encoded)],
-    usage,
-  };
+  return { day: read.requiredTime(day), kcal: [read.number(kcal), read.number(spend)], usage };
 }
 
-function parseProfile(item: string, encoded: string): ProfileVersion {
+function parseProfile(item: string, read: StateTextReader): ProfileVersion {
   const [at, kind, ...fields] = item.split(',');
-  const effectiveAt = parseRequiredTime(at, encoded);
+  const effectiveAt = read.requiredTime(at);
   let basis: ProfileBasis;
   if (kind === 'h') {
     const members = Object.fromEntries(
       fields.map((f): [string, number] => {
         const [band, count, ...rest] = f.split(':');
-        if (count === undefined || rest.length > 0) throw malformed('household', encoded);
-        return [parseText(band, encoded), parseNum(count, encoded)];
+        if (rest.length > 0) throw read.malformed('household');
+        return [read.string(band), read.number(count)];
       }),
     );
     basis = { kind: 'household', members };
   } else if (kind === 'b' && fields.length === 2) {
-    basis = {
-      kind: 'business',
-      headcount: parseNum(fields[0]!, encoded),
-      industry: parseText(fields[1], encoded),
-    };
+    basis = { kind: 'business', headcount: read.number(fields[0]), industry: read.string(fields[1]) };
   } else if (kind === 'u' && fields.length === 1) {
-    basis = { kind: 'unusable', reason: parseText(fields[0], encoded) as UnusableReason };
+    basis = { kind: 'unusable', reason: read.string(fields[0]) as UnusableReason };
   } else {
-    throw malformed('profile', encoded);
+    throw read.malformed('profile');
   }
   return { effectiveAt, basis };
 }
 
-function parseAlert(item: string, encoded: string): [string, AlertState] {
+function parseAlert(item: string, read: StateTextReader): [string, AlertState] {
   const [key, armed, last, below, ...rest] = item.split(',');
-  if ((armed !== '1' && armed !== '0') || below === undefined || rest.length > 0)
-    throw malformed('alert', encoded);
+  if ((armed !== '1' && armed !== '0') || rest.length > 0) throw read.malformed('alert');
   return [
-    parseText(key, encoded),
-    { armed: armed === '1', lastAlertAt: parseTime(last!, encoded), belowSince: parseTime(below, encoded) },
+    read.string(key),
+    { armed: armed === '1', lastAlertAt: read.time(last), belowSince: read.time(below) },
   ];
 }
 
-function parseContribution(item: string, encoded: string): PeerContribution {
+function parseContribution(item: string, read: StateTextReader): PeerContribution {
   const [at, ...fields] = item.split(',');
-  return { at: parseRequiredTime(at, encoded), fields: fields.map((f) => parseText(f, encoded)) };
+  return { at: read.requiredTime(at), fields: fields.map((f) => read.string(f)) };
 }
 
-function parseTier(s: string, encoded: string): string | null {
+function parseTier(s: string, read: StateTextReader): string | null {
   if (s === '') return null;
-  if (s.startsWith('=')) return parseText(s.slice(1), encoded);
+  if (s.startsWith('=')) return read.string(s.slice(1));
   const tier = TIERS_BY_CODE.get(s);
-  if (tier === undefined) throw malformed('value tier', encoded);
+  if (tier === undefined) throw read.malformed('value tier');
   return tier;
 }
 
 export function decodeState(encoded: string): ShareOfWalletState {
   // Written by a release before the compact form (or a state with a number it cannot hold).
   if (encoded.startsWith('{')) return JSON.parse(encoded) as ShareOfWalletState;
+  const read = new StateTextReader('share-of-wallet state', encoded);
   const sections = encoded.split(';');
-  if (sections.length !== 7 || sections[0] !== VERSION) throw malformed('layout', encoded);
+  if (sections.length !== 7 || sections[0] !== VERSION) throw read.malformed('layout');
   const [, historyStart, tier, buckets, profiles, alerts, contributions] = sections as [
     string,
     string,
@@ -223,11 +167,11 @@ export function decodeState(encoded: string): ShareOfWalletState {
     string,
   ];
   return {
-    historyStart: parseTime(historyStart, encoded),
-    buckets: items(buckets).map((b) => parseBucket(b, encoded)),
-    profiles: items(profiles).map((p) => parseProfile(p, encoded)),
-    alerts: Object.fromEntries(items(alerts).map((a) => parseAlert(a, encoded))),
-    contributions: items(contributions).map((c) => parseContribution(c, encoded)),
-    valueTier: parseTier(tier, encoded),
+    historyStart: read.time(historyStart),
+    buckets: listItems(buckets, '|').map((b) => parseBucket(b, read)),
+    profiles: listItems(profiles, '|').map((p) => parseProfile(p, read)),
+    alerts: Object.fromEntries(listItems(alerts, '|').map((a) => parseAlert(a, read))),
+    contributions: listItems(contributions, '|').map((c) => parseContribution(c, read)),
+    valueTier: parseTier(tier, read),
   };
 }
