@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import type { RetentionView } from '../../services/retention/fit-view.js';
 import { pAlive } from '../../services/retention/models/bgnbd.js';
-import type { RetentionState } from '../../services/retention/state.js';
+import { decodeState } from '../../services/retention/state.js';
 import { RETENTION } from '../../services/retention/worker.js';
 import { codecFor } from '../../shared/avro/index.js';
 import type { Purchase } from '../../shared/contracts/generated.js';
@@ -216,7 +216,7 @@ async function main(): Promise<void> {
         if (expected === undefined) continue;
         // The listed purchase days, after those folded into `earlier` (older than the retained
         // window, 365 days by default: the 39 calibration weeks are all listed).
-        const state = JSON.parse(stateText) as RetentionState;
+        const state = decodeState(stateText);
         const listed = state.days.map(([day]) => day).filter((day) => day < boundary);
         const earlier = state.earlier ?? null;
         const firstDay = earlier?.firstDay ?? listed[0]!;
