@@ -100,7 +100,10 @@ export async function compareWithOracle(args: {
   const missing = expected.filter((l) => !streamedSet.has(l));
   const extra = streamed.filter((l) => !expectedSet.has(l));
   const detail = `${missing.length} missing, e.g.\n  ${missing.slice(0, 8).join('\n  ')}\n${extra.length} extra, e.g.\n  ${extra.slice(0, 8).join('\n  ')}`;
-  if (missing.length + extra.length > 0) await writeDifference(args, oracle, missing, extra);
+  if (missing.length + extra.length > 0) {
+    const causes = new Map([...byId.values()].map((e) => [line(e as never), String(e.causationId)]));
+    await writeDifference(args, oracle, missing, extra, causes);
+  }
   // The first few of each side, so that even a log's last lines say which decisions differ.
   expect({ missing: missing.slice(0, 8), extra: extra.slice(0, 8) }, detail).toEqual({
     missing: [],
@@ -146,10 +149,16 @@ export async function compareWithOracle(args: {
  * boundary whose view differs).
  */
 async function writeDifference(
-  args: { redis: RedisClient; keyPrefix: string },
+  args: {
+    redis: RedisClient;
+    keyPrefix: string;
+    purchases: TopicRecord[][];
+    settings: ValueSegmentationSettings;
+  },
   oracle: ReturnType<typeof computeValueSegmentation>,
   missing: string[],
   extra: string[],
+  causes: ReadonlyMap<string, string>,
 ): Promise<void> {
   const views = [];
   for (const view of oracle.views) {
@@ -161,7 +170,21 @@ async function writeDifference(
   const dir = join(process.cwd(), '.cache', 'faults');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `difference-${args.keyPrefix}.json`);
-  writeFileSync(file, JSON.stringify({ missing, extra, views }, null, 1));
+  // The input as the oracle read it, per partition in offset order (what preceded a decision that
+  // differs), and where each partition's state stands in Redis.
+  const input = oracleInputFrom(args.purchases, args.settings).map((records, p) =>
+    records.map((r, i) => {
+      const raw = args.purchases[p]![i]!;
+      return [r.offset, r.purchase?.occurredAt ?? null, r.customerId, Number(raw.timestamp)];
+    }),
+  );
+  const metas = [];
+  for (let p = 0; p < args.purchases.length; p++)
+    metas.push(await args.redis.hgetall(partitionKeys(args.keyPrefix, 'value-segmentation', p).meta));
+  writeFileSync(
+    file,
+    JSON.stringify({ missing, extra: extra.map((l) => `${l} ${causes.get(l) ?? ''}`), views, metas, input }),
+  );
   console.log(`oracle difference written to ${file}`);
 }
 
