@@ -152,6 +152,11 @@ export const runtimeEnvSpec = {
     env.int(0, 7 * 86_400_000),
     '0',
   ),
+  QUIET_PARTITION_WAIT_MS: envVariable(
+    "A partition that other partitions wait for (a population view needs its snapshot) and has every record in Kafka applied is moved to the view's boundary once Kafka has handed it no record for this long (Kafka Streams' max.task.idle.ms): a send still being retried is applied in order, not late; 0 = at once",
+    env.int(0, 600_000),
+    '3000',
+  ),
   SESSION_TIMEOUT_MS: envVariable('Kafka consumer session timeout', env.int(6000, 300_000), '30000'),
   HEARTBEAT_INTERVAL_MS: envVariable('Kafka consumer heartbeat interval', env.int(500, 60_000), '3000'),
   SHUTDOWN_TIMEOUT_MS: envVariable(

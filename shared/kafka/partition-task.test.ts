@@ -16,7 +16,7 @@ const record = (offset: number): RawRecord => ({
 describe('PartitionTask', () => {
   it('peeks without taking, and takes back records a step could not prepare, in order', () => {
     const task = new PartitionTask(0);
-    task.append([record(1), record(2), record(3)]);
+    task.append([record(1), record(2), record(3)], 0);
     expect(task.peek(2).map((r) => r.offset)).toEqual(['1', '2']);
     expect(task.bufferedRecords).toBe(3);
     const taken = task.take(2);

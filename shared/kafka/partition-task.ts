@@ -47,6 +47,13 @@ export class PartitionTask {
   /** End offsets (high watermarks) per cluster topic, as the last fetch or admin call saw them. */
   readonly endOffsets = new Map<string, bigint>();
   lastActivityAt = 0;
+  /**
+   * Wall clock when Kafka last handed this partition a record, or it was assigned: a partition
+   * moved to a boundary with no record must have been quiet for a while (a send still on its way).
+   */
+  lastRecordAt = 0;
+  /** A move to a boundary put off until the partition has been quiet long enough. */
+  quietMove: { readonly target: number; readonly timer: NodeJS.Timeout } | null = null;
   /** A step of this partition is in flight. */
   running = false;
 
@@ -75,7 +82,8 @@ export class PartitionTask {
     return this.firstOffset(topic) !== null;
   }
 
-  append(records: readonly RawRecord[]): void {
+  append(records: readonly RawRecord[], now: number): void {
+    if (records.length > 0) this.lastRecordAt = now;
     for (const record of records) {
       this.fetched.push(record);
       this.fetchedBytes += (record.value?.length ?? 0) + (record.key?.length ?? 0);
@@ -103,6 +111,8 @@ export class PartitionTask {
 
   /** Forgets every buffered record (a seek, a new generation, a partition lost). */
   clear(): void {
+    if (this.quietMove) clearTimeout(this.quietMove.timer);
+    this.quietMove = null;
     this.fetched = [];
     this.fetchedBytes = 0;
     this.leftover = [];

@@ -37,6 +37,12 @@ export interface WorkerConsumerOptions {
   /** Kafka commits of a busy partition at most this often; a partition that drained commits at once. */
   readonly commitIntervalMs: number;
   readonly idleAdvanceMs: number;
+  /**
+   * A caught-up partition that others wait for is moved to their boundary only once Kafka has
+   * handed it no record for this long (Kafka Streams' max.task.idle.ms): records a producer is
+   * still retrying then come in order instead of late.
+   */
+  readonly quietPartitionWaitMs: number;
   readonly processorFor: (partition: number) => PartitionProcessor<unknown, unknown, unknown>;
   readonly makeDurable: () => Promise<void>;
   readonly producer: OutputProducer;
@@ -155,6 +161,7 @@ export class WorkerConsumer {
       for (const p of assigned) {
         const task = this.taskFor(p);
         task.lastActivityAt = options.wallClock();
+        task.lastRecordAt = options.wallClock();
       }
       options.events.emit('groupJoined', { partitions: [...assigned].sort((a, b) => a - b) });
       void this.claimAssignment(this.generation, e.payload.memberAssignment as Record<string, number[]>);
@@ -265,6 +272,7 @@ export class WorkerConsumer {
     this.stopping = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
     for (const timer of this.timers) clearInterval(timer);
+    for (const task of this.tasks.values()) if (task.quietMove) clearTimeout(task.quietMove.timer);
     this.wake();
     await this.pumpDone;
     await Promise.allSettled([...this.locks.values()]);
@@ -358,7 +366,7 @@ export class WorkerConsumer {
     const records = batch.messages
       .filter((m) => expected === undefined || BigInt(m.offset) >= expected)
       .map((m) => toRawRecord(batch, logical, m));
-    task.append(records);
+    task.append(records, this.options.wallClock());
     task.expected.set(batch.topic, BigInt(batch.lastOffset()) + 1n);
     payload.resolveOffset(batch.lastOffset());
     if (task.bufferedBytes >= this.highWaterBytes) this.pauseInKafka(task);
@@ -916,7 +924,7 @@ export class WorkerConsumer {
     for (const partition of missing) {
       // To the boundary, not further: its snapshot is what the waiting partition needs, and a
       // replay moves it exactly so far (test/oracle/in-memory-driver.ts advanceDrainedPartitions).
-      if (this.assigned.has(partition)) void this.advanceIfCaughtUp(partition, boundary);
+      if (this.assigned.has(partition)) this.moveWhenQuiet(partition, boundary);
       else remote = true;
     }
     const key = `${boundary}`;
@@ -983,6 +991,33 @@ export class WorkerConsumer {
       woke = true;
     }
     if (woke) this.wake();
+  }
+
+  /**
+   * Moves a partition others wait for to `target` once it is caught up and has been quiet for
+   * quietPartitionWaitMs. Caught up proves no record is in Kafka now, not that none is on its
+   * way: a send being retried (a leader not elected yet) came after the partition was moved, and
+   * its history was applied late, unlike a replay of the same topic.
+   */
+  private moveWhenQuiet(partition: number, target: number): void {
+    const task = this.taskFor(partition);
+    const pending = task.quietMove;
+    if (pending !== null && pending.target >= target) return;
+    const quietFor = this.options.wallClock() - task.lastRecordAt;
+    const wait = this.options.quietPartitionWaitMs - quietFor;
+    if (pending !== null) clearTimeout(pending.timer);
+    task.quietMove = null;
+    if (wait <= 0) {
+      void this.advanceIfCaughtUp(partition, target);
+      return;
+    }
+    const timer = setTimeout(() => {
+      if (task.quietMove?.timer !== timer) return;
+      task.quietMove = null;
+      if (!this.stopping && this.assigned.has(partition)) this.moveWhenQuiet(partition, target);
+    }, wait);
+    timer.unref();
+    task.quietMove = { target, timer };
   }
 
   private async advanceIfCaughtUp(partition: number, target: number): Promise<void> {

@@ -359,6 +359,7 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
     snapshotAnnounced: (partition, boundary, value) =>
       population.announced.remember(partition, boundary, value),
     idleAdvanceMs: config.IDLE_ADVANCE_MS,
+    quietPartitionWaitMs: config.QUIET_PARTITION_WAIT_MS,
     processorFor: processorFor as never,
     makeDurable: () => waitDurable(redis, durability.mode, config.REDIS_COMMAND_TIMEOUT_MS),
     producer,

@@ -9,6 +9,7 @@ import { partitionKeys } from '../../shared/redis/keys.js';
 import { runWorker } from '../../shared/runtime/run-worker.js';
 import { produceRecords, readWholeTopic, type TopicRecord, waitFor } from '../support/kafka-test-client.js';
 import {
+  compareScenarioWithOracle,
   createScenario,
   deleteKeys,
   killWorker,
@@ -84,6 +85,57 @@ describe('population views never stop the stream', () => {
     expect(empty, 'the empty partition was started at the population’s stream time').not.toBeNull();
     await killWorker(worker);
   });
+
+  it('waits for a quiet partition before moving it: records its producer sends late are applied in order, as a replay', async () => {
+    const scenario = await createScenario('quietpart');
+    scenarios.push(scenario);
+    const records = [...generatePurchaseStream({ ...scenarioStream, seed: 73 })];
+    const held = PARTITIONS - 1;
+    const partitionOf = (key: string) => hash(key) % PARTITIONS;
+    const keyed = (r: (typeof records)[number]) => ({
+      key: r.key,
+      value: r.value,
+      partition: partitionOf(r.key),
+    });
+    // Every partition but one gets its records; the held one's producer is "still retrying".
+    await produceRecords(
+      scenario.brokers,
+      scenario.purchases,
+      records.filter((r) => partitionOf(r.key) !== held).map(keyed),
+    );
+    const worker = await startScenarioWorker(scenario, 'quiet-partition', {
+      QUIET_PARTITION_WAIT_MS: '20000',
+    });
+    workers.push(worker);
+    const meta = (p: number) => partitionKeys(scenario.keyPrefix, 'value-segmentation', p).meta;
+    // The others run to the first view's instant, which needs the held partition's snapshot.
+    await waitFor(
+      'the other partitions past their first snapshot',
+      async () => {
+        for (let p = 0; p < PARTITIONS; p++)
+          if (p !== held && (await redis.hget(meta(p), 'snapshotBoundary')) === null) return false;
+        return true;
+      },
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
+    // Caught up (nothing in Kafka) but not quiet long enough: not moved to the boundary.
+    expect(await redis.hget(meta(held), 'streamTime'), 'the held partition was moved').toBeNull();
+    await produceRecords(
+      scenario.brokers,
+      scenario.purchases,
+      records.filter((r) => partitionOf(r.key) === held).map(keyed),
+    );
+    await waitFor(
+      'every partition applied to its end',
+      () => appliedToEnd(redis, scenario.keyPrefix, scenario.purchases, scenario.brokers),
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
+    await waitCommittedToEnd(scenario);
+    // Decisions, final tiers and dead letters equal to the oracle's over the topic as it ends.
+    const comparison = await compareScenarioWithOracle(scenario, redis);
+    expect(comparison.outputs).toBeGreaterThan(0);
+    await killWorker(worker);
+  }, 150_000);
 
   it('never turns history still in the topic into late events under idle advance', async () => {
     const scenario = await createScenario('idlebackfill');
