@@ -73,7 +73,8 @@ export function topicSettingsFromEnv(env: Readonly<Record<string, string | undef
 
 /**
  * Waits until the broker's metadata lists every topic with `partitions` partitions, each with a
- * leader. Metadata errors while the new topics propagate (unknown topic, no leader) are retried.
+ * leader, and every leader answers for its partition. Errors while the new topics propagate
+ * (unknown topic, no leader, not the leader yet) are retried.
  */
 export async function waitForTopicLeaders(
   admin: Admin,
@@ -89,7 +90,14 @@ export async function waitForTopicLeaders(
       const pending = metadata.topics.filter(
         (t) => t.partitions.length !== partitions || t.partitions.some((p) => p.leader < 0),
       );
-      if (metadata.topics.length === topics.length && pending.length === 0) return;
+      if (metadata.topics.length === topics.length && pending.length === 0) {
+        // A KRaft broker lists a partition's leader before that leader takes requests: the first
+        // sends got "This server is not the leader for that topic-partition" and were retried up
+        // to a second later (a history's partition then came late). ListOffsets reaches the
+        // leader as a produce does, and answers once it takes them.
+        await Promise.all(topics.map((topic) => admin.fetchTopicOffsets(topic)));
+        return;
+      }
       last = `waiting for leaders of ${pending.map((t) => t.name).join(', ') || 'all topics'}`;
     } catch (error) {
       last = error instanceof Error ? error.message : String(error);
