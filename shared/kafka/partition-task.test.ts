@@ -27,6 +27,18 @@ describe('PartitionTask', () => {
     expect(task.hasRecords).toBe(false);
   });
 
+  it('counts its quiet time from the last record Kafka handed it, or its assignment', () => {
+    const task = new PartitionTask(0);
+    task.lastRecordAt = 1_000; // assigned
+    expect(task.quietWaitLeft(1_500, 3_000)).toBe(2_500);
+    task.append([], 2_000);
+    expect(task.quietWaitLeft(2_000, 3_000), 'a fetch with nothing in it is quiet').toBe(2_000);
+    task.append([record(1)], 2_500);
+    expect(task.quietWaitLeft(4_000, 3_000)).toBe(1_500);
+    expect(task.quietWaitLeft(5_500, 3_000)).toBe(0);
+    expect(task.quietWaitLeft(2_500, 0), 'no wait configured').toBe(0);
+  });
+
   it('is ready with no record left after a failed step, to claim again (which produces its outbox), once its backoff is over', () => {
     const task = new PartitionTask(0);
     expect(task.ready(1, 0)).toBe(false);

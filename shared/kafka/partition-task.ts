@@ -82,6 +82,14 @@ export class PartitionTask {
     return this.firstOffset(topic) !== null;
   }
 
+  /**
+   * How much longer the partition must stay quiet (no record from Kafka) before it may be moved
+   * to a boundary with no record; zero or less: it may now.
+   */
+  quietWaitLeft(now: number, waitMs: number): number {
+    return waitMs - (now - this.lastRecordAt);
+  }
+
   append(records: readonly RawRecord[], now: number): void {
     if (records.length > 0) this.lastRecordAt = now;
     for (const record of records) {

@@ -1003,8 +1003,7 @@ export class WorkerConsumer {
     const task = this.taskFor(partition);
     const pending = task.quietMove;
     if (pending !== null && pending.target >= target) return;
-    const quietFor = this.options.wallClock() - task.lastRecordAt;
-    const wait = this.options.quietPartitionWaitMs - quietFor;
+    const wait = task.quietWaitLeft(this.options.wallClock(), this.options.quietPartitionWaitMs);
     if (pending !== null) clearTimeout(pending.timer);
     task.quietMove = null;
     if (wait <= 0) {
