@@ -90,6 +90,12 @@ export class PartitionTask {
     return waitMs - (now - this.lastRecordAt);
   }
 
+  /** Drops a move put off until the partition is quiet (its timer too). */
+  cancelQuietMove(): void {
+    if (this.quietMove) clearTimeout(this.quietMove.timer);
+    this.quietMove = null;
+  }
+
   append(records: readonly RawRecord[], now: number): void {
     if (records.length > 0) this.lastRecordAt = now;
     for (const record of records) {
@@ -119,8 +125,7 @@ export class PartitionTask {
 
   /** Forgets every buffered record (a seek, a new generation, a partition lost). */
   clear(): void {
-    if (this.quietMove) clearTimeout(this.quietMove.timer);
-    this.quietMove = null;
+    this.cancelQuietMove();
     this.fetched = [];
     this.fetchedBytes = 0;
     this.leftover = [];

@@ -272,7 +272,7 @@ export class WorkerConsumer {
     this.stopping = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
     for (const timer of this.timers) clearInterval(timer);
-    for (const task of this.tasks.values()) if (task.quietMove) clearTimeout(task.quietMove.timer);
+    for (const task of this.tasks.values()) task.cancelQuietMove();
     this.wake();
     await this.pumpDone;
     await Promise.allSettled([...this.locks.values()]);
@@ -1004,8 +1004,7 @@ export class WorkerConsumer {
     const pending = task.quietMove;
     if (pending !== null && pending.target >= target) return;
     const wait = task.quietWaitLeft(this.options.wallClock(), this.options.quietPartitionWaitMs);
-    if (pending !== null) clearTimeout(pending.timer);
-    task.quietMove = null;
+    task.cancelQuietMove();
     if (wait <= 0) {
       void this.advanceIfCaughtUp(partition, target);
       return;

@@ -64,9 +64,10 @@ export async function compareWithOracle(args: {
   /** The worker's TOPIC_PREFIX: in every causation id, so in every event id. */
   topicPrefix: string;
 }): Promise<RunComparison> {
+  const input = oracleInputFrom(args.purchases, args.settings);
   const oracle = computeValueSegmentation({
     settings: args.settings,
-    partitions: oracleInputFrom(args.purchases, args.settings),
+    partitions: input,
     topicPrefix: args.topicPrefix,
   });
   expect(oracle.stalledPartitions).toEqual([]);
@@ -102,7 +103,7 @@ export async function compareWithOracle(args: {
   const detail = `${missing.length} missing, e.g.\n  ${missing.slice(0, 8).join('\n  ')}\n${extra.length} extra, e.g.\n  ${extra.slice(0, 8).join('\n  ')}`;
   if (missing.length + extra.length > 0) {
     const causes = new Map([...byId.values()].map((e) => [line(e as never), String(e.causationId)]));
-    await writeDifference(args, oracle, missing, extra, causes);
+    await writeDifference(args, input, oracle, missing, extra, causes);
   }
   // The first few of each side, so that even a log's last lines say which decisions differ.
   expect({ missing: missing.slice(0, 8), extra: extra.slice(0, 8) }, detail).toEqual({
@@ -129,7 +130,7 @@ export async function compareWithOracle(args: {
       .map((r) => `${r.headers['vs.dlt.original.partition']}/${r.headers['vs.dlt.original.offset']}`),
   );
   const expectedDead = new Set<string>();
-  oracleInputFrom(args.purchases, args.settings).forEach((records, p) => {
+  input.forEach((records, p) => {
     for (const r of records) if (r.purchase === null) expectedDead.add(`${p}/${r.offset}`);
   });
   for (const late of oracle.lateDeadLetters) expectedDead.add(`${late.partition}/${late.offset}`);
@@ -153,8 +154,8 @@ async function writeDifference(
     redis: RedisClient;
     keyPrefix: string;
     purchases: TopicRecord[][];
-    settings: ValueSegmentationSettings;
   },
+  input: OraclePurchaseRecord[][],
   oracle: ReturnType<typeof computeValueSegmentation>,
   missing: string[],
   extra: string[],
@@ -172,7 +173,7 @@ async function writeDifference(
   const file = join(dir, `difference-${args.keyPrefix}.json`);
   // The input as the oracle read it, per partition in offset order (what preceded a decision that
   // differs), and where each partition's state stands in Redis.
-  const input = oracleInputFrom(args.purchases, args.settings).map((records, p) =>
+  const read = input.map((records, p) =>
     records.map((r, i) => {
       const raw = args.purchases[p]![i]!;
       return [r.offset, r.purchase?.occurredAt ?? null, r.customerId, Number(raw.timestamp)];
@@ -183,7 +184,13 @@ async function writeDifference(
     metas.push(await args.redis.hgetall(partitionKeys(args.keyPrefix, 'value-segmentation', p).meta));
   writeFileSync(
     file,
-    JSON.stringify({ missing, extra: extra.map((l) => `${l} ${causes.get(l) ?? ''}`), views, metas, input }),
+    JSON.stringify({
+      missing,
+      extra: extra.map((l) => `${l} ${causes.get(l) ?? ''}`),
+      views,
+      metas,
+      input: read,
+    }),
   );
   console.log(`oracle difference written to ${file}`);
 }
