@@ -5,6 +5,10 @@ describe('memory usage grouping', () => {
   it('names a key by what follows its partition hash tag, or by its last word before a boundary', () => {
     expect(kindOfKey('run-x:{value-segmentation:3}:recent-events')).toBe('recent-events');
     expect(kindOfKey('run-x:{value-segmentation:11}:customers')).toBe('customers');
+    expect(kindOfKey('run-x:{value-segmentation:11}:index:305')).toBe('index');
+    expect(kindOfKey('run-x:{value-segmentation:11}:timers:age-out:7')).toBe('timers:age-out');
+    expect(kindOfKey('run-x:{value-segmentation:11}:timer-due')).toBe('timer-due');
+    expect(kindOfKey('run-x:{value-segmentation:population}:1704067200000')).toBe('population');
     expect(kindOfKey('run-x:value-segmentation:population:1704067200000')).toBe('population');
     expect(kindOfKey('plain')).toBe('plain');
   });

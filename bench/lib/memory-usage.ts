@@ -23,10 +23,18 @@ export interface KindTotals {
   readonly encodings: Readonly<Record<string, number>>;
 }
 
-/** "vs:{value-segmentation:3}:recent-events" → "recent-events"; "p:w:population:1700000" → "population". */
+/**
+ * "vs:{value-segmentation:3}:recent-events" → "recent-events"; buckets "vs:{…:3}:index:17" →
+ * "index", "vs:{…:3}:timers:age-out:17" → "timers:age-out"; views "vs:{w:population}:1700000"
+ * and "p:w:population:1700000" → "population".
+ */
 export function kindOfKey(key: string): string {
   const tagEnd = key.lastIndexOf('}:');
-  if (tagEnd >= 0) return key.slice(tagEnd + 2);
+  if (tagEnd >= 0) {
+    const rest = key.slice(tagEnd + 2);
+    if (/^\d+$/.test(rest)) return key.slice(key.lastIndexOf(':', tagEnd) + 1, tagEnd);
+    return rest.replace(/:\d+$/, '');
+  }
   const parts = key.split(':');
   const last = parts[parts.length - 1] ?? key;
   return /^\d+$/.test(last) && parts.length > 1 ? parts[parts.length - 2]! : last;

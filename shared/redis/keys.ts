@@ -7,12 +7,22 @@ export interface PartitionKeys {
   readonly meta: string;
   /** Hash: customerId -> encoded state. */
   readonly customers: string;
-  /** Sorted set: customerId -> population score (e.g. ranking value). */
+  /**
+   * Base of the population index buckets `<index>:<n>`, hashes customerId -> population score
+   * (e.g. ranking value), chosen by customer id (shared/redis/lua/library-prelude.lua). Earlier
+   * releases kept one sorted set under this name; claiming the partition moves it into buckets.
+   */
   readonly index: string;
   /** Hash: counter field -> integer (histogram cells, tier sizes). */
   readonly counters: string;
-  /** Sorted set: "<kind>|<customerId>" -> due stream time. */
+  /**
+   * Base of the timer buckets `<timers>:<kind>:<n>`, hashes customerId -> due stream time, chosen
+   * by customer id like the index's (a sorted set of "<kind>|<customerId>" under this name in
+   * earlier releases).
+   */
   readonly timers: string;
+  /** Sorted set: timer bucket "<kind>|<n>" -> the earliest due time in it. */
+  readonly timerDue: string;
   /** List: encoded output events and dead letters not yet acknowledged as produced. */
   readonly outbox: string;
   /** Hash: boundary -> snapshot of the population counters. */
@@ -34,6 +44,7 @@ export function partitionKeys(prefix: string, worker: string, partition: number)
     index: `${base}:index`,
     counters: `${base}:counters`,
     timers: `${base}:timers`,
+    timerDue: `${base}:timer-due`,
     outbox: `${base}:outbox`,
     snapshots: `${base}:snapshots`,
     recentEvents: `${base}:recent-events`,

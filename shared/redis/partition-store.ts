@@ -56,7 +56,7 @@ export function parseMeta(flat: readonly string[]): PartitionMeta {
   };
 }
 
-/** Builds the flat ARGV of apply-batch-9.lua (pure, unit-tested). */
+/** Builds the flat ARGV of apply-batch-10.lua (pure, unit-tested). */
 export function applyBatchArgs(write: SegmentWrite, channel = '', partition = 0): string[] {
   const args: string[] = [
     String(write.epoch),
@@ -132,7 +132,7 @@ export class RedisPartitionStore implements PartitionStore {
   async claim(highestSeenEpoch = 0): Promise<ClaimResult> {
     const [epoch, metaFlat, outbox, pendingTimers] = (await this.functions.call(
       'claimPartition',
-      [this.keys.meta, this.keys.outbox, this.keys.timers],
+      [this.keys.meta, this.keys.outbox, this.keys.index, this.keys.timers, this.keys.timerDue],
       [String(highestSeenEpoch)],
     )) as [number, string[], string[], number];
     return {
@@ -150,7 +150,14 @@ export class RedisPartitionStore implements PartitionStore {
   ): Promise<PartitionRead> {
     const [metaFlat, timersFlat, ids, states, recent, erasedAt] = (await this.functions.call(
       'readPartition',
-      [this.keys.meta, this.keys.customers, this.keys.timers, this.keys.recentEvents, this.keys.erased],
+      [
+        this.keys.meta,
+        this.keys.customers,
+        this.keys.timers,
+        this.keys.recentEvents,
+        this.keys.erased,
+        this.keys.timerDue,
+      ],
       [maxTimerDue === null ? '' : String(maxTimerDue), String(timerLimit)].concat(customerIds),
     )) as [string[], string[], string[], Array<string | null>, Array<string | null>, Array<string | null>];
     const timers: DueTimer[] = [];
@@ -176,7 +183,18 @@ export class RedisPartitionStore implements PartitionStore {
     const k = this.keys;
     const reply = await this.functions.call(
       'applyBatch',
-      [k.meta, k.customers, k.index, k.counters, k.timers, k.outbox, k.snapshots, k.recentEvents, k.erased],
+      [
+        k.meta,
+        k.customers,
+        k.index,
+        k.counters,
+        k.timers,
+        k.outbox,
+        k.snapshots,
+        k.recentEvents,
+        k.erased,
+        k.timerDue,
+      ],
       applyBatchArgs(write, this.channel, this.partition),
     );
     if (!Array.isArray(reply)) {
@@ -235,7 +253,7 @@ export class RedisPartitionStore implements PartitionStore {
     const bound = (n: number, inf: string) => (Number.isFinite(n) ? String(n) : inf);
     const [ids, scores, values] = (await this.functions.call(
       'readIndexRanges',
-      [this.keys.index, this.keys.customers],
+      [this.keys.meta, this.keys.index, this.keys.customers],
       ranges.flatMap(([min, max]) => [bound(min, '-inf'), bound(max, '+inf')]),
     )) as [string[], string[], Array<string | null>];
     ids.forEach((id, j) => {

@@ -24,6 +24,7 @@ import { frameValue } from '../../shared/schema-registry/wire-format.js';
 import { deadLetterTopicOf, topicCatalogue } from '../../shared/topics.js';
 import { testEndpoints } from '../support/endpoints.js';
 import { createTestTopics, produceRecords, testKafka, waitFor } from '../support/kafka-test-client.js';
+import { bucketEntries } from '../support/partition-in-redis.js';
 import {
   type PrometheusServer,
   type PrometheusTarget,
@@ -460,7 +461,10 @@ describe('metrics in a real Prometheus', () => {
       Promise.all(
         Array.from({ length: PARTITIONS }, async (_, p) => {
           const keys = partitionKeys(vs.keyPrefix, VALUE_SEGMENTATION, p);
-          return { timers: await claimant.zcard(keys.timers), outbox: await claimant.llen(keys.outbox) };
+          return {
+            timers: await bucketEntries(claimant, keys.timers),
+            outbox: await claimant.llen(keys.outbox),
+          };
         }),
       );
     const inRedis = await redisCounts();

@@ -3,12 +3,14 @@
 -- stream time reached. Everything is validated before the first write, because a Lua script
 -- does not roll back.
 -- KEYS[1] meta hash (epoch, version, offset:<topic>, streamTime, startedAt, ...)
--- KEYS[2] customers hash      KEYS[3] population index sorted set
--- KEYS[4] counters hash       KEYS[5] timers sorted set        KEYS[6] outbox list
+-- KEYS[2] customers hash      KEYS[3] population index (base of its buckets: customerId -> score)
+-- KEYS[4] counters hash       KEYS[5] timers (base of their buckets: customerId -> due time)
+-- KEYS[6] outbox list         (the buckets: library-prelude.lua)
 -- KEYS[7] snapshots hash (boundary -> the population counters: whole json, or '@<boundary>' and
 --   the json of the fields that differ from the whole snapshot stored at that boundary)
 -- KEYS[8] recent-events hash (customerId -> the event ids applied lately: idempotent intake)
 -- KEYS[9] erased hash (SHA-1 of an erased customer's id -> erasure event time)
+-- KEYS[10] timer buckets ("<kind>|<n>") by their earliest due time (sorted set)
 -- ARGV[1] owner epoch held by the caller
 -- ARGV[2] meta version the caller read (CAS against concurrent steps)
 -- ARGV[3] offset field ('' when no record is applied), ARGV[4] new offset
@@ -55,10 +57,11 @@ local n = take()
 for _ = 1, n do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]); i = i + 2 end
 n = take()
 for _ = 1, n do redis.call('HDEL', KEYS[2], ARGV[i]); i = i + 1 end
+local layout = openBuckets(meta, KEYS[3], KEYS[5], KEYS[10])
 n = take()
-for _ = 1, n do redis.call('ZADD', KEYS[3], ARGV[i + 1], ARGV[i]); i = i + 2 end
+for _ = 1, n do indexPut(layout, ARGV[i], ARGV[i + 1]); i = i + 2 end
 n = take()
-for _ = 1, n do redis.call('ZREM', KEYS[3], ARGV[i]); i = i + 1 end
+for _ = 1, n do indexDelete(layout, ARGV[i]); i = i + 1 end
 n = take()
 for _ = 1, n do
   local value = redis.call('HINCRBY', KEYS[4], ARGV[i], ARGV[i + 1])
@@ -66,9 +69,10 @@ for _ = 1, n do
   i = i + 2
 end
 n = take()
-for _ = 1, n do redis.call('ZADD', KEYS[5], ARGV[i + 1], ARGV[i]); i = i + 2 end
+for _ = 1, n do timerSet(layout, ARGV[i], ARGV[i + 1]); i = i + 2 end
 n = take()
-for _ = 1, n do redis.call('ZREM', KEYS[5], ARGV[i]); i = i + 1 end
+for _ = 1, n do timerDelete(layout, ARGV[i]); i = i + 1 end
+closeBuckets(layout)
 n = take()
 for _ = 1, n do redis.call('RPUSH', KEYS[6], ARGV[i]); i = i + 1 end
 n = take()
@@ -139,4 +143,4 @@ if n > 0 then
   end
 end
 redis.call('HSET', meta, 'version', version + 1)
-return { version + 1, redis.call('ZCARD', KEYS[5]) }
+return { version + 1, layout.timersPending }

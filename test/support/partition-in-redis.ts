@@ -1,0 +1,35 @@
+import type { Redis } from 'ioredis';
+
+const globEscaped = (text: string) => text.replace(/[*?[\]\\]/g, '\\$&');
+
+async function scanKeys(redis: Redis, glob: string): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', glob, 'COUNT', 1000);
+    cursor = next;
+    found.push(...keys);
+  } while (cursor !== '0');
+  return [...new Set(found)].sort();
+}
+
+/**
+ * Every key a partition has in Redis: the fixed ones of shared/redis/keys.ts and the index and
+ * timer buckets (`<base>:<n>`), found by the partition's hash tag.
+ */
+export function keysOfPartition(redis: Redis, keyPrefix: string, worker: string, partition: number) {
+  return scanKeys(redis, `${globEscaped(`${keyPrefix}:{${worker}:${partition}}`)}:*`);
+}
+
+/**
+ * Entries in a partition's buckets `<base>:<n>` (index) or `<base>:<kind>:<n>` (timers,
+ * shared/redis/keys.ts), counted from the buckets themselves (SCAN + HLEN), not from the counts
+ * the functions keep in meta.
+ */
+export async function bucketEntries(redis: Redis, base: string): Promise<number> {
+  let total = 0;
+  for (const key of await scanKeys(redis, `${globEscaped(base)}:*`)) {
+    if (/^(:[^:]+)?:\d+$/.test(key.slice(base.length))) total += await redis.hlen(key);
+  }
+  return total;
+}
