@@ -1,4 +1,6 @@
 import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis/connection.js';
+import type { PartitionKeys } from '../../shared/redis/keys.js';
 
 const globEscaped = (text: string) => text.replace(/[*?[\]\\]/g, '\\$&');
 
@@ -32,4 +34,30 @@ export async function bucketEntries(redis: Redis, base: string): Promise<number>
     if (/^(:[^:]+)?:\d+$/.test(key.slice(base.length))) total += await redis.hlen(key);
   }
   return total;
+}
+
+/**
+ * A partition's population index (customerId -> score) and timers ("<kind>|<customerId>" -> due)
+ * as its buckets hold them, the buckets found from meta (`buckets`, `timerKinds`), so that it
+ * works on a Cluster client too (no SCAN across nodes).
+ */
+export async function readIndexAndTimers(
+  redis: RedisClient,
+  keys: PartitionKeys,
+): Promise<{ index: Map<string, number>; timers: Map<string, number> }> {
+  const [buckets, kinds] = await redis.hmget(keys.meta, 'buckets', 'timerKinds');
+  const n = Number(buckets ?? 1);
+  const index = new Map<string, number>();
+  const timers = new Map<string, number>();
+  for (let b = 0; b < n; b++) {
+    for (const [id, score] of Object.entries(await redis.hgetall(`${keys.index}:${b}`))) {
+      index.set(id, Number(score));
+    }
+    for (const kind of (kinds ?? '').split(',').filter((k) => k !== '')) {
+      for (const [id, due] of Object.entries(await redis.hgetall(`${keys.timers}:${kind}:${b}`))) {
+        timers.set(`${kind}|${id}`, Number(due));
+      }
+    }
+  }
+  return { index, timers };
 }

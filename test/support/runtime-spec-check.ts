@@ -10,6 +10,7 @@ import { partitionKeys } from '../../shared/redis/keys.js';
 import type { WorkerDefinition } from '../../shared/runtime/worker-definition.js';
 import type { DriverRecord, PartitionStore } from '../oracle/in-memory-driver.js';
 import type { TopicRecord } from './kafka-test-client.js';
+import { readIndexAndTimers } from './partition-in-redis.js';
 
 /** A topic's records of one partition as driver records; bytes that do not decode become null. */
 export function driverRecordsOf<E>(
@@ -80,11 +81,10 @@ export async function expectRedisStateAsSpec<E, S, G>(
   for (let p = 0; p < spec.length; p++) {
     const keys = partitionKeys(keyPrefix, worker.name, p);
     const store = spec[p]!;
-    const [states, index, counters, timers] = await Promise.all([
+    const [states, { index, timers }, counters] = await Promise.all([
       redis.hgetall(keys.customers),
-      redis.zrange(keys.index, 0, -1, 'WITHSCORES'),
+      readIndexAndTimers(redis, keys),
       redis.hgetall(keys.counters),
-      redis.zrange(keys.timers, 0, -1, 'WITHSCORES'),
     ]);
     const decoded = new Map(Object.entries(states).map(([id, encoded]) => [id, worker.decodeState(encoded)]));
     const expectedStates = new Map(
@@ -95,14 +95,7 @@ export async function expectRedisStateAsSpec<E, S, G>(
     );
     customers += decoded.size;
 
-    const pairs = (flat: string[]) => {
-      const map = new Map<string, number>();
-      for (let i = 0; i < flat.length; i += 2) map.set(flat[i]!, Number(flat[i + 1]));
-      return map;
-    };
-    expect(sortedEntries(pairs(index)), `population index of partition ${p}`).toEqual(
-      sortedEntries(store.index),
-    );
+    expect(sortedEntries(index), `population index of partition ${p}`).toEqual(sortedEntries(store.index));
     const redisCounters = withoutZeros(new Map(Object.entries(counters).map(([f, v]) => [f, Number(v)])));
     expect(sortedEntries(redisCounters), `counters of partition ${p}`).toEqual(
       sortedEntries(withoutZeros(store.counters)),
@@ -110,7 +103,7 @@ export async function expectRedisStateAsSpec<E, S, G>(
     const specTimers = new Map<string, number>();
     for (const [customerId, kinds] of store.timers)
       for (const [kind, dueAt] of kinds) specTimers.set(`${kind}|${customerId}`, dueAt);
-    expect(sortedEntries(pairs(timers)), `timers of partition ${p}`).toEqual(sortedEntries(specTimers));
+    expect(sortedEntries(timers), `timers of partition ${p}`).toEqual(sortedEntries(specTimers));
   }
   return { customers };
 }
