@@ -65,6 +65,26 @@ describe('apply-batch arguments', () => {
     ]);
   });
 
+  it('refuses a timer kind that could not name its buckets', () => {
+    const write = (member: string) => ({
+      epoch: 1,
+      expectedVersion: 0,
+      offset: null,
+      statePuts: new Map(),
+      stateDeletes: [],
+      indexPuts: new Map(),
+      indexDeletes: [],
+      counters: new Map(),
+      timerSets: new Map([[member, 5]]),
+      timerDeletes: [],
+      outbox: [],
+      metaSets: new Map(),
+    });
+    expect(applyBatchArgs(write('age-out|c-1'))).toContain('age-out|c-1');
+    for (const bad of ['a,b|c-1', 'a:b|c-1', '|c-1', 'no-bar'])
+      expect(() => applyBatchArgs(write(bad)), bad).toThrow(/timer kind/);
+  });
+
   it('parses meta with int64 offsets', () => {
     const meta = parseMeta([
       'epoch',

@@ -78,6 +78,16 @@ export function applyBatchArgs(write: SegmentWrite, channel = '', partition = 0)
   pairs(write.indexPuts);
   list(write.indexDeletes);
   pairs(write.counters);
+  for (const member of write.timerSets.keys()) {
+    const bar = member.indexOf('|');
+    const kind = bar < 0 ? member : member.slice(0, bar);
+    // The kind names timer buckets (`<timers>:<kind>:<n>`) and is listed in meta comma-separated.
+    if (bar < 0 || !/^[A-Za-z0-9_.-]+$/.test(kind))
+      throw new ValuestreamError(
+        'INVALID_TIMER_KIND',
+        `timer kind ${JSON.stringify(kind)}: letters, digits, _ . - only`,
+      );
+  }
   pairs(write.timerSets);
   list(write.timerDeletes);
   list(write.outbox.map((entry) => JSON.stringify(entry)));
