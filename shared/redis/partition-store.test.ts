@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { segmentWrite } from '../../test/support/segment-write.js';
 import { partitionKeys } from './keys.js';
 import { applyBatchArgs, parseMeta } from './partition-store.js';
 
@@ -66,20 +67,7 @@ describe('apply-batch arguments', () => {
   });
 
   it('refuses a timer kind that could not name its buckets', () => {
-    const write = (member: string) => ({
-      epoch: 1,
-      expectedVersion: 0,
-      offset: null,
-      statePuts: new Map(),
-      stateDeletes: [],
-      indexPuts: new Map(),
-      indexDeletes: [],
-      counters: new Map(),
-      timerSets: new Map([[member, 5]]),
-      timerDeletes: [],
-      outbox: [],
-      metaSets: new Map(),
-    });
+    const write = (member: string) => segmentWrite(1, 0, { timerSets: new Map([[member, 5]]) });
     expect(applyBatchArgs(write('age-out|c-1'))).toContain('age-out|c-1');
     for (const bad of ['a,b|c-1', 'a:b|c-1', '|c-1', 'no-bar'])
       expect(() => applyBatchArgs(write(bad)), bad).toThrow(/timer kind/);

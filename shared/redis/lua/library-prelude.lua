@@ -167,18 +167,14 @@ end
 -- themselves) into buckets, once, when the partition is claimed.
 local function migrateSortedSets(L)
   local moved = false
-  -- ZCARD and ZREMRANGEBYRANK rather than EXISTS and DEL: a worker's ACL lets it delete no key.
-  if redis.call('ZCARD', L.index) > 0 then
-    local entries = redis.call('ZRANGE', L.index, 0, -1, 'WITHSCORES')
-    redis.call('ZREMRANGEBYRANK', L.index, 0, -1)
-    for j = 1, #entries, 2 do indexPut(L, entries[j], entries[j + 1]) end
-    moved = true
-  end
-  if redis.call('ZCARD', L.timers) > 0 then
-    local entries = redis.call('ZRANGE', L.timers, 0, -1, 'WITHSCORES')
-    redis.call('ZREMRANGEBYRANK', L.timers, 0, -1)
-    for j = 1, #entries, 2 do timerSet(L, entries[j], entries[j + 1]) end
-    moved = true
+  for _, legacy in ipairs({ { key = L.index, put = indexPut }, { key = L.timers, put = timerSet } }) do
+    -- ZCARD and ZREMRANGEBYRANK rather than EXISTS and DEL: a worker's ACL lets it delete no key.
+    if redis.call('ZCARD', legacy.key) > 0 then
+      local entries = redis.call('ZRANGE', legacy.key, 0, -1, 'WITHSCORES')
+      redis.call('ZREMRANGEBYRANK', legacy.key, 0, -1)
+      for j = 1, #entries, 2 do legacy.put(L, entries[j], entries[j + 1]) end
+      moved = true
+    end
   end
   return moved
 end
