@@ -5,6 +5,7 @@ import { partitionKeys, timerMember } from '../../shared/redis/keys.js';
 import { RedisPartitionStore } from '../../shared/redis/partition-store.js';
 import { testEndpoints, uniqueName } from '../support/endpoints.js';
 import { bucketEntries, keysOfPartition } from '../support/partition-in-redis.js';
+import { deleteKeys } from '../support/scenario.js';
 import { seededRandom } from '../support/seeded-random.js';
 import { segmentWrite } from '../support/segment-write.js';
 
@@ -30,12 +31,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
+  await deleteKeys(redis, prefix);
   await redis.quit();
 });
 

@@ -8,6 +8,7 @@ import { RedisPartitionStore } from '../../shared/redis/partition-store.js';
 import type { OutboxEntry } from '../../shared/runtime/state-store.js';
 import { testEndpoints, uniqueName } from '../support/endpoints.js';
 import { bucketEntries } from '../support/partition-in-redis.js';
+import { deleteKeys } from '../support/scenario.js';
 import { segmentWrite } from '../support/segment-write.js';
 
 // Steps far larger than a Lua stack or a JavaScript argument list on real Redis. Redis's Lua
@@ -42,8 +43,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const keys = partitionKeys(prefix, WORKER, 0);
-  await redis.del(...Object.values(keys));
+  // The index and timer buckets too, not only the fixed keys.
+  await deleteKeys(redis, prefix);
   await redis.quit();
 });
 
