@@ -66,8 +66,10 @@ export function pruneBuckets(
   buckets: readonly DayBucket[],
   streamTime: number,
   settings: ShareOfWalletSettings,
-): DayBucket[] {
+): readonly DayBucket[] {
   const oldest = streamTime - largestWindowMs(settings);
+  // Evaluated daily for every customer: the same array when no day leaves (most days).
+  if (buckets.every((b) => b.day >= oldest)) return buckets;
   return buckets.filter((b) => b.day >= oldest);
 }
 
@@ -90,6 +92,19 @@ export function boughtBetween(
   for (const bucket of buckets)
     if (bucket.day >= from && bucket.day < to) total = add(total, boughtIn(bucket, unit));
   return total;
+}
+
+/** Amount of a unit bought over the days in [from, to): boughtBetween's first half, without its pairs. */
+export function amountBetween(
+  buckets: readonly DayBucket[],
+  unit: ConsumptionUnit,
+  from: number,
+  to: number,
+): number {
+  let amount = 0;
+  for (const bucket of buckets)
+    if (bucket.day >= from && bucket.day < to) amount += boughtIn(bucket, unit)?.[0] ?? 0;
+  return amount;
 }
 
 /** Price per unit: over the window's days, else over every kept day; null when nothing was bought. */

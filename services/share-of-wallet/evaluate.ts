@@ -9,12 +9,12 @@ import type {
   Observation,
   OutputEvent,
 } from '../../shared/runtime/worker-definition.js';
-import { boughtBetween, KCAL, pricePerUnit, pruneBuckets } from './consumption.js';
+import { amountBetween, KCAL, pricePerUnit, pruneBuckets } from './consumption.js';
 import {
   type PeerCell,
-  parsePeerCounterField,
+  parseCell,
   peerCellOf,
-  peerCounterField,
+  peerHistogramFieldPrefix,
   peerSegmentOf,
   typicalUsage,
 } from './peer-segment.js';
@@ -48,24 +48,34 @@ interface Estimate {
 }
 
 const round = (x: number, digits = 2) => Number(x.toFixed(digits));
+const FOOD_ENERGY: readonly string[] = [KCAL];
 
+/** Expected food energy of a household over the window: the part of every estimate that is evaluated daily. */
+function householdExpected(
+  members: Readonly<Partial<Record<string, number>>>,
+  windowDays: number,
+  settings: ShareOfWalletSettings,
+): number {
+  let perDay = 0;
+  for (const band of AGE_BANDS) perDay += (members[band] ?? 0) * settings.kcalPerDay[band];
+  return perDay * windowDays * settings.grocerShare;
+}
+
+/** The household estimate with its wording, built only for an alert. */
 function householdEstimate(
   members: Readonly<Partial<Record<string, number>>>,
   windowDays: number,
   settings: ShareOfWalletSettings,
 ): Estimate {
-  let perDay = 0;
   const parts: string[] = [];
   for (const band of AGE_BANDS) {
     const count = members[band] ?? 0;
-    if (count === 0) continue;
-    perDay += count * settings.kcalPerDay[band];
-    parts.push(`${count} x ${band} ${settings.kcalPerDay[band]} kcal`);
+    if (count > 0) parts.push(`${count} x ${band} ${settings.kcalPerDay[band]} kcal`);
   }
   return {
     basis: 'household-calories',
     unit: KCAL,
-    expected: perDay * windowDays * settings.grocerShare,
+    expected: householdExpected(members, windowDays, settings),
     basisDetail: `(${parts.join(' + ')}) per day x ${windowDays} days x grocer share ${settings.grocerShare}`,
     peerCount: null,
     peerUsagePerEmployee: null,
@@ -93,15 +103,77 @@ function businessEstimate(
 function ownCellAt(
   contributions: readonly PeerContribution[],
   boundary: number,
-  key: string,
+  fieldPrefix: string,
 ): PeerCell | null {
   let counted: PeerContribution | null = null;
   for (const c of contributions) if (c.at < boundary) counted = c;
   for (const field of counted?.fields ?? []) {
-    const parsed = parsePeerCounterField(field);
-    if (parsed && histogramKey(parsed.windowDays, parsed.unit, parsed.segment) === key) return parsed.cell;
+    // A cell is 'z' or an integer: no ':' follows the histogram's prefix.
+    if (field.startsWith(fieldPrefix) && !field.includes(':', fieldPrefix.length))
+      return parseCell(field.slice(fieldPrefix.length));
   }
   return null;
+}
+
+// Observations of an evaluation, shared: every customer is evaluated at every view application,
+// and these objects are only read (by the metrics).
+const outcomeObservations = new Map<EvaluationOutcome, Map<string, Observation>>();
+function outcomeObservation(result: EvaluationOutcome, basis: string): Observation {
+  let byBasis = outcomeObservations.get(result);
+  if (!byBasis) {
+    byBasis = new Map();
+    outcomeObservations.set(result, byBasis);
+  }
+  let observation = byBasis.get(basis);
+  if (!observation) {
+    observation = Object.freeze({
+      metric: OUTCOME_METRIC,
+      value: 1,
+      labels: Object.freeze({ outcome: result, basis }),
+    });
+    byBasis.set(basis, observation);
+  }
+  return observation;
+}
+const shareLabels = new Map<string, Readonly<Record<string, string>>>();
+function shareObservation(basis: Basis, windowDays: number, share: number): Observation {
+  const key = `${basis}|${windowDays}`;
+  let labels = shareLabels.get(key);
+  if (!labels) {
+    labels = Object.freeze({ basis, window: String(windowDays) });
+    shareLabels.set(key, labels);
+  }
+  return { metric: SHARE_METRIC, value: share, labels };
+}
+
+/** The peers' lower median without the customer's own cell, once per histogram of a view and own cell. */
+const typicalUsageByHistogram = new WeakMap<
+  object,
+  Map<PeerCell | null, { typical: number; peerCount: number } | null>
+>();
+const NO_PEERS: ReadonlyArray<readonly [PeerCell, number]> = [];
+function typicalUsageOf(
+  histogram: ReadonlyArray<readonly [PeerCell, number]>,
+  own: PeerCell | null,
+  minPeers: number,
+): { typical: number; peerCount: number } | null {
+  let byOwn = typicalUsageByHistogram.get(histogram);
+  if (!byOwn) {
+    byOwn = new Map();
+    typicalUsageByHistogram.set(histogram, byOwn);
+  }
+  if (!byOwn.has(own)) byOwn.set(own, typicalUsage(new Map(histogram), own, minPeers));
+  return byOwn.get(own)!;
+}
+
+function sameFields(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function sameAlert(a: AlertState, b: AlertState): boolean {
+  return a.armed === b.armed && a.lastAlertAt === b.lastAlertAt && a.belowSince === b.belowSince;
 }
 
 export function evaluateCustomer(
@@ -118,12 +190,11 @@ export function evaluateCustomer(
     profiles: pruneVersions(previous.profiles, e),
   };
   const profile: ProfileBasis | null = profileAt(state.profiles, e)?.basis ?? null;
-  const alerts: Record<string, AlertState> = { ...state.alerts };
+  // Copied at the first alert state that moves (most evaluations move none).
+  let alerts: Record<string, AlertState> | null = null;
   const found: UnderConsumption[] = [];
   const observations: Observation[] = [];
   const contribution: string[] = [];
-  const outcome = (result: EvaluationOutcome, basis: string) =>
-    observations.push({ metric: OUTCOME_METRIC, value: 1, labels: { outcome: result, basis } });
 
   for (const windowDays of settings.windowsDays) {
     const from = e - windowDays * DAY_MS;
@@ -131,64 +202,70 @@ export function evaluateCustomer(
       state.historyStart !== null &&
       e - state.historyStart >= settings.minHistoryWindows * windowDays * DAY_MS;
     if (profile === null) {
-      outcome('no-profile', 'none');
+      observations.push(outcomeObservation('no-profile', 'none'));
       continue;
     }
     if (profile.kind === 'unusable') {
-      outcome(profile.reason, 'none');
+      observations.push(outcomeObservation(profile.reason, 'none'));
       continue;
     }
     const basis: Basis = profile.kind === 'household' ? 'household-calories' : 'headcount-peer-usage';
-    const units = profile.kind === 'household' ? [KCAL] : settings.usageUnits;
+    const units = profile.kind === 'household' ? FOOD_ENERGY : settings.usageUnits;
     for (const unit of units) {
       if (!enoughHistory) {
-        outcome('insufficient-history', basis);
+        observations.push(outcomeObservation('insufficient-history', basis));
         continue;
       }
-      const [bought] = boughtBetween(state.buckets, unit, from, e);
-      const actual = Math.max(0, bought);
-      let estimate: Estimate;
+      const actual = Math.max(0, amountBetween(state.buckets, unit, from, e));
+      let expected: number;
+      // The business estimate's peers and segment, for its wording should an alert fire.
+      let business: { peers: { typical: number; peerCount: number }; segment: string } | null = null;
       if (profile.kind === 'household') {
-        estimate = householdEstimate(profile.members, windowDays, settings);
+        expected = householdExpected(profile.members, windowDays, settings);
       } else {
         const segment = peerSegmentOf(profile.industry, profile.headcount, settings.sizeBandEdges);
-        contribution.push(
-          peerCounterField(windowDays, unit, segment, peerCellOf(actual / profile.headcount)),
-        );
+        const fieldPrefix = peerHistogramFieldPrefix(windowDays, unit, segment);
+        contribution.push(`${fieldPrefix}${peerCellOf(actual / profile.headcount)}`);
         const key = histogramKey(windowDays, unit, segment);
-        const own = view ? ownCellAt(state.contributions, view.boundary, key) : null;
-        const peers = typicalUsage(new Map(view?.histograms[key] ?? []), own, settings.minPeers);
+        const own = view ? ownCellAt(state.contributions, view.boundary, fieldPrefix) : null;
+        const peers = typicalUsageOf(view?.histograms[key] ?? NO_PEERS, own, settings.minPeers);
         if (peers === null || peers.typical <= 0) {
-          outcome(peers === null ? 'no-peer-benchmark' : 'no-peer-usage', basis);
+          observations.push(
+            outcomeObservation(peers === null ? 'no-peer-benchmark' : 'no-peer-usage', basis),
+          );
           continue;
         }
-        estimate = businessEstimate(profile.headcount, peers, unit, segment, windowDays);
+        expected = profile.headcount * peers.typical;
+        business = { peers, segment };
       }
-      outcome('evaluated', basis);
-      const share = actual / estimate.expected;
-      observations.push({
-        metric: SHARE_METRIC,
-        value: share,
-        labels: { basis, window: String(windowDays) },
-      });
+      observations.push(outcomeObservation('evaluated', basis));
+      const share = actual / expected;
+      observations.push(shareObservation(basis, windowDays, share));
       const key = alertKey(windowDays, unit);
-      const previousAlert = alerts[key] ?? { armed: true, lastAlertAt: null, belowSince: null };
+      const previousAlert = (alerts ?? state.alerts)[key] ?? {
+        armed: true,
+        lastAlertAt: null,
+        belowSince: null,
+      };
       const below = share < settings.threshold;
-      const current: AlertState = {
+      let current: AlertState = {
         armed: previousAlert.armed || share >= settings.threshold + settings.recoveryBand,
         lastAlertAt: previousAlert.lastAlertAt,
         belowSince: below ? (previousAlert.belowSince ?? e) : null,
       };
-      alerts[key] = current;
       if (
         below &&
         current.armed &&
         e - current.belowSince! >= settings.confirmationMs &&
         (current.lastAlertAt === null || e - current.lastAlertAt >= settings.cooldownMs)
       ) {
-        alerts[key] = { ...current, armed: false, lastAlertAt: e };
+        current = { ...current, armed: false, lastAlertAt: e };
         const price = pricePerUnit(state.buckets, unit, from, e);
-        const gapUnits = estimate.expected - actual;
+        const gapUnits = expected - actual;
+        const estimate =
+          profile.kind === 'household'
+            ? householdEstimate(profile.members, windowDays, settings)
+            : businessEstimate(profile.headcount, business!.peers, unit, business!.segment, windowDays);
         found.push({
           ...estimate,
           windowDays,
@@ -201,22 +278,28 @@ export function evaluateCustomer(
           priceKnown: price !== null,
         });
       }
+      const stored = (alerts ?? state.alerts)[key];
+      if (stored === undefined || !sameAlert(stored, current)) {
+        alerts ??= { ...state.alerts };
+        alerts[key] = current;
+      }
     }
   }
 
   const counters: CounterDelta[] = [];
   const current = state.contributions.at(-1)?.fields ?? [];
-  let contributions = [...state.contributions];
-  if (current.join('\n') !== contribution.join('\n')) {
+  let contributions: readonly PeerContribution[] = state.contributions;
+  if (!sameFields(current, contribution)) {
     for (const field of current) counters.push({ field, delta: -1 });
     for (const field of contribution) counters.push({ field, delta: 1 });
-    contributions.push({ at: e, fields: contribution });
+    contributions = [...contributions, { at: e, fields: contribution }];
   }
   // A later view (boundary above this one) counts the latest contribution made before it: the
   // one counted at this boundary or a newer one. Older ones can go.
   const boundary = view?.boundary ?? e;
-  const lastBefore = contributions.reduce<number>((index, c, i) => (c.at < boundary ? i : index), 0);
-  contributions = contributions.slice(lastBefore);
+  let lastBefore = 0;
+  for (let i = 0; i < contributions.length; i += 1) if (contributions[i]!.at < boundary) lastBefore = i;
+  if (lastBefore > 0) contributions = contributions.slice(lastBefore);
 
   const outputs: OutputEvent[] = found.map((alert, n) =>
     underConsumptionEvent(alert, customerId, previous.valueTier, n, ctx, settings),
@@ -231,7 +314,7 @@ export function evaluateCustomer(
     return { state: null, outputs, timers: [], indexScore: null, counters, observations };
   }
   return {
-    state: { ...state, alerts, contributions },
+    state: { ...state, alerts: alerts ?? state.alerts, contributions },
     outputs,
     timers: [],
     counters,

@@ -45,7 +45,23 @@ export function peerSegmentOf(industry: string, headcount: number, edges: readon
 
 /** Counter field of one peer histogram cell: p:<W>:<unit>:<segment>:<cell>, segment URI-encoded. */
 export function peerCounterField(windowDays: number, unit: string, segment: string, cell: PeerCell): string {
-  return `${PEER_COUNTER_PREFIX}${windowDays}:${encodeURIComponent(unit)}:${encodeURIComponent(segment)}:${cell}`;
+  return `${peerHistogramFieldPrefix(windowDays, unit, segment)}${cell}`;
+}
+
+// Every business is evaluated daily for each window and unit: its histogram's field prefix is
+// encoded once per histogram, not per evaluation (bounded: industries come from the input).
+const fieldPrefixes = new Map<string, string>();
+
+/** The fields of one peer histogram are this prefix followed by the cell. */
+export function peerHistogramFieldPrefix(windowDays: number, unit: string, segment: string): string {
+  const key = `${windowDays}:${unit}:${segment}`;
+  let prefix = fieldPrefixes.get(key);
+  if (prefix === undefined) {
+    prefix = `${PEER_COUNTER_PREFIX}${windowDays}:${encodeURIComponent(unit)}:${encodeURIComponent(segment)}:`;
+    if (fieldPrefixes.size >= 10_000) fieldPrefixes.clear();
+    fieldPrefixes.set(key, prefix);
+  }
+  return prefix;
 }
 
 export const PEER_COUNTER_PREFIX = 'p:';

@@ -41,7 +41,12 @@ export function profileAt(versions: readonly ProfileVersion[], time: number): Pr
 }
 
 /** Keeps the version in force at `streamTime` and every later one; nothing earlier can matter. */
-export function pruneVersions(versions: readonly ProfileVersion[], streamTime: number): ProfileVersion[] {
+export function pruneVersions(
+  versions: readonly ProfileVersion[],
+  streamTime: number,
+): readonly ProfileVersion[] {
   const inForce = profileAt(versions, streamTime);
+  // The same array when every version is kept (most evaluations).
+  if (versions.every((v) => v === inForce || v.effectiveAt > streamTime)) return versions;
   return versions.filter((v) => v === inForce || v.effectiveAt > streamTime);
 }

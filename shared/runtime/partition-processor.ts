@@ -7,8 +7,9 @@ import {
   ValuestreamError,
 } from '../errors.js';
 import { deadLetterEntry } from './dead-letter.js';
+import { StepDecisionContext } from './decision-context.js';
 import { erasureDecision, readmits } from './erasure.js';
-import { type CausationIds, causationIds, deterministicEventId } from './event-id.js';
+import { type CausationIds, causationIds } from './event-id.js';
 import type { ScoreRange } from './index-coverage.js';
 import { nextPopulationInstant, type PopulationInstant } from './instants.js';
 import type { RawRecord } from './raw-record.js';
@@ -926,15 +927,14 @@ export class PartitionProcessor<E, S, G> {
     population: G | null,
     segment: Segment<S>,
   ): DecisionContext<G> {
-    const worker = this.options.worker.name;
-    return {
+    return new StepDecisionContext(
+      this.options.worker.name,
       streamTime,
-      partition: this.partition,
+      this.partition,
       population,
       causationId,
-      eventId: (decisionKind: string, n = 0) => deterministicEventId(worker, causationId, decisionKind, n),
-      counter: (field: string) => segment.counterValue(field),
-    };
+      segment,
+    );
   }
 
   /** The counters the worker's decisions may read in a step from stream time `from` to `to`. */
