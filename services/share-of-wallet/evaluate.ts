@@ -149,7 +149,7 @@ function shareObservation(basis: Basis, windowDays: number, share: number): Obse
 /** The peers' lower median without the customer's own cell, once per histogram of a view and own cell. */
 const typicalUsageByHistogram = new WeakMap<
   object,
-  Map<PeerCell | null, { typical: number; peerCount: number } | null>
+  Map<string, { typical: number; peerCount: number } | null>
 >();
 const NO_PEERS: ReadonlyArray<readonly [PeerCell, number]> = [];
 function typicalUsageOf(
@@ -162,8 +162,9 @@ function typicalUsageOf(
     byOwn = new Map();
     typicalUsageByHistogram.set(histogram, byOwn);
   }
-  if (!byOwn.has(own)) byOwn.set(own, typicalUsage(new Map(histogram), own, minPeers));
-  return byOwn.get(own)!;
+  const key = `${own}|${minPeers}`;
+  if (!byOwn.has(key)) byOwn.set(key, typicalUsage(new Map(histogram), own, minPeers));
+  return byOwn.get(key)!;
 }
 
 function sameFields(a: readonly string[], b: readonly string[]): boolean {
