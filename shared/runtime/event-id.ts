@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { digestOf } from './digest.js';
 
 /**
  * Deterministic output event id: the same cause and decision give the same id after any
@@ -10,10 +10,7 @@ export function deterministicEventId(
   decisionKind: string,
   n = 0,
 ): string {
-  return createHash('sha256')
-    .update(`${worker}|${causationId}|${decisionKind}|${n}`)
-    .digest('hex')
-    .slice(0, 32);
+  return digestOf('sha256', `${worker}|${causationId}|${decisionKind}|${n}`).toString('hex', 0, 16);
 }
 
 /**

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { ConfigError } from '../errors.js';
+import { digestOf } from './digest.js';
 
 // Idempotent intake: the event ids a customer had applied lately, so that a record sent again
 // (a producer without idempotence retrying after a timeout: same bytes, same eventId) changes
@@ -14,7 +14,7 @@ import { ConfigError } from '../errors.js';
 
 /** 64 bits of SHA-1 of the event id, base64url: 11 characters, whatever the id's length. */
 export function eventKey(eventId: string): string {
-  return createHash('sha1').update(eventId).digest().subarray(0, 8).toString('base64url');
+  return digestOf('sha1', eventId).subarray(0, 8).toString('base64url');
 }
 
 interface Entry {
