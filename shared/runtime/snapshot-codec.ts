@@ -8,6 +8,20 @@
 
 export type Counters = Readonly<Record<string, number>>;
 
+/**
+ * JSON.stringify(Object.fromEntries(fields)) for counter fields (never integer-like: they start
+ * with the worker's prefix), without building the object: an hourly refresh encodes a delta of up
+ * to a quarter of the histogram at each of its 8,760 instants a year.
+ */
+function jsonOfFields(fields: ReadonlyMap<string, number>): string {
+  let json = '{';
+  for (const [field, value] of fields) {
+    if (json.length > 1) json += ',';
+    json += `${JSON.stringify(field)}:${JSON.stringify(value)}`;
+  }
+  return `${json}}`;
+}
+
 /** A whole snapshot this partition stored, that later deltas refer to. */
 export interface StoredWholeSnapshot {
   readonly boundary: number;
@@ -116,7 +130,7 @@ export class SnapshotEncoder {
         if (touched.size === 0 && this.lastDelta !== null) return this.lastDelta;
       }
       if (this.delta.size <= Math.max(8, fields * WHOLE_WHEN_DELTA_EXCEEDS)) {
-        this.lastDelta = `@${whole.boundary}${JSON.stringify(Object.fromEntries(this.delta))}`;
+        this.lastDelta = `@${whole.boundary}${jsonOfFields(this.delta)}`;
         return this.lastDelta;
       }
     }
