@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { loadRetentionConfig } from '../../services/retention/config.js';
 import { createRetentionWorker } from '../../services/retention/worker.js';
 import { loadShareOfWalletConfig } from '../../services/share-of-wallet/config.js';
+import { registerShareOfWalletMetrics } from '../../services/share-of-wallet/metrics.js';
 import { createShareOfWalletWorker } from '../../services/share-of-wallet/worker.js';
 import { loadValueSegmentationConfig } from '../../services/value-segmentation/config.js';
 import { createValueSegmentationWorker } from '../../services/value-segmentation/worker.js';
@@ -112,7 +113,8 @@ async function startRunWorker(launch: WorkerLaunch, env: Record<string, string>)
     destination: createWriteStream(launch.logFile, { flags: 'a' }),
   });
   // As each worker's main.ts builds it, without the scrape-time gauges (they read Redis on the
-  // worker's connection, and the bench reads the registry).
+  // worker's connection, and the bench reads the registry). Share of wallet's metrics are fed by
+  // its evaluations, not read at scrape time: registered, so that their cost is measured.
   if (launch.kind === 'value-segmentation') {
     const config = loadValueSegmentationConfig(env);
     return runWorker({
@@ -129,6 +131,7 @@ async function startRunWorker(launch: WorkerLaunch, env: Record<string, string>)
       config: config.runtime,
       logger,
       handleSignals: false,
+      registerMetrics: (registry, _population, events) => registerShareOfWalletMetrics(registry, events),
     });
   }
   const config = loadRetentionConfig(env);

@@ -56,10 +56,11 @@ interface Registered {
 
 function registered(registry: Registry): Registered[] {
   return registry.getMetricsAsArray().map((metric) => {
-    const m = metric as unknown as { name: string; labelNames?: string[] };
+    const m = metric as unknown as { name: string; type?: string; labelNames?: string[] };
     return {
       name: m.name,
-      type: metric.constructor.name.toLowerCase(),
+      // The type Prometheus is told (a BatchedHistogram is a histogram), else the class.
+      type: m.type ?? metric.constructor.name.toLowerCase(),
       labels: [...(m.labelNames ?? [])].sort(),
     };
   });
