@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The workers allocate many short-lived objects per record and per customer re-decided: with a
-# larger young generation (V8's semi-space 32 MB, from 16) the benchmark's runs took 15-30 % less
+# larger young generation (V8's semi-space 32 MB, from 16) the benchmark's runs took 16-23 % less
 # time (README, Benchmark). A setting of your own in NODE_OPTIONS comes later and wins.
 export NODE_OPTIONS="--max-semi-space-size=32 ${NODE_OPTIONS:-}"
 ROOT=$(pwd)
