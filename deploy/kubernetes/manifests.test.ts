@@ -129,7 +129,13 @@ describe('every worker', () => {
       const packageJson = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
       const main = `services/${worker}/main.ts`;
       expect(existsSync(join(repoRoot, main))).toBe(true);
-      expect(packageJson.scripts[`worker:${worker}`]).toBe(`tsx ${main}`);
+      // With the Node options the image sets for every worker (a larger young generation).
+      const dockerfile = readFileSync(join(repoRoot, 'deploy/Dockerfile'), 'utf8');
+      const nodeOptions = /^ENV NODE_OPTIONS=(\S+)\s*$/m.exec(dockerfile)?.[1];
+      expect(nodeOptions).toBe('--max-semi-space-size=32');
+      expect(packageJson.scripts[`worker:${worker}`]).toBe(
+        `NODE_OPTIONS="${nodeOptions} $NODE_OPTIONS" tsx ${main}`,
+      );
       expect(container.command).toEqual(['node', '--import', 'tsx', main]);
       expect(container.image).toBe(`valuestream:${packageJson.version}`);
       expect(pod.containers).toHaveLength(1);
