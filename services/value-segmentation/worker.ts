@@ -67,6 +67,8 @@ export function createValueSegmentationWorker(
       snapshotCounterPrefix: HISTOGRAM_COUNTER_PREFIX,
       // SEMANTICS: a view of an empty population (N = 0) has no thresholds and is not applied.
       merge: (boundary, snapshots) => mergeSnapshots(boundary, snapshots, settings),
+      // mergeCells moves its sums by the fields that moved since the snapshot it merged before.
+      mergeFollowsLineage: true,
       affectedScoreRanges: (previous, next) => affectedScoreRanges(previous, next, settings),
       onPopulationChange: (state, customerId, ctx) =>
         decideThresholdRefresh(state, customerId, ctx, settings),

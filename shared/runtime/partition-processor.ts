@@ -76,7 +76,7 @@ export interface ProcessorOptions<E, S, G> {
    */
   readonly viewCache?: Map<number, unknown>;
   /** Snapshots taken by this process's partitions, by boundary then partition, shared like the view cache. */
-  readonly snapshotBoard?: Map<number, Map<number, Record<string, number>>>;
+  readonly snapshotBoard?: Map<number, Map<number, Readonly<Record<string, number>>>>;
   /**
    * The latest boundary each partition of this process has snapshotted (in Redis or in memory),
    * shared by its processors: a partition of ours that has not got there yet is known to be
@@ -196,7 +196,7 @@ export class PartitionProcessor<E, S, G> {
   } | null = null;
   private view: G | null = null;
   private readonly viewCache: Map<number, G | null>;
-  private readonly snapshotBoard: Map<number, Map<number, Record<string, number>>>;
+  private readonly snapshotBoard: Map<number, Map<number, Readonly<Record<string, number>>>>;
   private readonly viewsInFlight: Map<number, Promise<unknown>>;
   private readonly localProgress: Map<number, LocalProgress>;
   private readonly viewAgreement: ViewAgreement;
@@ -628,7 +628,10 @@ export class PartitionProcessor<E, S, G> {
       segment.snapshotBase ??=
         this.populationCountersAt(this.requireMeta().version) ??
         (await this.options.store.readCountersWithPrefix(population.snapshotCounterPrefix));
-      const { counters, touched, fields } = segment.populationSnapshot(population.snapshotCounterPrefix);
+      const { counters, touched, fields } = segment.populationSnapshot(
+        population.snapshotCounterPrefix,
+        population.mergeFollowsLineage === true,
+      );
       segment.snapshotEncoder ??= this.snapshotEncoder.copy();
       segment.snapshotsTaken.push({
         boundary: instant.boundary,
@@ -699,7 +702,7 @@ export class PartitionProcessor<E, S, G> {
   }
 
   /** The snapshots of this process's partitions, by boundary, before Redis has them. */
-  private postSnapshot(boundary: number, counters: Record<string, number>): void {
+  private postSnapshot(boundary: number, counters: Readonly<Record<string, number>>): void {
     const board = this.snapshotBoard;
     let snapshots = board.get(boundary);
     if (!snapshots) {
@@ -808,7 +811,7 @@ export class PartitionProcessor<E, S, G> {
     const population = this.options.worker.population!;
     const store = this.options.population!;
     const partitions = Array.from({ length: this.options.partitionCount }, (_, p) => p);
-    const posted = this.snapshotBoard.get(boundary) ?? new Map<number, Record<string, number>>();
+    const posted = this.snapshotBoard.get(boundary) ?? new Map<number, Readonly<Record<string, number>>>();
     const local = this.options.localPartitions;
     // This process's partitions: not there yet (missing, without asking Redis), started after
     // the boundary (an empty snapshot, maybe not applied yet), or in Redis.

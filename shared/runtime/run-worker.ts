@@ -279,7 +279,7 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
 
   const processors = new Map<number, PartitionProcessor<E, S, G>>();
   const viewCache = new Map<number, unknown>();
-  const snapshotBoard = new Map<number, Map<number, Record<string, number>>>();
+  const snapshotBoard = new Map<number, Map<number, Readonly<Record<string, number>>>>();
   const viewsInFlight = new Map<number, Promise<unknown>>();
   const localProgress = new Map<number, LocalProgress>();
   const viewAgreement = new ViewAgreement();

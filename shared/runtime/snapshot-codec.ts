@@ -6,6 +6,8 @@
 // refers to a whole snapshot, never to another delta, so reading one takes at most two fields; the
 // apply script keeps, below its drop boundary, the newest whole snapshot a kept delta may refer to.
 
+import { plainSnapshot } from './chained-snapshot.js';
+
 export type Counters = Readonly<Record<string, number>>;
 
 /**
@@ -134,9 +136,10 @@ export class SnapshotEncoder {
         return this.lastDelta;
       }
     }
-    this.whole = { boundary, counters };
+    const plain = plainSnapshot(counters);
+    this.whole = { boundary, counters: plain };
     this.delta.clear();
     this.lastDelta = `@${boundary}{}`;
-    return JSON.stringify(counters);
+    return JSON.stringify(plain);
   }
 }

@@ -176,6 +176,13 @@ export interface PopulationDefinition<S, G> {
     snapshots: ReadonlyArray<Readonly<Record<string, number>>>,
     inForce?: G | null,
   ): Promise<G | null>;
+  /**
+   * The merge reads, of a snapshot that descends from the one it merged before, only the fields
+   * that moved (fieldsChangedSince, snapshot-lineage.ts): the runtime may then hand it snapshots
+   * holding only those fields over an earlier one (chained-snapshot.ts), read like any record but
+   * slower to read whole.
+   */
+  readonly mergeFollowsLineage?: boolean;
   /** The merge reads the view in force before its boundary (looked up in Redis when not cached). */
   readonly mergeKeepsFromViewInForce?: boolean;
   /** Index score ranges [min, max] (inclusive) whose customers may change when the view changes. */
