@@ -103,6 +103,18 @@ describe('AnnouncedSnapshots', () => {
       expect(announced.knownAbsent(2, 300)).toBe(true);
     });
 
+    it('takes a boundary between two announced as absent (its view passed, the snapshot not stored), not one before the first heard', () => {
+      const clock = { now: 0 };
+      const announced = at(clock);
+      announced.remember(2, 100, '{"a":1}');
+      announced.remember(2, 300, '{"a":2}');
+      expect(announced.knownAbsent(2, 200)).toBe(true);
+      expect(announced.knownAbsent(2, 300)).toBe(false);
+      expect(announced.knownAbsent(2, 50)).toBe(false);
+      clock.now = 1000;
+      expect(announced.knownAbsent(2, 200)).toBe(false);
+    });
+
     it('never takes absent a partition not heard from, or any after forgetAll', () => {
       const announced = at({ now: 0 });
       expect(announced.knownAbsent(1, 100)).toBe(false);

@@ -27,6 +27,8 @@ export class AnnouncedSnapshots {
   private readonly wholes = new Map<number, Map<number, string>>();
   /** The highest boundary each partition announced since announcements were last forgotten. */
   private readonly highest = new Map<number, number>();
+  /** The first boundary heard from each partition since then: what it stored before is not known. */
+  private readonly first = new Map<number, number>();
   /** Since when a partition's snapshot of a boundary has been taken as absent without a read. */
   private readonly absentSince = new Map<number, { readonly boundary: number; at: number }>();
 
@@ -50,6 +52,7 @@ export class AnnouncedSnapshots {
     }
     if (!((this.highest.get(partition) ?? Number.NEGATIVE_INFINITY) >= boundary))
       this.highest.set(partition, boundary);
+    if (!this.first.has(partition)) this.first.set(partition, boundary);
     if (base === null) keepNewest(this.mapOf(this.wholes, partition), boundary, value, WHOLES_PER_PARTITION);
     keepNewest(this.mapOf(this.values, partition), boundary, value, KEPT_PER_PARTITION);
   }
@@ -90,14 +93,19 @@ export class AnnouncedSnapshots {
   }
 
   /**
-   * Whether the partition's snapshot of `boundary` can be taken as not stored yet without asking
-   * Redis: it announced an earlier boundary and not this one, and announcements come in the order
-   * they were stored. A partition not heard from since the last forgetAll is never absent by
-   * hearsay (it may have stored its snapshots before this process listened, or while it was this
-   * process's own). Trusted for trustMs at a time, then read: a message may be lost.
+   * Whether the partition's snapshot of `boundary` can be taken as not stored without asking
+   * Redis: it announced an earlier boundary and not this one (not stored yet: announcements come
+   * in the order they were stored), or a later one and not this one (not stored at all: its owner
+   * passed the boundary's view, which is stored instead; see PartitionProcessor.snapshotsToStore).
+   * A partition not heard from since the last forgetAll, or a boundary before the first heard, is
+   * never absent by hearsay (stored before this process listened, or while it was its own).
+   * Trusted for trustMs at a time, then read: a message may be lost.
    */
   knownAbsent(partition: number, boundary: number): boolean {
-    if (!this.announcedBefore(partition, boundary)) return false;
+    const highest = this.highest.get(partition);
+    const first = this.first.get(partition);
+    if (highest === undefined || first === undefined || highest === boundary || boundary < first)
+      return false;
     const now = this.clock();
     const since = this.absentSince.get(partition);
     if (since === undefined || since.boundary !== boundary) {
@@ -123,6 +131,7 @@ export class AnnouncedSnapshots {
     this.values.clear();
     this.wholes.clear();
     this.highest.clear();
+    this.first.clear();
     this.absentSince.clear();
   }
 

@@ -632,11 +632,7 @@ export class PartitionProcessor<E, S, G> {
         population.snapshotCounterPrefix,
         population.mergeFollowsLineage === true,
       );
-      segment.snapshotEncoder ??= this.snapshotEncoder.copy();
-      segment.snapshotsTaken.push({
-        boundary: instant.boundary,
-        counters: segment.snapshotEncoder.encode(instant.boundary, counters, touched, fields),
-      });
+      segment.snapshotsTaken.push({ boundary: instant.boundary, counters, touched, fields });
       segment.metaSets.set('snapshotBoundary', String(instant.boundary));
       this.meta = { ...this.requireMeta(), snapshotBoundary: instant.boundary };
       this.postSnapshot(instant.boundary, counters);
@@ -883,7 +879,10 @@ export class PartitionProcessor<E, S, G> {
   /** Stores the views a segment used before its writes, and checks they are the ones stored. */
   private settleViews(used: ReadonlyMap<number, string>): Promise<void> {
     const population = this.options.worker.population!;
-    const ttl = Math.max(90 * population.periodMs, 7 * 86_400_000);
+    // A stored view stands for the snapshots of its boundary the partitions that passed it did
+    // not store (snapshotsToStore): it must outlive any stop of the workers with a partition
+    // between that boundary and its view's instant. At least 30 days (an hourly view: ~10 kB).
+    const ttl = Math.max(90 * population.periodMs, 30 * 86_400_000);
     return this.viewAgreement.settle(used, this.options.population!, ttl, (boundary, stored) => {
       // Another process stored its view first: the next attempt of the step decides under it.
       this.viewCache.set(boundary, JSON.parse(stored) as G | null);
@@ -1045,6 +1044,39 @@ export class PartitionProcessor<E, S, G> {
     );
   }
 
+  /**
+   * The step's snapshots in their stored form, but those whose view the step passed: that view is
+   * in Redis before the step's writes (settleViews), and a view once stored is what every
+   * partition applies at its boundary, so no merge needs their snapshots again. An hourly
+   * replay's step passes a hundred boundaries or more, and writing each snapshot took a third of
+   * the replay's time. The last one is always stored: it announces how far the partition got (a
+   * process waiting for a view asks Redis for it only once a later snapshot was announced).
+   */
+  private snapshotsToStore(
+    segment: Segment<S>,
+    metaSets: ReadonlyMap<string, string>,
+  ): Array<{ boundary: number; counters: string }> {
+    const taken = segment.snapshotsTaken;
+    if (taken.length === 0) return [];
+    const passedThrough = Number(metaSets.get('appliedBoundary') ?? Number.NEGATIVE_INFINITY);
+    segment.snapshotEncoder ??= this.snapshotEncoder.copy();
+    const encoder = segment.snapshotEncoder;
+    const stored: Array<{ boundary: number; counters: string }> = [];
+    // The fields that moved since the snapshot encoded last (null: not known, all are compared).
+    let touched: Set<string> | null = new Set();
+    taken.forEach((snapshot, i) => {
+      if (snapshot.touched === null) touched = null;
+      else if (touched !== null) for (const field of snapshot.touched) touched.add(field);
+      if (snapshot.boundary <= passedThrough && i < taken.length - 1) return;
+      stored.push({
+        boundary: snapshot.boundary,
+        counters: encoder.encode(snapshot.boundary, snapshot.counters, touched, snapshot.fields),
+      });
+      touched = new Set();
+    });
+    return stored;
+  }
+
   private async applySegment(
     segment: Segment<S>,
     offset: { topic: string; offset: bigint } | null,
@@ -1057,7 +1089,7 @@ export class PartitionProcessor<E, S, G> {
     const streamTimeSet = metaSets.get('streamTime');
     const floor = dedupe && streamTimeSet !== undefined ? Number(streamTimeSet) - dedupe.horizonMs : null;
     if (floor !== null) segment.pruneRecentEventsOfDeleted(floor);
-    const taken = segment.snapshotsTaken;
+    const taken = this.snapshotsToStore(segment, metaSets);
     const write = segment.toWrite({
       epoch: this.requireEpoch(),
       expectedVersion: meta.version,

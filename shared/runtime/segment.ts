@@ -53,8 +53,13 @@ export class Segment<S> {
   } | null = null;
   /** How this step stores its snapshots (a copy of the partition's; it becomes the partition's once applied). */
   snapshotEncoder: SnapshotEncoder | null = null;
-  /** Population snapshots taken in this step, in order. */
-  readonly snapshotsTaken: Array<{ boundary: number; counters: string }> = [];
+  /** Population snapshots taken in this step, in order, with the fields that moved since the one before. */
+  readonly snapshotsTaken: Array<{
+    readonly boundary: number;
+    readonly counters: Readonly<Record<string, number>>;
+    readonly touched: ReadonlySet<string> | null;
+    readonly fields: number;
+  }> = [];
 
   /**
    * The population counters now (Redis's at the step's start plus this step's changes), and the
