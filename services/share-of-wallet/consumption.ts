@@ -88,23 +88,27 @@ export function boughtBetween(
   from: number,
   to: number,
 ): Bought {
-  let total: Bought = [0, 0];
-  for (const bucket of buckets)
-    if (bucket.day >= from && bucket.day < to) total = add(total, boughtIn(bucket, unit));
-  return total;
+  // Summed as two numbers, not a pair per day: every business is evaluated daily per unit.
+  let amount = 0;
+  let spend = 0;
+  for (const bucket of buckets) {
+    if (bucket.day < from || bucket.day >= to) continue;
+    const bought = boughtIn(bucket, unit);
+    if (bought === undefined) continue;
+    amount += bought[0];
+    spend += bought[1];
+  }
+  return [amount, spend];
 }
 
-/** Amount of a unit bought over the days in [from, to): boughtBetween's first half, without its pairs. */
+/** Amount of a unit bought over the days in [from, to). */
 export function amountBetween(
   buckets: readonly DayBucket[],
   unit: ConsumptionUnit,
   from: number,
   to: number,
 ): number {
-  let amount = 0;
-  for (const bucket of buckets)
-    if (bucket.day >= from && bucket.day < to) amount += boughtIn(bucket, unit)?.[0] ?? 0;
-  return amount;
+  return boughtBetween(buckets, unit, from, to)[0];
 }
 
 /** Price per unit: over the window's days, else over every kept day; null when nothing was bought. */

@@ -11,6 +11,7 @@ import type {
 } from '../../shared/runtime/worker-definition.js';
 import { amountBetween, KCAL, pricePerUnit, pruneBuckets } from './consumption.js';
 import {
+  histogramKey,
   type PeerCell,
   parseCell,
   peerCellOf,
@@ -18,7 +19,7 @@ import {
   peerSegmentOf,
   typicalUsage,
 } from './peer-segment.js';
-import { histogramKey, type PeerView } from './peer-view.js';
+import type { PeerView } from './peer-view.js';
 import { type ProfileBasis, profileAt, pruneVersions } from './profile.js';
 import { AGE_BANDS, DAY_MS, type ShareOfWalletSettings } from './settings.js';
 import { type AlertState, alertKey, type PeerContribution, type ShareOfWalletState } from './state.js';

@@ -52,9 +52,14 @@ export function peerCounterField(windowDays: number, unit: string, segment: stri
 // encoded once per histogram, not per evaluation (bounded: industries come from the input).
 const fieldPrefixes = new Map<string, string>();
 
+/** A peer histogram's key in the view (PeerView.histograms). */
+export function histogramKey(windowDays: number, unit: string, segment: string): string {
+  return `${windowDays}:${unit}:${segment}`;
+}
+
 /** The fields of one peer histogram are this prefix followed by the cell. */
 export function peerHistogramFieldPrefix(windowDays: number, unit: string, segment: string): string {
-  const key = `${windowDays}:${unit}:${segment}`;
+  const key = histogramKey(windowDays, unit, segment);
   let prefix = fieldPrefixes.get(key);
   if (prefix === undefined) {
     prefix = `${PEER_COUNTER_PREFIX}${windowDays}:${encodeURIComponent(unit)}:${encodeURIComponent(segment)}:`;

@@ -1,16 +1,12 @@
 // The population view of share of wallet: every peer histogram summed over partitions at a
 // boundary (SEMANTICS.md, "Peer segments and the typical usage per employee").
 
-import { type PeerCell, parsePeerCounterField } from './peer-segment.js';
+import { histogramKey, type PeerCell, parsePeerCounterField } from './peer-segment.js';
 
 export interface PeerView {
   readonly boundary: number;
   /** Key `<windowDays>:<unit>:<segment>` → [cell, count][] (cells as counted, count > 0). */
   readonly histograms: Readonly<Record<string, ReadonlyArray<readonly [PeerCell, number]>>>;
-}
-
-export function histogramKey(windowDays: number, unit: string, segment: string): string {
-  return `${windowDays}:${unit}:${segment}`;
 }
 
 /** Sums the partitions' snapshots. Always a view: every evaluation needs one, peers or not. */
