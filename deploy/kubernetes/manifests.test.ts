@@ -136,7 +136,7 @@ describe('every worker', () => {
       expect(packageJson.scripts[`worker:${worker}`]).toBe(
         `NODE_OPTIONS="${nodeOptions} $NODE_OPTIONS" tsx ${main}`,
       );
-      expect(container.command).toEqual(['node', '--import', 'tsx', main]);
+      expect(container.command).toEqual(['node', '--max-old-space-size=256', '--import', 'tsx', main]);
       expect(container.image).toBe(`valuestream:${packageJson.version}`);
       expect(pod.containers).toHaveLength(1);
     });
@@ -221,6 +221,19 @@ describe('every worker', () => {
       expect(Number(pod.terminationGracePeriodSeconds) * 1000).toBeGreaterThan(
         started.runtime.SHUTDOWN_TIMEOUT_MS,
       );
+    });
+
+    it('bounds the heap below the memory limit: old space, young generation and room for native memory', () => {
+      const dockerfile = readFileSync(join(repoRoot, 'deploy/Dockerfile'), 'utf8');
+      const semiSpaceMiB = Number(/--max-semi-space-size=(\d+)/.exec(dockerfile)?.[1]);
+      const oldSpaceMiB = Number(/^--max-old-space-size=(\d+)$/.exec(container.command?.[1] ?? '')?.[1]);
+      const resources = container.resources as { limits?: { memory?: string } } | undefined;
+      const limit = /^(\d+)Mi$/.exec(String(resources?.limits?.memory));
+      expect(semiSpaceMiB).toBeGreaterThan(0);
+      expect(oldSpaceMiB).toBeGreaterThan(0);
+      expect(limit).not.toBeNull();
+      // V8's young generation is three semi-spaces; native memory (buffers, code, tsx) ~100 MB.
+      expect(oldSpaceMiB + 3 * semiSpaceMiB + 128).toBeLessThanOrEqual(Number(limit![1]));
     });
 
     it('runs as the image user, non-root, on a read-only root file system, with /tmp writable', () => {
