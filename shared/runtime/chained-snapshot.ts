@@ -97,9 +97,3 @@ export function plainSnapshot(snapshot: Counters): Counters {
   const link = links.get(snapshot);
   return link === undefined ? snapshot : flatten(link);
 }
-
-/** The value of `field` in `snapshot`, undefined when absent (a field at zero is absent). */
-export function snapshotValue(snapshot: Counters, field: string): number | undefined {
-  const link = links.get(snapshot);
-  return link === undefined ? snapshot[field] : valueIn(link, field);
-}

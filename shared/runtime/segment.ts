@@ -1,4 +1,4 @@
-import { chainDepth, chainSnapshot, MAX_CHAIN, snapshotValue } from './chained-snapshot.js';
+import { chainDepth, chainSnapshot, MAX_CHAIN } from './chained-snapshot.js';
 import { erasureDigest } from './erasure.js';
 import { IndexCoverage } from './index-coverage.js';
 import { RecentEvents } from './recent-events.js';
@@ -50,6 +50,10 @@ export class Segment<S> {
     moved: boolean;
     /** Fields that moved since the previous call; null before the first. */
     touched: Set<string> | null;
+    /** Fields of `now` that are not zero. */
+    fields: number;
+    /** Fields a chained snapshot holds since the last whole one (its reads walk them). */
+    chained: number;
   } | null = null;
   /** How this step stores its snapshots (a copy of the partition's; it becomes the partition's once applied). */
   snapshotEncoder: SnapshotEncoder | null = null;
@@ -83,7 +87,9 @@ export class Segment<S> {
       const now = new Map(this.snapshotBase ?? []);
       for (const [field, delta] of this.counters)
         if (field.startsWith(prefix)) now.set(field, (now.get(field) ?? 0) + delta);
-      this.population = { prefix, now, built: null, moved: true, touched: null };
+      let fields = 0;
+      for (const value of now.values()) if (value !== 0) fields += 1;
+      this.population = { prefix, now, built: null, moved: true, touched: null, fields, chained: 0 };
     }
     const population = this.population;
     const touched = population.touched;
@@ -91,18 +97,22 @@ export class Segment<S> {
     const built = population.built;
     if (!population.moved && built !== null) return { ...built, touched };
     population.moved = false;
-    if (chained && built !== null && touched !== null && chainDepth(built.counters) < MAX_CHAIN) {
+    // A chain is worth it while few fields moved: one whose links hold more than an eighth of the
+    // fields (a daily refresh moves hundreds between instants) is slower to read than to rebuild.
+    if (
+      chained &&
+      built !== null &&
+      touched !== null &&
+      chainDepth(built.counters) < MAX_CHAIN &&
+      population.chained + touched.size <= Math.max(16, population.fields / 8)
+    ) {
       const changes = new Map<string, number>();
-      let fields = built.fields;
-      for (const field of touched) {
-        const value = population.now.get(field) ?? 0;
-        changes.set(field, value);
-        fields += (value !== 0 ? 1 : 0) - (snapshotValue(built.counters, field) !== undefined ? 1 : 0);
-      }
+      for (const field of touched) changes.set(field, population.now.get(field) ?? 0);
       const counters = chainSnapshot(built.counters, changes);
       linkSnapshot(counters, built.counters, touched);
-      population.built = { counters, fields };
-      return { counters, touched, fields };
+      population.chained += touched.size;
+      population.built = { counters, fields: population.fields };
+      return { counters, touched, fields: population.fields };
     }
     // Without a prototype: built at each instant that moved (8,760 a year with hourly refresh),
     // such an object of a thousand fields takes about 60 % of the time of a plain one.
@@ -114,6 +124,7 @@ export class Segment<S> {
       fields += 1;
     }
     if (built !== null && touched !== null) linkSnapshot(counters, built.counters, touched);
+    population.chained = 0;
     population.built = { counters, fields };
     return { counters, touched, fields };
   }
@@ -296,7 +307,10 @@ export class Segment<S> {
     for (const { field, delta } of decision.counters ?? []) {
       this.counters.set(field, (this.counters.get(field) ?? 0) + delta);
       if (population !== null && delta !== 0 && field.startsWith(population.prefix)) {
-        population.now.set(field, (population.now.get(field) ?? 0) + delta);
+        const before = population.now.get(field) ?? 0;
+        population.now.set(field, before + delta);
+        if (before === 0) population.fields += 1;
+        else if (before + delta === 0) population.fields -= 1;
         population.moved = true;
         population.touched?.add(field);
       }
