@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { chainDepth, chainSnapshot, MAX_CHAIN, plainSnapshot } from './chained-snapshot.js';
+import { chainOf, chainSnapshot, MAX_CHAIN, plainSnapshot } from './chained-snapshot.js';
 import { Segment } from './segment.js';
 import { fieldsChangedSince } from './snapshot-lineage.js';
 
@@ -57,8 +57,8 @@ describe('chained population snapshots', () => {
       delete snapshot.b;
     }).toThrow(TypeError);
     expect(snapshot.a).toBe(1);
-    expect(chainDepth(snapshot)).toBe(1);
-    expect(chainDepth({ a: 1 })).toBe(0);
+    expect(chainOf(snapshot)).toEqual({ links: 1, fields: 1 });
+    expect(chainOf({ a: 1 })).toEqual({ links: 0, fields: 0 });
   });
 
   it('a step takes the same snapshots chained or whole, linked to the one before, a whole one every MAX_CHAIN (property)', () => {
@@ -97,7 +97,7 @@ describe('chained population snapshots', () => {
           expect({ ...snapshot.counters }).toEqual({ ...whole[k]!.counters });
           expect(snapshot.fields).toBe(whole[k]!.fields);
           expect(snapshot.fields).toBe(Object.keys(whole[k]!.counters).length);
-          expect(chainDepth(snapshot.counters)).toBeLessThanOrEqual(MAX_CHAIN);
+          expect(chainOf(snapshot.counters).links).toBeLessThanOrEqual(MAX_CHAIN);
           if (k > 0) {
             const changed = fieldsChangedSince(snapshot.counters, chained[k - 1]!.counters);
             expect(changed).not.toBeNull();

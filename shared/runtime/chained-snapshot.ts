@@ -7,7 +7,7 @@
 // merge that follows the lineage (snapshot-lineage.ts) reads the few fields that moved; one that
 // reads every field gets them all (the chain is flattened once, then). Never written to.
 
-type Counters = Readonly<Record<string, number>>;
+import type { Counters } from './snapshot-codec.js';
 
 /** Links between two whole snapshots: a read walks at most this many change sets. */
 export const MAX_CHAIN = 16;
@@ -20,11 +20,15 @@ class ChainLink {
     readonly previous: ChainLink | Counters,
     /** Each field that moved since `previous`, at its value now; 0 when gone. */
     readonly changes: ReadonlyMap<string, number>,
-    readonly depth: number,
+    /** Links from here back to the whole record. */
+    readonly links: number,
+    /** Fields the links hold in all (a read may walk each of them). */
+    readonly fields: number,
   ) {}
 }
 
 const links = new WeakMap<object, ChainLink>();
+const WHOLE = Object.freeze({ links: 0, fields: 0 });
 
 function valueIn(snapshot: ChainLink | Counters, field: string): number | undefined {
   let at = snapshot;
@@ -75,18 +79,22 @@ const reading: ProxyHandler<ChainLink> = {
   preventExtensions: () => false,
 };
 
-/** How many links `snapshot` is from a whole record (0: it is one). */
-export function chainDepth(snapshot: Counters): number {
-  return links.get(snapshot)?.depth ?? 0;
+/** How far `snapshot` is from a whole record: its links and the fields they hold (0, 0: it is one). */
+export function chainOf(snapshot: Counters): { readonly links: number; readonly fields: number } {
+  const link = links.get(snapshot);
+  return link === undefined ? WHOLE : { links: link.links, fields: link.fields };
 }
 
 /**
  * `previous` with the fields in `changes` set to their values (0: gone), as a record holding
- * only `changes` (see chainDepth: the caller builds a whole one every MAX_CHAIN links).
+ * only `changes` (see chainOf: the caller builds a whole one every MAX_CHAIN links).
  */
 export function chainSnapshot(previous: Counters, changes: ReadonlyMap<string, number>): Counters {
   const before = links.get(previous) ?? previous;
-  const link = new ChainLink(before, changes, before instanceof ChainLink ? before.depth + 1 : 1);
+  const link =
+    before instanceof ChainLink
+      ? new ChainLink(before, changes, before.links + 1, before.fields + changes.size)
+      : new ChainLink(before, changes, 1, changes.size);
   const snapshot = new Proxy(link, reading) as unknown as Counters;
   links.set(snapshot, link);
   return snapshot;

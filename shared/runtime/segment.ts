@@ -1,4 +1,4 @@
-import { chainDepth, chainSnapshot, MAX_CHAIN } from './chained-snapshot.js';
+import { chainOf, chainSnapshot, MAX_CHAIN } from './chained-snapshot.js';
 import { erasureDigest } from './erasure.js';
 import { IndexCoverage } from './index-coverage.js';
 import { RecentEvents } from './recent-events.js';
@@ -52,8 +52,6 @@ export class Segment<S> {
     touched: Set<string> | null;
     /** Fields of `now` that are not zero. */
     fields: number;
-    /** Fields a chained snapshot holds since the last whole one (its reads walk them). */
-    chained: number;
   } | null = null;
   /** How this step stores its snapshots (a copy of the partition's; it becomes the partition's once applied). */
   snapshotEncoder: SnapshotEncoder | null = null;
@@ -89,7 +87,7 @@ export class Segment<S> {
         if (field.startsWith(prefix)) now.set(field, (now.get(field) ?? 0) + delta);
       let fields = 0;
       for (const value of now.values()) if (value !== 0) fields += 1;
-      this.population = { prefix, now, built: null, moved: true, touched: null, fields, chained: 0 };
+      this.population = { prefix, now, built: null, moved: true, touched: null, fields };
     }
     const population = this.population;
     const touched = population.touched;
@@ -99,34 +97,28 @@ export class Segment<S> {
     population.moved = false;
     // A chain is worth it while few fields moved: one whose links hold more than an eighth of the
     // fields (a daily refresh moves hundreds between instants) is slower to read than to rebuild.
+    const chain = chained && built !== null ? chainOf(built.counters) : null;
     if (
-      chained &&
+      chain !== null &&
       built !== null &&
       touched !== null &&
-      chainDepth(built.counters) < MAX_CHAIN &&
-      population.chained + touched.size <= Math.max(16, population.fields / 8)
+      chain.links < MAX_CHAIN &&
+      chain.fields + touched.size <= Math.max(16, population.fields / 8)
     ) {
       const changes = new Map<string, number>();
       for (const field of touched) changes.set(field, population.now.get(field) ?? 0);
       const counters = chainSnapshot(built.counters, changes);
       linkSnapshot(counters, built.counters, touched);
-      population.chained += touched.size;
       population.built = { counters, fields: population.fields };
       return { counters, touched, fields: population.fields };
     }
     // Without a prototype: built at each instant that moved (8,760 a year with hourly refresh),
     // such an object of a thousand fields takes about 60 % of the time of a plain one.
     const counters: Record<string, number> = Object.create(null);
-    let fields = 0;
-    for (const [field, value] of population.now) {
-      if (value === 0) continue;
-      counters[field] = value;
-      fields += 1;
-    }
+    for (const [field, value] of population.now) if (value !== 0) counters[field] = value;
     if (built !== null && touched !== null) linkSnapshot(counters, built.counters, touched);
-    population.chained = 0;
-    population.built = { counters, fields };
-    return { counters, touched, fields };
+    population.built = { counters, fields: population.fields };
+    return { counters, touched, fields: population.fields };
   }
 
   /**
