@@ -179,6 +179,29 @@ describe('hysteresis and cooldown', () => {
   });
 });
 
+describe('the state an evaluation returns', () => {
+  it('is the very state given when nothing moved, a new one when an alert state or a kept day moves', () => {
+    const two = shareOfWalletSettings({ windowsDays: [28, 91], confirmationMs: 7 * DAY_MS });
+    const e = at(200);
+    // First evaluation below the threshold: each window's run below starts (a change).
+    const first = evaluateCustomer(withProfile(couple, foodBuckets(e, 0.3)), 'c', ctxAt(e), two);
+    expect(first.state!.alerts['28:kcal']).toMatchObject({ belowSince: e });
+    // The next day nothing moves that the state keeps: the same object, which the runtime does
+    // not write (shared/runtime/segment.ts).
+    const next = evaluateCustomer(first.state!, 'c', ctxAt(e + DAY_MS), two);
+    expect(next.state).toBe(first.state);
+    // A week later the confirmation is over: alerts, their state moves.
+    const alerted = evaluateCustomer(next.state!, 'c', ctxAt(e + 7 * DAY_MS), two);
+    expect(alerted.outputs.length).toBeGreaterThan(0);
+    expect(alerted.state).not.toBe(next.state);
+    // The oldest kept day leaves the largest window: a new state without it.
+    const later = e + 91 * DAY_MS;
+    const pruned = evaluateCustomer(alerted.state!, 'c', ctxAt(later), two);
+    expect(pruned.state).not.toBe(alerted.state);
+    expect(pruned.state!.buckets.length).toBeLessThan(alerted.state!.buckets.length);
+  });
+});
+
 describe('missing or unusable profile', () => {
   const e = at(60);
   it('no profile: no alert, counted as no-profile', () => {

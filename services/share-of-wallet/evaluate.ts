@@ -51,14 +51,27 @@ interface Estimate {
 const round = (x: number, digits = 2) => Number(x.toFixed(digits));
 const FOOD_ENERGY: readonly string[] = [KCAL];
 
+// Every household is evaluated at every view for each window: its daily need is computed once
+// per members object (the same while its profile version stands) and settings.
+const needPerDay = new WeakMap<ShareOfWalletSettings, WeakMap<object, number>>();
+
 /** Expected food energy of a household over the window: the part of every estimate that is evaluated daily. */
 function householdExpected(
   members: Readonly<Partial<Record<string, number>>>,
   windowDays: number,
   settings: ShareOfWalletSettings,
 ): number {
-  let perDay = 0;
-  for (const band of AGE_BANDS) perDay += (members[band] ?? 0) * settings.kcalPerDay[band];
+  let bySettings = needPerDay.get(settings);
+  if (bySettings === undefined) {
+    bySettings = new WeakMap();
+    needPerDay.set(settings, bySettings);
+  }
+  let perDay = bySettings.get(members);
+  if (perDay === undefined) {
+    perDay = 0;
+    for (const band of AGE_BANDS) perDay += (members[band] ?? 0) * settings.kcalPerDay[band];
+    bySettings.set(members, perDay);
+  }
   return perDay * windowDays * settings.grocerShare;
 }
 
@@ -136,13 +149,17 @@ function outcomeObservation(result: EvaluationOutcome, basis: string): Observati
   }
   return observation;
 }
-const shareLabels = new Map<string, Readonly<Record<string, string>>>();
+const shareLabels = new Map<Basis, Map<number, Readonly<Record<string, string>>>>();
 function shareObservation(basis: Basis, windowDays: number, share: number): Observation {
-  const key = `${basis}|${windowDays}`;
-  let labels = shareLabels.get(key);
+  let byWindow = shareLabels.get(basis);
+  if (!byWindow) {
+    byWindow = new Map();
+    shareLabels.set(basis, byWindow);
+  }
+  let labels = byWindow.get(windowDays);
   if (!labels) {
     labels = Object.freeze({ basis, window: String(windowDays) });
-    shareLabels.set(key, labels);
+    byWindow.set(windowDays, labels);
   }
   return { metric: SHARE_METRIC, value: share, labels };
 }
@@ -168,6 +185,22 @@ function typicalUsageOf(
   return byOwn.get(key)!;
 }
 
+// The alert of a window and unit is looked up at every evaluation: its key built once.
+const alertKeys = new Map<string, Map<number, string>>();
+function alertKeyOf(windowDays: number, unit: string): string {
+  let byWindow = alertKeys.get(unit);
+  if (!byWindow) {
+    byWindow = new Map();
+    alertKeys.set(unit, byWindow);
+  }
+  let key = byWindow.get(windowDays);
+  if (key === undefined) {
+    key = alertKey(windowDays, unit);
+    byWindow.set(windowDays, key);
+  }
+  return key;
+}
+
 function sameFields(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
@@ -186,11 +219,13 @@ export function evaluateCustomer(
 ): CustomerDecision<ShareOfWalletState> {
   const e = ctx.streamTime;
   const view = ctx.population;
-  const state: ShareOfWalletState = {
-    ...previous,
-    buckets: pruneBuckets(previous.buckets, e, settings),
-    profiles: pruneVersions(previous.profiles, e),
-  };
+  const buckets = pruneBuckets(previous.buckets, e, settings);
+  const profiles = pruneVersions(previous.profiles, e);
+  // The very state given when nothing moved (most evaluations): the runtime then writes nothing.
+  const state: ShareOfWalletState =
+    buckets === previous.buckets && profiles === previous.profiles
+      ? previous
+      : { ...previous, buckets, profiles };
   const profile: ProfileBasis | null = profileAt(state.profiles, e)?.basis ?? null;
   // Copied at the first alert state that moves (most evaluations move none).
   let alerts: Record<string, AlertState> | null = null;
@@ -243,7 +278,7 @@ export function evaluateCustomer(
       observations.push(outcomeObservation('evaluated', basis));
       const share = actual / expected;
       observations.push(shareObservation(basis, windowDays, share));
-      const key = alertKey(windowDays, unit);
+      const key = alertKeyOf(windowDays, unit);
       const previousAlert = (alerts ?? state.alerts)[key] ?? {
         armed: true,
         lastAlertAt: null,
@@ -316,7 +351,10 @@ export function evaluateCustomer(
     return { state: null, outputs, timers: [], indexScore: null, counters, observations };
   }
   return {
-    state: { ...state, alerts: alerts ?? state.alerts, contributions },
+    state:
+      alerts === null && contributions === state.contributions
+        ? state
+        : { ...state, alerts: alerts ?? state.alerts, contributions },
     outputs,
     timers: [],
     counters,

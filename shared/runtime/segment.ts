@@ -283,7 +283,10 @@ export class Segment<S> {
       this.states.set(customerId, null);
       this.statePuts.delete(customerId);
       this.stateDeletes.add(customerId);
-    } else {
+    } else if (decision.state !== this.states.get(customerId)) {
+      // The very state object the decision was given means nothing changed (states are never
+      // written to): nothing to encode or write. Share of wallet evaluates every customer at every
+      // view, and most evaluations move nothing.
       this.states.set(customerId, decision.state);
       this.stateDeletes.delete(customerId);
       this.statePuts.set(customerId, decision.state);

@@ -66,7 +66,10 @@ export interface Observation {
 
 /** What a pure decision returns for one customer. */
 export interface CustomerDecision<S> {
-  /** New state; null deletes the customer's state. */
+  /**
+   * New state; null deletes the customer's state. States are never written to: a new object for a
+   * change, the very object the decision was given for none (the runtime then writes nothing).
+   */
   readonly state: S | null;
   readonly outputs: readonly OutputEvent[];
   readonly timers: readonly TimerChange[];
