@@ -129,40 +129,40 @@ function ownCellAt(
   return null;
 }
 
-// Observations of an evaluation, shared: every customer is evaluated at every view application,
-// and these objects are only read (by the metrics).
-const outcomeObservations = new Map<EvaluationOutcome, Map<string, Observation>>();
-function outcomeObservation(result: EvaluationOutcome, basis: string): Observation {
-  let byBasis = outcomeObservations.get(result);
-  if (!byBasis) {
-    byBasis = new Map();
-    outcomeObservations.set(result, byBasis);
-  }
-  let observation = byBasis.get(basis);
-  if (!observation) {
-    observation = Object.freeze({
-      metric: OUTCOME_METRIC,
-      value: 1,
-      labels: Object.freeze({ outcome: result, basis }),
-    });
-    byBasis.set(basis, observation);
-  }
-  return observation;
+/**
+ * `compute` once per pair of keys, held in nested maps: every customer is evaluated at every view
+ * application, and a key string built per call would cost more than what it looks up.
+ */
+function memoizedByPair<A, B, V>(compute: (a: A, b: B) => V): (a: A, b: B) => V {
+  const byFirst = new Map<A, Map<B, V>>();
+  return (a, b) => {
+    let bySecond = byFirst.get(a);
+    if (bySecond === undefined) {
+      bySecond = new Map();
+      byFirst.set(a, bySecond);
+    }
+    let value = bySecond.get(b);
+    if (value === undefined) {
+      value = compute(a, b);
+      bySecond.set(b, value);
+    }
+    return value;
+  };
 }
-const shareLabels = new Map<Basis, Map<number, Readonly<Record<string, string>>>>();
+
+// Observations of an evaluation, shared: these objects are only read (by the metrics).
+const outcomeObservation = memoizedByPair(
+  (result: EvaluationOutcome, basis: string): Observation =>
+    Object.freeze({ metric: OUTCOME_METRIC, value: 1, labels: Object.freeze({ outcome: result, basis }) }),
+);
+const shareLabels = memoizedByPair((basis: Basis, windowDays: number) =>
+  Object.freeze({ basis, window: String(windowDays) }),
+);
 function shareObservation(basis: Basis, windowDays: number, share: number): Observation {
-  let byWindow = shareLabels.get(basis);
-  if (!byWindow) {
-    byWindow = new Map();
-    shareLabels.set(basis, byWindow);
-  }
-  let labels = byWindow.get(windowDays);
-  if (!labels) {
-    labels = Object.freeze({ basis, window: String(windowDays) });
-    byWindow.set(windowDays, labels);
-  }
-  return { metric: SHARE_METRIC, value: share, labels };
+  return { metric: SHARE_METRIC, value: share, labels: shareLabels(basis, windowDays) };
 }
+/** The alert of a window and unit is looked up at every evaluation. */
+const alertKeyOf = memoizedByPair(alertKey);
 
 /** The peers' lower median without the customer's own cell, once per histogram of a view and own cell. */
 const typicalUsageByHistogram = new WeakMap<
@@ -183,22 +183,6 @@ function typicalUsageOf(
   const key = `${own}|${minPeers}`;
   if (!byOwn.has(key)) byOwn.set(key, typicalUsage(new Map(histogram), own, minPeers));
   return byOwn.get(key)!;
-}
-
-// The alert of a window and unit is looked up at every evaluation: its key built once.
-const alertKeys = new Map<string, Map<number, string>>();
-function alertKeyOf(windowDays: number, unit: string): string {
-  let byWindow = alertKeys.get(unit);
-  if (!byWindow) {
-    byWindow = new Map();
-    alertKeys.set(unit, byWindow);
-  }
-  let key = byWindow.get(windowDays);
-  if (key === undefined) {
-    key = alertKey(windowDays, unit);
-    byWindow.set(windowDays, key);
-  }
-  return key;
 }
 
 function sameFields(a: readonly string[], b: readonly string[]): boolean {
