@@ -170,6 +170,8 @@ export class WorkerConsumer {
     this.consumer.on(events.REBALANCING, () => {
       this.joined = false;
       options.events.emit('rebalancing', {});
+      // A partition may move: its next owner would produce again what this one did not remove.
+      void this.acknowledgeProduced();
     });
     this.consumer.on(events.FETCH, () => {
       this.lastFetchAt = options.wallClock();
@@ -276,12 +278,29 @@ export class WorkerConsumer {
     this.wake();
     await this.pumpDone;
     await Promise.allSettled([...this.locks.values()]);
+    await this.acknowledgeProduced();
     await this.commitAll().catch((error: unknown) =>
       this.options.logger.warn({ err: scrubText(errorMessage(error)) }, 'final commit failed'),
     );
     await this.consumer.disconnect();
     await this.options.signals?.close();
     await this.admin.disconnect();
+  }
+
+  /** Removes from every partition's outbox what was produced (deferred acknowledgements). */
+  private async acknowledgeProduced(): Promise<void> {
+    await Promise.allSettled(
+      [...this.tasks.keys()].map((partition) =>
+        this.withPartitionLock(partition, () => this.options.processorFor(partition).ackOutbox(0)),
+      ),
+    ).then((results) => {
+      for (const r of results)
+        if (r.status === 'rejected')
+          this.options.logger.warn(
+            { err: scrubText(errorMessage(r.reason)) },
+            'cannot remove produced entries from the outbox (they will be produced again)',
+          );
+    });
   }
 
   private taskFor(partition: number): PartitionTask {
@@ -850,7 +869,8 @@ export class WorkerConsumer {
       await this.options.producer.produce(outcome.outbox);
     }
     publishStep('after-produce', task.partition);
-    await processor.ackOutbox(outcome.outbox.length);
+    // With records buffered the next step comes at once: its apply removes what was produced.
+    await processor.ackOutbox(outcome.outbox.length, task.hasRecords && !this.stopping);
     this.reportApplied(processor, task.partition);
     const due =
       !task.hasRecords || this.options.wallClock() - task.lastCommitAt >= this.options.commitIntervalMs;

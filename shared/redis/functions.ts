@@ -20,7 +20,7 @@ const PRELUDE = 'library-prelude.lua';
 export const functionFiles = {
   claimPartition: { file: 'claim-partition-5.lua', keys: 5, readOnly: false },
   readPartition: { file: 'read-partition-6.lua', keys: 6, readOnly: true },
-  applyBatch: { file: 'apply-batch-10.lua', keys: 10, readOnly: false },
+  applyBatch: { file: 'apply-batch-11.lua', keys: 10, readOnly: false },
   ackOutbox: { file: 'ack-outbox-2.lua', keys: 2, readOnly: false },
   readIndexRanges: { file: 'read-index-ranges-3.lua', keys: 3, readOnly: true },
   // One key per view, as many as are agreed on at once.

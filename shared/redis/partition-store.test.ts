@@ -21,12 +21,14 @@ describe('apply-batch arguments', () => {
       recentEvents: { puts: new Map([['c-1', 'mxah5doa:AAAAAAAAAAA']]), deletes: ['c-2'] },
       erased: { puts: new Map([['6c3b', 40]]), deletes: ['9f1e'] },
       recentEventsSweep: { floor: 30, fields: 64 },
+      producedBefore: 5,
     });
     expect(args).toEqual([
       '3',
       '7',
       'offset:purchases',
       '41',
+      '5',
       '1',
       'c-1',
       '{}',

@@ -56,13 +56,14 @@ export function parseMeta(flat: readonly string[]): PartitionMeta {
   };
 }
 
-/** Builds the flat ARGV of apply-batch-10.lua (pure, unit-tested). */
+/** Builds the flat ARGV of apply-batch-11.lua (pure, unit-tested). */
 export function applyBatchArgs(write: SegmentWrite, channel = '', partition = 0): string[] {
   const args: string[] = [
     String(write.epoch),
     String(write.expectedVersion),
     write.offset ? `offset:${write.offset.topic}` : '',
     write.offset ? write.offset.offset.toString() : '',
+    String(write.producedBefore ?? 0),
   ];
   const pairs = (m: ReadonlyMap<string, string | number>) => {
     args.push(String(m.size));

@@ -203,6 +203,8 @@ export class PartitionProcessor<E, S, G> {
   private readonly options: ProcessorOptions<E, S, G>;
   /** Entries in the partition's Redis outbox: known exactly from the claim, each apply and each ack. */
   private outboxEntries = 0;
+  /** Entries at the head of the outbox produced and not removed yet (see ackOutbox). */
+  private producedUnacked = 0;
 
   private readonly causation: CausationIds;
 
@@ -248,6 +250,8 @@ export class PartitionProcessor<E, S, G> {
   release(): void {
     this.epoch = null;
     this.meta = null;
+    // The next owner (this one after its claim, or another) produces the whole outbox again.
+    this.producedUnacked = 0;
     this.snapshotEncoder = SnapshotEncoder.start();
     this.appliedPopulationCounters = null;
   }
@@ -256,6 +260,7 @@ export class PartitionProcessor<E, S, G> {
   async claim(): Promise<OutboxEntry[]> {
     const claimed = await this.options.store.claim(this.highestEpoch);
     this.epoch = claimed.epoch;
+    this.producedUnacked = 0;
     this.snapshotEncoder = SnapshotEncoder.start();
     this.appliedPopulationCounters = null;
     this.highestEpoch = Math.max(this.highestEpoch, claimed.epoch);
@@ -280,11 +285,19 @@ export class PartitionProcessor<E, S, G> {
     return [...claimed.outbox];
   }
 
-  async ackOutbox(produced: number): Promise<void> {
-    if (produced > 0 && this.epoch !== null) {
-      await this.options.store.ackOutbox(this.epoch, produced);
-      this.reportOutbox(this.outboxEntries - produced);
-    }
+  /**
+   * The first `produced` entries of the outbox are in Kafka. `deferred` (the partition has
+   * records to apply): the next step's apply removes them, one Redis call fewer per step; else
+   * they go now, with any deferred before. A crash in between produces them again, with the same
+   * event ids, as a crash between produce and acknowledgement always could.
+   */
+  async ackOutbox(produced: number, deferred = false): Promise<void> {
+    if (this.epoch === null) return;
+    if (produced > 0) this.reportOutbox(this.outboxEntries - produced);
+    this.producedUnacked += produced;
+    if (deferred || this.producedUnacked === 0) return;
+    await this.options.store.ackOutbox(this.epoch, this.producedUnacked);
+    this.producedUnacked = 0;
   }
 
   private reportOutbox(entries: number): void {
@@ -1090,11 +1103,13 @@ export class PartitionProcessor<E, S, G> {
     const floor = dedupe && streamTimeSet !== undefined ? Number(streamTimeSet) - dedupe.horizonMs : null;
     if (floor !== null) segment.pruneRecentEventsOfDeleted(floor);
     const taken = this.snapshotsToStore(segment, metaSets);
+    const producedBefore = this.producedUnacked;
     const write = segment.toWrite({
       epoch: this.requireEpoch(),
       expectedVersion: meta.version,
       offset,
       metaSets,
+      producedBefore,
       ...(floor !== null
         ? { recentEventsSweep: { floor, fields: sweepFieldsFor(segment.recordsApplied) } }
         : {}),
@@ -1114,6 +1129,7 @@ export class PartitionProcessor<E, S, G> {
     this.appliedPopulationCounters = null;
     publishStep('before-apply', this.partition);
     const { version, pendingTimers } = await this.options.store.apply(write);
+    this.producedUnacked -= producedBefore;
     publishStep('after-apply', this.partition);
     if (population && countersBefore !== null)
       this.appliedPopulationCounters = {

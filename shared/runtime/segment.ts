@@ -340,6 +340,7 @@ export class Segment<S> {
     expectedVersion: number;
     offset: SegmentWrite['offset'];
     metaSets: ReadonlyMap<string, string>;
+    producedBefore?: number;
     snapshots?: SegmentWrite['snapshots'];
     recentEventsSweep?: SegmentWrite['recentEventsSweep'];
   }): SegmentWrite {

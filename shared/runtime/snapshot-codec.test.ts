@@ -84,7 +84,7 @@ describe('population snapshot codec', () => {
           stored.set(boundary, value);
           const base = snapshotBaseOf(value);
           expect(decodeSnapshot(value, base === null ? null : (stored.get(base) ?? null))).toEqual(counters);
-          // The apply script's drop rule (apply-batch-10.lua): below the drop boundary only the
+          // The apply script's drop rule (apply-batch-11.lua): below the drop boundary only the
           // newest whole snapshot stays; every delta kept must still find its whole one.
           dropAsTheApplyScriptDoes(stored, boundary - keep);
           for (const [at, kept] of stored) {

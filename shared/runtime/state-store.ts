@@ -59,6 +59,11 @@ export interface SegmentWrite {
   readonly timerSets: ReadonlyMap<string, number>;
   readonly timerDeletes: readonly string[];
   readonly outbox: readonly OutboxEntry[];
+  /**
+   * Entries at the head of the outbox that earlier steps produced and did not acknowledge: the
+   * write removes them (one call fewer per step; see PartitionProcessor.ackOutbox).
+   */
+  readonly producedBefore?: number;
   readonly metaSets: ReadonlyMap<string, string>;
   /** Customers' recent applied event ids (shared/runtime/recent-events.ts): set, or deleted when none is left. */
   readonly recentEvents?: {

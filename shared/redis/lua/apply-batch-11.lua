@@ -14,7 +14,9 @@
 -- ARGV[1] owner epoch held by the caller
 -- ARGV[2] meta version the caller read (CAS against concurrent steps)
 -- ARGV[3] offset field ('' when no record is applied), ARGV[4] new offset
--- ARGV[5] sections, each a count followed by its items:
+-- ARGV[5] outbox entries at the head of the outbox that earlier steps produced to Kafka and did
+--   not acknowledge yet (removed here, with this step's writes, instead of by one more call)
+-- ARGV[6] sections, each a count followed by its items:
 --   state puts (id, json), state deletes (id), index puts (id, score), index deletes (id),
 --   counter deltas (field, delta), timer sets (member, due), timer deletes (member),
 --   outbox entries (json), meta sets (field, value), recent-events puts (id, list), recent-events
@@ -46,7 +48,7 @@ if ARGV[3] ~= '' then
   if last and tonumber(last) >= tonumber(ARGV[4]) then return -3 end
 end
 
-local i = 5
+local i = 6
 local function take()
   local n = tonumber(ARGV[i])
   i = i + 1
@@ -142,5 +144,8 @@ if n > 0 then
     end
   end
 end
+-- The produced entries are the oldest: at the head, before any this step added.
+local produced = tonumber(ARGV[5])
+if produced > 0 then redis.call('LTRIM', KEYS[6], produced, -1) end
 redis.call('HSET', meta, 'version', version + 1)
 return { version + 1, layout.timersPending }
