@@ -1,6 +1,7 @@
 import { type Admin, Kafka, logLevel, Partitioners, type PartitionMetadata, type Producer } from 'kafkajs';
 import { codecFor } from '../../shared/avro/index.js';
 import { createTopics } from '../../shared/kafka/create-topics.js';
+import type { RedisClient } from '../../shared/redis/connection.js';
 import type { BenchRecord } from './datasets.js';
 
 // The bench's own Kafka work: topics, producing the datasets, the raw consume-and-decode
@@ -117,9 +118,58 @@ export interface RawConsumeResult {
 }
 
 /**
+ * Where the raw baseline with Redis keeps its state: per partition a hash of each record key's
+ * count (the customer's records so far) and the offset applied, under `keyPrefix` (deleted with
+ * the scenario's keys).
+ */
+export interface RawStore {
+  readonly redis: RedisClient;
+  readonly keyPrefix: string;
+}
+
+/** Counts by record key, per topic and partition: the raw baseline's state, kept in memory. */
+type RawCounts = Map<string, Map<string, number>>;
+
+/**
+ * The least a consumer that keeps per-customer state in Redis, exactly once, writes per fetched
+ * batch: one MULTI/EXEC with one HSET of the new count of each customer of the batch (state kept in
+ * memory, as a worker caching its state would) and the partition's offset, awaited before the
+ * partition's next batch. Keys of a partition share a hash tag (one slot on a Cluster).
+ */
+async function storeBatch(
+  store: RawStore,
+  counts: RawCounts,
+  topic: string,
+  partition: number,
+  keys: ReadonlyArray<Buffer | null>,
+  lastOffset: string,
+): Promise<void> {
+  const base = `${store.keyPrefix}:raw:{${topic}/${partition}}`;
+  const known = counts.get(base) ?? new Map<string, number>();
+  counts.set(base, known);
+  const changed = new Set<string>();
+  for (const key of keys) {
+    const customer = key === null ? '' : key.toString();
+    known.set(customer, (known.get(customer) ?? 0) + 1);
+    changed.add(customer);
+  }
+  const fields: string[] = [];
+  for (const customer of changed) fields.push(customer, String(known.get(customer)));
+  const replies = await store.redis
+    .multi()
+    .hset(`${base}:customers`, ...fields)
+    .hset(`${base}:offsets`, 'applied', lastOffset)
+    .exec();
+  const failed = replies?.find(([error]) => error !== null);
+  if (replies === null || failed)
+    throw new Error(`raw store: ${failed?.[0]?.message ?? 'transaction aborted'}`);
+}
+
+/**
  * The ceiling: a plain kafkajs consumer group (1 MiB per partition, kafkajs's default; no commits) that
- * fetches every input topic from the start and Avro-decodes every record, timed from connect()
- * (as a worker is timed from its start, group join included) to the last record decoded.
+ * fetches every input topic from the start and Avro-decodes every record, timed from its first
+ * record (as a worker is) to the last record decoded. With `store`, every batch is also written to
+ * Redis (storeBatch) before the partition's next one: the raw speed of the same Kafka and Redis.
  */
 export async function rawConsumeAndDecode(
   kafka: Kafka,
@@ -127,8 +177,10 @@ export async function rawConsumeAndDecode(
   topics: ReadonlyArray<{ readonly topic: string; readonly schema: string }>,
   total: number,
   timeoutMs: number,
+  store?: RawStore,
 ): Promise<RawConsumeResult> {
   const codecs = new Map(topics.map((t) => [t.topic, codecFor(t.schema)]));
+  const counts: RawCounts = new Map();
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 1000, maxBytesPerPartition: 1_048_576 });
   let consumed = 0;
   let decodeFailures = 0;
@@ -157,6 +209,15 @@ export async function rawConsumeAndDecode(
                 decodeFailures += 1;
               }
             }
+            if (store && batch.messages.length > 0)
+              await storeBatch(
+                store,
+                counts,
+                batch.topic,
+                batch.partition,
+                batch.messages.map((m) => m.key),
+                batch.lastOffset(),
+              ).catch(reject);
             consumed += batch.messages.length;
             if (consumed >= total) resolve();
           },

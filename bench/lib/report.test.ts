@@ -14,6 +14,8 @@ function result(overrides: Partial<ScenarioResult>): ScenarioResult {
     eventsPerSecond: 50_000,
     raw: { seconds: 2.5, eventsPerSecond: 80_000, decodeFailures: 0 },
     ratioToRaw: 0.625,
+    rawWithRedis: { seconds: 5, eventsPerSecond: 40_000 },
+    ratioToRawWithRedis: 1.25,
     fetched: { runtimeMetric: 200_000, runtimeEvents: null, kafkajs: 200_000, used: 200_000 },
     readAmplification: 1,
     redisCommands: { total: 4000, byCommand: { fcall: 4000 }, perEvent: 0.02 },
@@ -72,12 +74,13 @@ describe('bench report', () => {
         appliedRecords: 50_000,
         eventsPerSecond: null,
         ratioToRaw: null,
+        ratioToRawWithRedis: null,
       }),
     ]);
     const lines = table.split('\n');
     expect(lines).toHaveLength(4);
     expect(lines[2]).toBe(
-      '| vs-daily | ok | 200,000 | 4.0 | 50,000 | 0.63 | 1.00 | 0.0200 | 0 | 12.5 / 140 | – |',
+      '| vs-daily | ok | 200,000 | 4.0 | 50,000 | 0.63 | 1.25 | 1.00 | 0.0200 | 0 | 12.5 / 140 | – |',
     );
     expect(lines[3]).toContain('| vs-hourly | **TIMEOUT** at 25.0 % | 200,000 |');
   });

@@ -77,6 +77,7 @@ interface Names {
   readonly topic: (logical: string) => string;
   readonly workerGroup: string;
   readonly rawGroup: string;
+  readonly rawRedisGroup: string;
 }
 
 function namesOf(ctx: BenchContext, plan: ScenarioPlan): Names {
@@ -86,6 +87,7 @@ function namesOf(ctx: BenchContext, plan: ScenarioPlan): Names {
     topic: (logical) => `${id}.${logical}`,
     workerGroup: `${id}.${plan.worker}`,
     rawGroup: `${id}.raw`,
+    rawRedisGroup: `${id}.raw-redis`,
   };
 }
 
@@ -239,6 +241,8 @@ function emptyResult(plan: ScenarioPlan, processes: number): ScenarioResult {
     eventsPerSecond: null,
     raw: null,
     ratioToRaw: null,
+    rawWithRedis: null,
+    ratioToRawWithRedis: null,
     fetched: { runtimeMetric: 0, runtimeEvents: null, kafkajs: null, used: 0 },
     readAmplification: null,
     redisCommands: { total: 0, byCommand: {}, perEvent: null },
@@ -255,7 +259,7 @@ function resultOf(
   outcome: WaitOutcome,
   startedAt: number,
   measures: WorkerMeasures,
-  raw: ScenarioResult['raw'],
+  { raw, rawWithRedis }: RawBaselines,
   recordsAtEnd: number | null,
 ): ScenarioResult {
   const total = outcome.progress.totalRecords;
@@ -283,6 +287,11 @@ function resultOf(
     eventsPerSecond,
     raw,
     ratioToRaw: eventsPerSecond !== null && raw !== null ? eventsPerSecond / raw.eventsPerSecond : null,
+    rawWithRedis,
+    ratioToRawWithRedis:
+      eventsPerSecond !== null && rawWithRedis !== null
+        ? eventsPerSecond / rawWithRedis.eventsPerSecond
+        : null,
     fetched: {
       runtimeMetric: measures.consumedMetric,
       runtimeEvents: measures.fetchedEvents,
@@ -332,24 +341,32 @@ async function produceDataset(
   }
 }
 
-async function rawBaseline(
+type RawBaselines = Pick<ScenarioResult, 'raw' | 'rawWithRedis'>;
+
+/** Raw kafkajs consume + decode, then the same with each batch stored in Redis (kafka-io.ts). */
+async function rawBaselines(
   ctx: BenchContext,
   plan: ScenarioPlan,
   names: Names,
   total: number,
-): Promise<ScenarioResult['raw']> {
-  const raw = await rawConsumeAndDecode(
-    ctx.kafka,
-    names.rawGroup,
-    plan.inputs.map((i) => ({ topic: names.topic(i.topic), schema: i.schema })),
-    total,
-    ctx.options.timeoutSeconds * 1000,
-  );
+): Promise<RawBaselines> {
+  const topics = plan.inputs.map((i) => ({ topic: names.topic(i.topic), schema: i.schema }));
+  const timeoutMs = ctx.options.timeoutSeconds * 1000;
+  const rate = (r: { eventsPerSecond: number; seconds: number }) =>
+    `${Math.round(r.eventsPerSecond).toLocaleString('en-US')} events/s (${r.seconds.toFixed(1)} s)`;
+  const raw = await rawConsumeAndDecode(ctx.kafka, names.rawGroup, topics, total, timeoutMs);
+  ctx.log(`[${plan.name}] raw kafkajs consume + decode: ${rate(raw)}`);
+  const withRedis = await rawConsumeAndDecode(ctx.kafka, names.rawRedisGroup, topics, total, timeoutMs, {
+    redis: ctx.redis,
+    keyPrefix: names.id,
+  });
   ctx.log(
-    `[${plan.name}] raw kafkajs consume + decode: ${Math.round(raw.eventsPerSecond).toLocaleString('en-US')} events/s ` +
-      `(${raw.seconds.toFixed(1)} s)`,
+    `[${plan.name}] raw kafkajs + Redis (a MULTI per batch: the HSET of its customers' counts, the offset): ${rate(withRedis)}`,
   );
-  return { seconds: raw.seconds, eventsPerSecond: raw.eventsPerSecond, decodeFailures: raw.decodeFailures };
+  return {
+    raw: { seconds: raw.seconds, eventsPerSecond: raw.eventsPerSecond, decodeFailures: raw.decodeFailures },
+    rawWithRedis: { seconds: withRedis.seconds, eventsPerSecond: withRedis.eventsPerSecond },
+  };
 }
 
 export async function runScenario(ctx: BenchContext, plan: ScenarioPlan): Promise<ScenarioResult> {
@@ -367,7 +384,7 @@ export async function runScenario(ctx: BenchContext, plan: ScenarioPlan): Promis
     );
     const targets = targetsOf(plan, names, ends);
     const total = progressOf(targets, new Map()).totalRecords;
-    const raw = await rawBaseline(ctx, plan, names, total);
+    const raw = await rawBaselines(ctx, plan, names, total);
     const launch = {
       kind: plan.worker,
       env: workerEnv(ctx, plan, names),
@@ -525,10 +542,10 @@ async function runBackfillLive(
   stopProducing = true;
   await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, 30_000))]);
   const measures = await worker.finish();
-  const raw = await rawBaseline(ctx, plan, names, progressOf(targets, new Map()).totalRecords).catch(
-    (error: Error) => {
+  const raw = await rawBaselines(ctx, plan, names, progressOf(targets, new Map()).totalRecords).catch(
+    (error: Error): RawBaselines => {
       ctx.log(`[${plan.name}] raw baseline failed: ${error.message}`);
-      return null;
+      return { raw: null, rawWithRedis: null };
     },
   );
   const atEnd = recordsIn(await topicEnds(ctx.admin, inputTopics));
