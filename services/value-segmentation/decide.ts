@@ -49,19 +49,25 @@ export function tierSizeField(tier: ValueTier): string {
   return `t:${tier}`;
 }
 
-/** Moves a customer's value between histogram cells; null = not counted. */
+/** Moves a customer's value between histogram cells; null = not counted. Deltas of 0 are left out. */
 function histogramDeltas(before: number | null, after: number | null): CounterDelta[] {
-  const byField = new Map<string, number>();
-  const add = (field: string, delta: number) => byField.set(field, (byField.get(field) ?? 0) + delta);
-  if (before !== null) {
-    add(countField(cellOf(before)), -1);
-    add(sumField(cellOf(before)), -before);
+  const from = before === null ? null : cellOf(before);
+  const to = after === null ? null : cellOf(after);
+  if (from !== null && from === to) {
+    // Same cell: its count stays, its sum moves by the difference.
+    const delta = after! - before!;
+    return delta === 0 ? [] : [{ field: sumField(to), delta }];
   }
-  if (after !== null) {
-    add(countField(cellOf(after)), 1);
-    add(sumField(cellOf(after)), after);
+  const deltas: CounterDelta[] = [];
+  if (from !== null) {
+    deltas.push({ field: countField(from), delta: -1 });
+    if (before !== 0) deltas.push({ field: sumField(from), delta: -before! });
   }
-  return [...byField].filter(([, delta]) => delta !== 0).map(([field, delta]) => ({ field, delta }));
+  if (to !== null) {
+    deltas.push({ field: countField(to), delta: 1 });
+    if (after !== 0) deltas.push({ field: sumField(to), delta: after! });
+  }
+  return deltas;
 }
 
 /** Tier sizes; `lapsed` is not counted: a lapsed customer has no state left to count. */

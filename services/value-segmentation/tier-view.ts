@@ -42,12 +42,26 @@ export interface TierView {
 export const COUNT_FIELD_PREFIX = 'h:c:';
 export const SUM_FIELD_PREFIX = 'h:s:';
 
+// A few thousand cells at most: each field name is built once and then shared, so counter maps
+// keyed by it hash one string instead of a new one per decision.
+const countFields = new Map<number, string>();
+const sumFields = new Map<number, string>();
+
+function fieldOf(fields: Map<number, string>, prefix: string, cell: number): string {
+  let field = fields.get(cell);
+  if (field === undefined) {
+    field = `${prefix}${cell}`;
+    fields.set(cell, field);
+  }
+  return field;
+}
+
 export function countField(cell: number): string {
-  return `${COUNT_FIELD_PREFIX}${cell}`;
+  return fieldOf(countFields, COUNT_FIELD_PREFIX, cell);
 }
 
 export function sumField(cell: number): string {
-  return `${SUM_FIELD_PREFIX}${cell}`;
+  return fieldOf(sumFields, SUM_FIELD_PREFIX, cell);
 }
 
 function parseCell(field: string, prefix: string): number | null {

@@ -88,7 +88,7 @@ export function downTierOf(
 export interface TierEvaluation {
   readonly tier: ValueTier;
   readonly move: 'placed' | 'up' | 'down' | 'stayed';
-  /** Why, in words, for the evidence of a segment change. */
+  /** Why, in words, for the evidence of a segment change (built when read: most evaluations stay). */
   readonly rule: string;
 }
 
@@ -98,6 +98,41 @@ function tierAbove(tier: ValueTier, thresholds: TierThresholds): ValueTier {
   return order[Math.max(0, index - 1)]!;
 }
 
+/**
+ * An evaluation whose rule is worded only when read: every purchase, age-out and view re-decides
+ * a tier, and most stay where they were; only a change puts the rule in its evidence.
+ */
+class Evaluation implements TierEvaluation {
+  constructor(
+    readonly tier: ValueTier,
+    readonly move: TierEvaluation['move'],
+    private readonly valueMinor: number,
+    private readonly current: ValueTier | null,
+    private readonly thresholds: TierThresholds,
+    private readonly settings: ValueSegmentationSettings,
+  ) {}
+
+  get rule(): string {
+    const { tier, current, thresholds, settings } = this;
+    const value = `value ${formatMinor(this.valueMinor)} ${settings.valueCurrency}`;
+    if (this.move === 'placed')
+      return tier === 'bottom'
+        ? `${value} < middle threshold ${formatMinor(thresholds.bottom)}: placed in bottom`
+        : `${value} ≥ ${tier} threshold ${formatMinor(lowerThresholdOf(tier, thresholds))}: placed in ${tier}`;
+    if (this.move === 'up') {
+      const t = lowerThresholdOf(tier, thresholds);
+      return `${value} ≥ ${tier} threshold ${formatMinor(t)} + band ${formatMinor(bandOf(t, settings))}: moved up from ${current}`;
+    }
+    if (this.move === 'down') {
+      // The binding threshold is the one of the tier just above the tier reached.
+      const above = tierAbove(tier, thresholds);
+      const t = lowerThresholdOf(above, thresholds);
+      return `${value} < ${above} threshold ${formatMinor(t)} - band ${formatMinor(bandOf(t, settings))}: moved down from ${current} to ${tier}`;
+    }
+    return `${value} is within the hysteresis bands of ${current}: stays`;
+  }
+}
+
 /** The tier after a value change or a new view: first placement, or hysteresis from `current`. */
 export function evaluateTier(
   current: ValueTier | null,
@@ -105,48 +140,15 @@ export function evaluateTier(
   thresholds: TierThresholds,
   settings: ValueSegmentationSettings,
 ): TierEvaluation {
-  const money = (minor: number) => formatMinor(minor);
-  const value = `value ${money(valueMinor)} ${settings.valueCurrency}`;
-  if (current === null) {
-    const tier = placementOf(valueMinor, thresholds);
-    if (tier === 'bottom') {
-      return {
-        tier,
-        move: 'placed',
-        rule: `${value} < middle threshold ${money(thresholds.bottom)}: placed in bottom`,
-      };
-    }
-    return {
-      tier,
-      move: 'placed',
-      rule: `${value} ≥ ${tier} threshold ${money(lowerThresholdOf(tier, thresholds))}: placed in ${tier}`,
-    };
+  let tier: ValueTier = current ?? placementOf(valueMinor, thresholds);
+  let move: TierEvaluation['move'] = current === null ? 'placed' : 'stayed';
+  if (current !== null) {
+    const up = upTierOf(valueMinor, thresholds, settings);
+    const down = ranksAbove(up, current) ? null : downTierOf(valueMinor, thresholds, settings);
+    if (down === null) [tier, move] = [up, 'up'];
+    else if (ranksAbove(current, down)) [tier, move] = [down, 'down'];
   }
-  const up = upTierOf(valueMinor, thresholds, settings);
-  if (ranksAbove(up, current)) {
-    const t = lowerThresholdOf(up, thresholds);
-    return {
-      tier: up,
-      move: 'up',
-      rule: `${value} ≥ ${up} threshold ${money(t)} + band ${money(bandOf(t, settings))}: moved up from ${current}`,
-    };
-  }
-  const down = downTierOf(valueMinor, thresholds, settings);
-  if (ranksAbove(current, down)) {
-    // The binding threshold is the one of the tier just above the tier reached.
-    const above = tierAbove(down, thresholds);
-    const t = lowerThresholdOf(above, thresholds);
-    return {
-      tier: down,
-      move: 'down',
-      rule: `${value} < ${above} threshold ${money(t)} - band ${money(bandOf(t, settings))}: moved down from ${current} to ${down}`,
-    };
-  }
-  return {
-    tier: current,
-    move: 'stayed',
-    rule: `${value} is within the hysteresis bands of ${current}: stays`,
-  };
+  return new Evaluation(tier, move, valueMinor, current, thresholds, settings);
 }
 
 /**

@@ -20,7 +20,7 @@ const sale = (valueMinor: number, items = 1): Contribution => ({ valueMinor, ord
 
 describe('bucketed rolling windows', () => {
   it('adds contributions to the bucket of their event time, keeping buckets sorted', () => {
-    let buckets: Bucket[] = [];
+    let buckets: readonly Bucket[] = [];
     buckets = addContribution(buckets, bucketStartOf(day(5) + 3_600_000, settings), sale(100));
     buckets = addContribution(buckets, bucketStartOf(day(2), settings), sale(50, 2));
     buckets = addContribution(buckets, bucketStartOf(day(5) + 7_200_000, settings), sale(25));
@@ -116,7 +116,7 @@ describe('rolling window properties', () => {
         (s, records) => {
           let streamTime: number | null = null;
           let clock = day(0);
-          let buckets: Bucket[] = [];
+          let buckets: readonly Bucket[] = [];
           const applied: RawRecord[] = [];
           for (const r of records) {
             clock += r.advance;

@@ -30,38 +30,39 @@ export function addContribution(
   bucketStart: number,
   contribution: Contribution,
 ): Bucket[] {
-  const result: Bucket[] = [];
-  let added = false;
-  for (const bucket of buckets) {
-    const [start, value, orders, items] = bucket;
-    if (!added && start === bucketStart) {
-      result.push([
-        start,
-        value + contribution.valueMinor,
-        orders + contribution.orders,
-        items + contribution.items,
-      ]);
-      added = true;
-      continue;
-    }
-    if (!added && start > bucketStart) {
-      result.push([bucketStart, contribution.valueMinor, contribution.orders, contribution.items]);
-      added = true;
-    }
-    result.push(bucket);
+  // The first bucket at or after bucketStart takes the contribution (same start) or has the new
+  // bucket inserted before it; copied with slice, since a frequent buyer keeps hundreds.
+  let at = 0;
+  while (at < buckets.length && buckets[at]![0] < bucketStart) at += 1;
+  const result = buckets.slice();
+  const found = buckets[at];
+  if (found !== undefined && found[0] === bucketStart) {
+    result[at] = [
+      bucketStart,
+      found[1] + contribution.valueMinor,
+      found[2] + contribution.orders,
+      found[3] + contribution.items,
+    ];
+  } else {
+    result.splice(at, 0, [bucketStart, contribution.valueMinor, contribution.orders, contribution.items]);
   }
-  if (!added) result.push([bucketStart, contribution.valueMinor, contribution.orders, contribution.items]);
   return result;
 }
 
-/** Drops buckets that no longer count in the largest window: no window can use them again. */
+/**
+ * Drops buckets that no longer count in the largest window: no window can use them again. The
+ * same list when none goes (states are never written to).
+ */
 export function pruneBuckets(
   buckets: readonly Bucket[],
   streamTime: number,
   settings: ValueSegmentationSettings,
-): Bucket[] {
+): readonly Bucket[] {
   const largest = largestWindowMs(settings);
-  return buckets.filter(([start]) => countsIn(start, streamTime, largest));
+  for (let i = 0; i < buckets.length; i += 1)
+    if (!countsIn(buckets[i]![0], streamTime, largest))
+      return buckets.filter((bucket) => countsIn(bucket[0], streamTime, largest));
+  return buckets;
 }
 
 export function windowTotals(
@@ -72,11 +73,13 @@ export function windowTotals(
   let valueMinor = 0;
   let orders = 0;
   let items = 0;
-  for (const [start, value, bucketOrders, bucketItems] of buckets) {
-    if (!countsIn(start, streamTime, windowDays * DAY_MS)) continue;
-    valueMinor += value;
-    orders += bucketOrders;
-    items += bucketItems;
+  const windowMs = windowDays * DAY_MS;
+  for (let i = 0; i < buckets.length; i += 1) {
+    const bucket = buckets[i]!;
+    if (!countsIn(bucket[0], streamTime, windowMs)) continue;
+    valueMinor += bucket[1];
+    orders += bucket[2];
+    items += bucket[3];
   }
   return { windowDays, valueMinor, orders, items };
 }
@@ -105,7 +108,8 @@ export function isActiveAt(
   settings: ValueSegmentationSettings,
 ): boolean {
   const ranking = rankingWindowMs(settings);
-  return buckets.some(([start]) => countsIn(start, streamTime, ranking));
+  for (let i = 0; i < buckets.length; i += 1) if (countsIn(buckets[i]![0], streamTime, ranking)) return true;
+  return false;
 }
 
 /**
@@ -121,7 +125,8 @@ export function nextAgeOutAt(
 ): number | null {
   const ranking = rankingWindowMs(settings);
   let next: number | null = null;
-  for (const [start] of buckets) {
+  for (let i = 0; i < buckets.length; i += 1) {
+    const start = buckets[i]![0];
     if (!countsIn(start, streamTime, ranking)) continue;
     const agesOutAt = start + ranking;
     if (next === null || agesOutAt < next) next = agesOutAt;
