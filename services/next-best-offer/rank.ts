@@ -135,17 +135,21 @@ const NO_EVIDENCE = {
 
 type Candidate = Omit<Suggestion, 'walletGapBoosted' | 'expectedValueMinor'> & { readonly factor: number };
 
-function* rulesThatCanFire(
+/** The lists of rules that can fire for the customer, in order: the index's, else all rules. */
+function ruleListsThatCanFire(
   customer: CustomerItems,
   population: PopulationEvidence,
-): Iterable<AssociationRule> {
+): Array<readonly AssociationRule[]> {
   const index = population.rulesByFirstAntecedent;
-  if (index === undefined) {
-    yield* population.rules;
-    return;
+  if (index === undefined) return [population.rules];
+  const lists: Array<readonly AssociationRule[]> = [];
+  const empty = index.get('');
+  if (empty !== undefined) lists.push(empty);
+  for (const item of customer.recentItems) {
+    const list = index.get(item);
+    if (list !== undefined) lists.push(list);
   }
-  yield* index.get('') ?? [];
-  for (const item of customer.recentItems) yield* index.get(item) ?? [];
+  return lists;
 }
 
 /** Rules by the first item of their antecedent, for PopulationEvidence.rulesByFirstAntecedent. */
@@ -162,78 +166,96 @@ export function indexRulesByFirstAntecedent(
   return index;
 }
 
-function candidates(
-  customer: CustomerItems,
-  population: PopulationEvidence,
-  today: number,
-  horizonDays: number,
-) {
-  const found: Candidate[] = [];
-  // An item bought within the horizon is never suggested (rankSuggestions): skip it before
-  // building its candidate, which most rules' consequents are for a regular customer.
-  for (const rule of rulesThatCanFire(customer, population)) {
-    if (customer.recentItems.has(rule.consequent)) continue;
-    if (!rule.antecedent.every((a) => customer.recentItems.has(a))) continue;
-    found.push({
-      ...NO_EVIDENCE,
-      item: rule.consequent,
-      kind: 'rule',
-      antecedent: rule.antecedent,
-      support: rule.support,
-      confidence: rule.confidence,
-      lift: rule.lift,
-      basketCount: rule.count,
-      factor: rule.lift,
-    });
-  }
-  for (const step of population.steps) {
-    const from = customer.firstDays.get(step.from);
-    if (from === undefined || today - from > horizonDays || customer.firstDays.has(step.to)) continue;
-    if (customer.recentItems.has(step.to)) continue;
-    found.push({
-      ...NO_EVIDENCE,
-      item: step.to,
-      kind: 'sequence',
-      antecedent: [step.from],
-      customers: step.customers,
-      customersWithFrom: step.customersWithFrom,
-      stepShare: step.share,
-      typicalGapDays: step.typicalGapDays,
-      factor: step.share,
-    });
-  }
-  const owned = new Set([...customer.firstDays.keys(), ...customer.recentItems]);
-  for (const ladder of population.ladders) {
-    const rung = nextRung(ladder, owned);
-    if (rung === null) continue;
-    found.push({
-      ...NO_EVIDENCE,
-      item: rung.next,
-      kind: 'ladder',
-      antecedent: [rung.highestOwned],
-      ladder: ladder.name,
-      probability: ladder.probability,
-      factor: ladder.probability,
-    });
-  }
-  return found;
+function ruleCandidate(rule: AssociationRule): Candidate {
+  return {
+    ...NO_EVIDENCE,
+    item: rule.consequent,
+    kind: 'rule',
+    antecedent: rule.antecedent,
+    support: rule.support,
+    confidence: rule.confidence,
+    lift: rule.lift,
+    basketCount: rule.count,
+    factor: rule.lift,
+  };
+}
+
+function stepCandidate(step: SequenceStep): Candidate {
+  return {
+    ...NO_EVIDENCE,
+    item: step.to,
+    kind: 'sequence',
+    antecedent: [step.from],
+    customers: step.customers,
+    customersWithFrom: step.customersWithFrom,
+    stepShare: step.share,
+    typicalGapDays: step.typicalGapDays,
+    factor: step.share,
+  };
+}
+
+interface LadderStep {
+  readonly ladder: Ladder;
+  readonly rung: NonNullable<ReturnType<typeof nextRung>>;
+}
+
+function ladderCandidate({ ladder, rung }: LadderStep): Candidate {
+  return {
+    ...NO_EVIDENCE,
+    item: rung.next,
+    kind: 'ladder',
+    antecedent: [rung.highestOwned],
+    ladder: ladder.name,
+    probability: ladder.probability,
+    factor: ladder.probability,
+  };
 }
 
 const KIND_ORDER: Readonly<Record<SuggestionKind, number>> = { rule: 0, sequence: 1, ladder: 2, popular: 3 };
 
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Best first: higher value, then rule before sequence before ladder, then antecedent and ladder text. */
-function compareEvidence(a: Valued, b: Valued): number {
-  return (
-    b.exact - a.exact ||
-    KIND_ORDER[a.kind] - KIND_ORDER[b.kind] ||
-    compareText(a.antecedent.join('\u0000'), b.antecedent.join('\u0000')) ||
-    compareText(a.ladder ?? '', b.ladder ?? '')
-  );
+/**
+ * True when evidence (value, kind, antecedent, ladder) ranks before `held`: higher value, then
+ * rule before sequence before ladder, then antecedent and ladder text.
+ */
+function beats(
+  exact: number,
+  kind: SuggestionKind,
+  antecedent: readonly Item[],
+  ladder: string | null,
+  held: Pick<Valued, 'exact' | 'kind' | 'antecedent' | 'ladder'>,
+): boolean {
+  const order =
+    held.exact - exact ||
+    KIND_ORDER[kind] - KIND_ORDER[held.kind] ||
+    compareText(antecedent.join('\u0000'), held.antecedent.join('\u0000')) ||
+    compareText(ladder ?? '', held.ladder ?? '');
+  return order < 0;
 }
 
 type Valued = Suggestion & { readonly exact: number };
+
+/** What suggesting the item is expected to earn, with its wallet-gap boost; null without economics. */
+function worth(
+  item: Item,
+  factor: number,
+  customer: CustomerItems,
+  population: PopulationEvidence,
+  settings: RankSettings,
+): { readonly exact: number; readonly walletGapBoosted: boolean } | null {
+  const economics = population.economics.get(item);
+  if (economics === undefined) return null;
+  const marginShare =
+    economics.unitMarginMinor !== null && economics.unitPriceMinor > 0
+      ? economics.unitMarginMinor / economics.unitPriceMinor
+      : settings.defaultMarginShare;
+  const category = population.categoryOf.get(item) ?? item;
+  const walletGapBoosted = customer.walletGapCategories.has(category);
+  const exact =
+    factor * economics.unitPriceMinor * marginShare * (walletGapBoosted ? settings.walletGapBoost : 1);
+  return { exact, walletGapBoosted };
+}
 
 /** The candidate valued for the customer; null when it has no economics or is worth nothing. */
 function valued(
@@ -242,18 +264,51 @@ function valued(
   population: PopulationEvidence,
   settings: RankSettings,
 ): Valued | null {
-  const economics = population.economics.get(candidate.item);
-  if (economics === undefined) return null;
-  const marginShare =
-    economics.unitMarginMinor !== null && economics.unitPriceMinor > 0
-      ? economics.unitMarginMinor / economics.unitPriceMinor
-      : settings.defaultMarginShare;
-  const category = population.categoryOf.get(candidate.item) ?? candidate.item;
-  const walletGapBoosted = customer.walletGapCategories.has(category);
-  const exact =
-    factor * economics.unitPriceMinor * marginShare * (walletGapBoosted ? settings.walletGapBoost : 1);
-  if (!(exact > 0)) return null;
+  const value = worth(candidate.item, factor, customer, population, settings);
+  if (value === null || !(value.exact > 0)) return null;
+  const { exact, walletGapBoosted } = value;
   return { ...candidate, walletGapBoosted, expectedValueMinor: Math.round(exact), exact };
+}
+
+/** The evidence valuing an item highest so far, its suggestion not built yet. */
+interface Held<T = unknown> {
+  readonly exact: number;
+  readonly kind: SuggestionKind;
+  readonly antecedent: readonly Item[];
+  readonly ladder: string | null;
+  readonly source: T;
+  readonly candidateOf: (source: T) => Candidate;
+}
+
+/**
+ * Keeps the evidence for `item` when it values the item highest so far. Most rules that fire for
+ * a regular customer lose to one already held for their item, and only the top K are suggested:
+ * a suggestion (objects of a dozen fields) is built only for those (rankSuggestions).
+ */
+function consider<T>(
+  best: Map<Item, Held>,
+  source: T,
+  candidateOf: (source: T) => Candidate,
+  item: Item,
+  kind: SuggestionKind,
+  antecedent: readonly Item[],
+  ladder: string | null,
+  factor: number,
+  customer: CustomerItems,
+  population: PopulationEvidence,
+  settings: RankSettings,
+): void {
+  if (customer.recentItems.has(item)) return;
+  const value = worth(item, factor, customer, population, settings);
+  if (value === null || !(value.exact > 0)) return;
+  const held = best.get(item);
+  if (held !== undefined && !beats(value.exact, kind, antecedent, ladder, held)) return;
+  best.set(item, { exact: value.exact, kind, antecedent, ladder, source, candidateOf } as Held);
+}
+
+function allRecent(items: readonly Item[], recent: ReadonlySet<Item>): boolean {
+  for (let i = 0; i < items.length; i += 1) if (!recent.has(items[i]!)) return false;
+  return true;
 }
 
 /** The places left after `chosen`, filled with popular items the customer did not buy recently. */
@@ -304,18 +359,76 @@ export function rankSuggestions(
   today: number,
   settings: RankSettings,
 ): Suggestion[] {
-  const best = new Map<Item, Valued>();
-  for (const candidate of candidates(customer, population, today, settings.horizonDays)) {
-    if (customer.recentItems.has(candidate.item)) continue;
-    const suggestion = valued(candidate, customer, population, settings);
-    if (suggestion === null) continue;
-    const held = best.get(candidate.item);
-    if (held === undefined || compareEvidence(suggestion, held) < 0) best.set(candidate.item, suggestion);
+  const best = new Map<Item, Held>();
+  const { recentItems } = customer;
+  // Rules, then steps, then ladders, each in its order: the first of equal evidence is kept.
+  for (const rules of ruleListsThatCanFire(customer, population)) {
+    for (const rule of rules) {
+      if (recentItems.has(rule.consequent) || !allRecent(rule.antecedent, recentItems)) continue;
+      consider(
+        best,
+        rule,
+        ruleCandidate,
+        rule.consequent,
+        'rule',
+        rule.antecedent,
+        null,
+        rule.lift,
+        customer,
+        population,
+        settings,
+      );
+    }
   }
-  const ranked = [...best.values()]
-    .sort((a, b) => b.expectedValueMinor - a.expectedValueMinor || compareText(a.item, b.item))
+  for (const step of population.steps) {
+    const from = customer.firstDays.get(step.from);
+    if (from === undefined || today - from > settings.horizonDays || customer.firstDays.has(step.to))
+      continue;
+    consider(
+      best,
+      step,
+      stepCandidate,
+      step.to,
+      'sequence',
+      [step.from],
+      null,
+      step.share,
+      customer,
+      population,
+      settings,
+    );
+  }
+  const owned = new Set([...customer.firstDays.keys(), ...recentItems]);
+  for (const ladder of population.ladders) {
+    const rung = nextRung(ladder, owned);
+    if (rung === null) continue;
+    consider(
+      best,
+      { ladder, rung },
+      ladderCandidate,
+      rung.next,
+      'ladder',
+      [rung.highestOwned],
+      ladder.name,
+      ladder.probability,
+      customer,
+      population,
+      settings,
+    );
+  }
+  // Sorted as the suggestions would be (expected value rounded, then item), then built.
+  const ranked = [...best]
+    .sort(([a, x], [b, y]) => Math.round(y.exact) - Math.round(x.exact) || compareText(a, b))
     .slice(0, settings.topK)
-    .map(({ exact: _, ...suggestion }): Suggestion => suggestion);
+    .map(([, held]): Suggestion => {
+      const { exact: _, ...suggestion } = valued(
+        held.candidateOf(held.source),
+        customer,
+        population,
+        settings,
+      )!;
+      return suggestion;
+    });
   return [...ranked, ...popularFill(ranked, customer, population, settings)];
 }
 
