@@ -33,10 +33,6 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
-          // After the unit and integration tests, alone: the demo test asserts that every worker
-          // keeps up within 3 minutes, as on a machine that runs only the demo. Run beside the
-          // integration tests on 2 slower cores, the fourth worker fell behind (CI of 2026-12-07).
-          sequence: { groupOrder: 1 },
           globalSetup: ['test/support/global-setup.ts'],
           testTimeout: 600_000,
           hookTimeout: 300_000,
