@@ -16,7 +16,7 @@
 // them is what everyone buys; it never goes above the evidence about the customer, whatever its
 // value, because it says nothing about them.
 
-import type { Ladder } from './ladders.js';
+import type { Ladder, NextRung } from './ladders.js';
 import { nextRung } from './ladders.js';
 import type { AssociationRule, Item, ItemEconomics, SequenceStep } from './model.js';
 import { DAY_MS } from './settings.js';
@@ -196,7 +196,7 @@ function stepCandidate(step: SequenceStep): Candidate {
 
 interface LadderStep {
   readonly ladder: Ladder;
-  readonly rung: NonNullable<ReturnType<typeof nextRung>>;
+  readonly rung: NextRung;
 }
 
 function ladderCandidate({ ladder, rung }: LadderStep): Candidate {
@@ -236,25 +236,26 @@ function beats(
 
 type Valued = Suggestion & { readonly exact: number };
 
-/** What suggesting the item is expected to earn, with its wallet-gap boost; null without economics. */
+function walletGapBoosted(item: Item, customer: CustomerItems, population: PopulationEvidence): boolean {
+  return customer.walletGapCategories.has(population.categoryOf.get(item) ?? item);
+}
+
+/** What suggesting the item is expected to earn (wallet-gap boost included); null without economics. */
 function worth(
   item: Item,
   factor: number,
   customer: CustomerItems,
   population: PopulationEvidence,
   settings: RankSettings,
-): { readonly exact: number; readonly walletGapBoosted: boolean } | null {
+): number | null {
   const economics = population.economics.get(item);
   if (economics === undefined) return null;
   const marginShare =
     economics.unitMarginMinor !== null && economics.unitPriceMinor > 0
       ? economics.unitMarginMinor / economics.unitPriceMinor
       : settings.defaultMarginShare;
-  const category = population.categoryOf.get(item) ?? item;
-  const walletGapBoosted = customer.walletGapCategories.has(category);
-  const exact =
-    factor * economics.unitPriceMinor * marginShare * (walletGapBoosted ? settings.walletGapBoost : 1);
-  return { exact, walletGapBoosted };
+  const boost = walletGapBoosted(item, customer, population) ? settings.walletGapBoost : 1;
+  return factor * economics.unitPriceMinor * marginShare * boost;
 }
 
 /** The candidate valued for the customer; null when it has no economics or is worth nothing. */
@@ -264,10 +265,14 @@ function valued(
   population: PopulationEvidence,
   settings: RankSettings,
 ): Valued | null {
-  const value = worth(candidate.item, factor, customer, population, settings);
-  if (value === null || !(value.exact > 0)) return null;
-  const { exact, walletGapBoosted } = value;
-  return { ...candidate, walletGapBoosted, expectedValueMinor: Math.round(exact), exact };
+  const exact = worth(candidate.item, factor, customer, population, settings);
+  if (exact === null || !(exact > 0)) return null;
+  return {
+    ...candidate,
+    walletGapBoosted: walletGapBoosted(candidate.item, customer, population),
+    expectedValueMinor: Math.round(exact),
+    exact,
+  };
 }
 
 /** The evidence valuing an item highest so far, its suggestion not built yet. */
@@ -280,30 +285,40 @@ interface Held<T = unknown> {
   readonly candidateOf: (source: T) => Candidate;
 }
 
-/**
- * Keeps the evidence for `item` when it values the item highest so far. Most rules that fire for
- * a regular customer lose to one already held for their item, and only the top K are suggested:
- * a suggestion (objects of a dozen fields) is built only for those (rankSuggestions).
- */
-function consider<T>(
-  best: Map<Item, Held>,
-  source: T,
-  candidateOf: (source: T) => Candidate,
-  item: Item,
-  kind: SuggestionKind,
-  antecedent: readonly Item[],
-  ladder: string | null,
-  factor: number,
-  customer: CustomerItems,
-  population: PopulationEvidence,
-  settings: RankSettings,
-): void {
-  if (customer.recentItems.has(item)) return;
-  const value = worth(item, factor, customer, population, settings);
-  if (value === null || !(value.exact > 0)) return;
-  const held = best.get(item);
-  if (held !== undefined && !beats(value.exact, kind, antecedent, ladder, held)) return;
-  best.set(item, { exact: value.exact, kind, antecedent, ladder, source, candidateOf } as Held);
+/** What a piece of evidence says about an item, before it is valued for the customer. */
+interface Evidence {
+  readonly item: Item;
+  readonly kind: SuggestionKind;
+  readonly antecedent: readonly Item[];
+  readonly ladder: string | null;
+  /** Lift, step share or ladder probability: what the item's expected margin is multiplied by. */
+  readonly factor: number;
+}
+
+/** One customer's ranking: the evidence valuing each item highest so far. */
+class Ranking {
+  readonly best = new Map<Item, Held>();
+
+  constructor(
+    private readonly customer: CustomerItems,
+    private readonly population: PopulationEvidence,
+    private readonly settings: RankSettings,
+  ) {}
+
+  /**
+   * Keeps the evidence for its item when it values the item highest so far. Most rules that fire
+   * for a regular customer lose to one already held for their item, and only the top K are
+   * suggested: a suggestion (objects of a dozen fields) is built only for those (rankSuggestions).
+   */
+  consider<T>(evidence: Evidence, source: T, candidateOf: (source: T) => Candidate): void {
+    const { item, kind, antecedent, ladder } = evidence;
+    if (this.customer.recentItems.has(item)) return;
+    const exact = worth(item, evidence.factor, this.customer, this.population, this.settings);
+    if (exact === null || !(exact > 0)) return;
+    const held = this.best.get(item);
+    if (held !== undefined && !beats(exact, kind, antecedent, ladder, held)) return;
+    this.best.set(item, { exact, kind, antecedent, ladder, source, candidateOf } as Held);
+  }
 }
 
 function allRecent(items: readonly Item[], recent: ReadonlySet<Item>): boolean {
@@ -359,65 +374,44 @@ export function rankSuggestions(
   today: number,
   settings: RankSettings,
 ): Suggestion[] {
-  const best = new Map<Item, Held>();
+  const ranking = new Ranking(customer, population, settings);
   const { recentItems } = customer;
   // Rules, then steps, then ladders, each in its order: the first of equal evidence is kept.
   for (const rules of ruleListsThatCanFire(customer, population)) {
     for (const rule of rules) {
       if (recentItems.has(rule.consequent) || !allRecent(rule.antecedent, recentItems)) continue;
-      consider(
-        best,
-        rule,
-        ruleCandidate,
-        rule.consequent,
-        'rule',
-        rule.antecedent,
-        null,
-        rule.lift,
-        customer,
-        population,
-        settings,
-      );
+      const { consequent: item, antecedent, lift: factor } = rule;
+      ranking.consider({ item, kind: 'rule', antecedent, ladder: null, factor }, rule, ruleCandidate);
     }
   }
   for (const step of population.steps) {
     const from = customer.firstDays.get(step.from);
     if (from === undefined || today - from > settings.horizonDays || customer.firstDays.has(step.to))
       continue;
-    consider(
-      best,
-      step,
-      stepCandidate,
-      step.to,
-      'sequence',
-      [step.from],
-      null,
-      step.share,
-      customer,
-      population,
-      settings,
-    );
+    const evidence: Evidence = {
+      item: step.to,
+      kind: 'sequence',
+      antecedent: [step.from],
+      ladder: null,
+      factor: step.share,
+    };
+    ranking.consider(evidence, step, stepCandidate);
   }
   const owned = new Set([...customer.firstDays.keys(), ...recentItems]);
   for (const ladder of population.ladders) {
     const rung = nextRung(ladder, owned);
     if (rung === null) continue;
-    consider(
-      best,
-      { ladder, rung },
-      ladderCandidate,
-      rung.next,
-      'ladder',
-      [rung.highestOwned],
-      ladder.name,
-      ladder.probability,
-      customer,
-      population,
-      settings,
-    );
+    const evidence: Evidence = {
+      item: rung.next,
+      kind: 'ladder',
+      antecedent: [rung.highestOwned],
+      ladder: ladder.name,
+      factor: ladder.probability,
+    };
+    ranking.consider(evidence, { ladder, rung }, ladderCandidate);
   }
   // Sorted as the suggestions would be (expected value rounded, then item), then built.
-  const ranked = [...best]
+  const ranked = [...ranking.best]
     .sort(([a, x], [b, y]) => Math.round(y.exact) - Math.round(x.exact) || compareText(a, b))
     .slice(0, settings.topK)
     .map(([, held]): Suggestion => {
