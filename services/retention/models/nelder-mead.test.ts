@@ -33,6 +33,27 @@ describe('nelderMead', () => {
     expect(result.iterations).toBe(5);
   });
 
+  it('stops a run whose best value has stopped improving beyond the tolerance (a bound at infinity)', () => {
+    // Its infimum is only approached as x0 runs off to infinity, improving by ever smaller,
+    // representable amounts: as BG/NBD's likelihood does when a young population drives a to 0.
+    const f = (x: readonly number[]) => 1 / (1 + x[0]! ** 2) + x[1]! ** 2;
+    // Without the rule it creeps on until the value underflows to 0, x0 near 1e154.
+    const unbounded = nelderMead(f, [1, 1], { stallIterations: Number.POSITIVE_INFINITY });
+    expect(unbounded.iterations).toBeGreaterThan(3_000);
+    const stalled = nelderMead(f, [1, 1]);
+    expect(stalled.converged).toBe(false);
+    expect(stalled.iterations).toBeLessThan(1_500);
+    expect(stalled.fx).toBeLessThan(1e-12);
+    // A run that converges is not stopped: the same iterations and the same point without the rule.
+    const quadratic = (x: readonly number[]) => (x[0]! - 3) ** 2 + 10 * (x[1]! + 1) ** 2 + 1;
+    const ruled = nelderMead(quadratic, [0, 0]);
+    expect(ruled.converged).toBe(true);
+    expect(nelderMead(quadratic, [0, 0], { stallIterations: Number.POSITIVE_INFINITY })).toEqual(ruled);
+    expect(nelderMead(quadratic, [0, 0], { stallIterations: 20 }).converged, 'the rule can stop a run').toBe(
+      false,
+    );
+  });
+
   it('restarts until a fresh simplex no longer improves', () => {
     const result = nelderMead((x) => (x[0]! - 1) ** 2 + (x[1]! - 2) ** 2, [0, 0]);
     expect(result.restarts).toBeGreaterThanOrEqual(1);

@@ -17,6 +17,11 @@ export interface NelderMeadOptions {
   readonly maxIterations?: number;
   /** Fresh simplices after the first run (default 10). */
   readonly maxRestarts?: number;
+  /**
+   * A run stops, unconverged, when its best value has not improved by more than
+   * fTolerance · (1 + |f(best)|) in this many iterations (default 1,000; Infinity: never).
+   */
+  readonly stallIterations?: number;
 }
 
 export interface NelderMeadResult {
@@ -61,7 +66,7 @@ export function runToEnd<T>(steps: Steps<T>): T {
 
 /**
  * Runs steps to the end, giving the event loop a turn (setImmediate) whenever `sliceMs` of them
- * have run: a fit that takes seconds (one that does not converge runs 10,000 iterations) must not
+ * have run: a fit that takes seconds (one that does not converge runs a thousand iterations or more) must not
  * stop a worker's heartbeats, fetches and other partitions for that long. The result is the same
  * as runToEnd's.
  */
@@ -88,6 +93,7 @@ export function* nelderMeadSteps(
   const xTolerance = options.xTolerance ?? 1e-9;
   const maxIterations = options.maxIterations ?? 10_000;
   const maxRestarts = options.maxRestarts ?? 10;
+  const stallIterations = options.stallIterations ?? 1000;
   const n = x0.length;
   let evaluations = 0;
   const evaluate = (x: number[]): Vertex => {
@@ -109,12 +115,18 @@ export function* nelderMeadSteps(
       simplex.push(evaluate(x));
     }
     let runConverged = false;
+    // The best value of the run's last real improvement, and the iteration it came at.
+    let improved = { f: Number.POSITIVE_INFINITY, at: iterations };
     while (iterations < maxIterations) {
       simplex.sort((u, v) => u.f - v.f);
       if (withinTolerance(simplex, fTolerance, xTolerance)) {
         runConverged = true;
         break;
       }
+      const bestF = simplex[0]!.f;
+      if (!(improved.f - bestF <= fTolerance * (1 + Math.abs(bestF))))
+        improved = { f: bestF, at: iterations };
+      else if (iterations - improved.at >= stallIterations) break;
       iterations += 1;
       iterate(simplex, evaluate);
       yield;
