@@ -192,7 +192,8 @@ export class PartitionProcessor<E, S, G> {
    */
   private appliedPopulationCounters: {
     readonly version: number;
-    readonly counters: ReadonlyMap<string, number>;
+    /** Updated in place by the next step that takes them (applyCountersTo), once applied. */
+    readonly counters: Map<string, number>;
   } | null = null;
   private view: G | null = null;
   private readonly viewCache: Map<number, G | null>;
@@ -640,7 +641,8 @@ export class PartitionProcessor<E, S, G> {
     if (instant.kind === 'snapshot') {
       segment.snapshotBase ??=
         this.populationCountersAt(this.requireMeta().version) ??
-        (await this.options.store.readCountersWithPrefix(population.snapshotCounterPrefix));
+        // A copy: it is updated in place once the step is applied, and a store may hand out its own.
+        new Map(await this.options.store.readCountersWithPrefix(population.snapshotCounterPrefix));
       const { counters, touched, fields } = segment.populationSnapshot(
         population.snapshotCounterPrefix,
         population.mergeFollowsLineage === true,
@@ -1131,11 +1133,10 @@ export class PartitionProcessor<E, S, G> {
     const { version, pendingTimers } = await this.options.store.apply(write);
     this.producedUnacked -= producedBefore;
     publishStep('after-apply', this.partition);
-    if (population && countersBefore !== null)
-      this.appliedPopulationCounters = {
-        version,
-        counters: segment.countersAfter(population.snapshotCounterPrefix, countersBefore),
-      };
+    if (population && countersBefore !== null) {
+      segment.applyCountersTo(population.snapshotCounterPrefix, countersBefore);
+      this.appliedPopulationCounters = { version, counters: countersBefore };
+    }
     if (segment.snapshotEncoder !== null) this.snapshotEncoder = segment.snapshotEncoder;
     this.reportOutbox(this.outboxEntries + write.outbox.length);
     this.reportTimers(pendingTimers);
@@ -1173,7 +1174,7 @@ export class PartitionProcessor<E, S, G> {
   }
 
   /** The population counters kept from the last apply, when Redis is still at `version`. */
-  private populationCountersAt(version: number): ReadonlyMap<string, number> | null {
+  private populationCountersAt(version: number): Map<string, number> | null {
     const applied = this.appliedPopulationCounters;
     return applied !== null && applied.version === version ? applied.counters : null;
   }

@@ -36,8 +36,12 @@ export class Segment<S> {
   /** Counter values read from Redis at the start of the step (declared reads only). */
   counterBase: ReadonlyMap<string, number> = new Map();
 
-  /** Counters with the population prefix as Redis held them at the step's start (loaded at the first snapshot). */
-  snapshotBase: ReadonlyMap<string, number> | null = null;
+  /**
+   * Counters with the population prefix as Redis held them at the step's start (loaded at the
+   * first snapshot). The processor's own copy: once the step is applied it becomes the counters
+   * after it (applyCountersTo), so the segment only reads it.
+   */
+  snapshotBase: Map<string, number> | null = null;
   /** Meta fields the step sets besides offset and stream time (population instants passed). */
   readonly metaSets = new Map<string, string>();
   /** The population counters kept current once a snapshot was asked for (see populationSnapshot). */
@@ -122,18 +126,18 @@ export class Segment<S> {
   }
 
   /**
-   * The counters with `prefix` once this step is applied, from what they were at its start:
-   * Redis adds each delta (HINCRBY) and deletes a field that reaches zero.
+   * Brings `counters` (those with `prefix` as they were at the step's start) to what they are once
+   * the step is applied, as Redis does: each delta added (HINCRBY), a field reaching zero deleted.
+   * In place: a population's counters run to tens of thousands of fields (next best offer's
+   * baskets), and a copy at every step cost more than the step's decisions.
    */
-  countersAfter(prefix: string, before: ReadonlyMap<string, number>): Map<string, number> {
-    const after = new Map(before);
+  applyCountersTo(prefix: string, counters: Map<string, number>): void {
     for (const [field, delta] of this.counters) {
       if (delta === 0 || !field.startsWith(prefix)) continue;
-      const value = (after.get(field) ?? 0) + delta;
-      if (value === 0) after.delete(field);
-      else after.set(field, value);
+      const value = (counters.get(field) ?? 0) + delta;
+      if (value === 0) counters.delete(field);
+      else counters.set(field, value);
     }
-    return after;
   }
 
   /** Customers whose index entry this step changed: their score now, or null when removed. */
