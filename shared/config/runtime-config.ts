@@ -117,6 +117,11 @@ export const runtimeEnvSpec = {
     env.int(1, 50_000),
     '2000',
   ),
+  STATE_CACHE_MB: envVariable(
+    'Customer states a worker process keeps decoded, in MB of their stored text (least recently used go first): a state read back unchanged is not decoded again; 0 = off',
+    env.int(0, 1_048_576),
+    '64',
+  ),
   MAX_BYTES_PER_PARTITION: envVariable(
     'Kafka fetch size per partition in bytes; the buffer holds up to two fetches per partition, which a rebalance may take away unapplied (read amplification)',
     env.int(1024, 64 * 1024 * 1024),

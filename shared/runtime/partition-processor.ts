@@ -8,6 +8,7 @@ import {
 } from '../errors.js';
 import { deadLetterEntry } from './dead-letter.js';
 import { StepDecisionContext } from './decision-context.js';
+import { DecodedStates } from './decoded-states.js';
 import { erasureDecision, readmits } from './erasure.js';
 import { type CausationIds, causationIds } from './event-id.js';
 import type { ScoreRange } from './index-coverage.js';
@@ -91,7 +92,12 @@ export interface ProcessorOptions<E, S, G> {
   readonly suspendMs?: number;
   /** Partitions this process owns now (kept by the consumer): only their snapshots are waited for inside a step. */
   readonly localPartitions?: ReadonlySet<number>;
+  /** Decoded customer states kept with their text, shared by the processors of one process (STATE_CACHE_MB). */
+  readonly decodedStates?: DecodedStates<S>;
 }
+
+/** Characters of state text a processor keeps decoded when the process shares no cache. */
+const OWN_DECODED_STATES_CAPACITY = 8 * 1024 * 1024;
 
 /** Lets the processor stop between steps when the consumer stops or the partition moves. */
 export interface StepGuard {
@@ -208,6 +214,8 @@ export class PartitionProcessor<E, S, G> {
   private producedUnacked = 0;
 
   private readonly causation: CausationIds;
+  private readonly decodedStates: DecodedStates<S>;
+  private readonly decodeState: (customerId: string, encoded: string) => S;
 
   constructor(options: ProcessorOptions<E, S, G>) {
     if (!options.worker.erasure && [...options.inputs.values()].some((i) => i.definition.erasure))
@@ -219,6 +227,9 @@ export class PartitionProcessor<E, S, G> {
     this.viewsInFlight = options.viewsInFlight ?? new Map();
     this.localProgress = options.localProgress ?? new Map();
     this.viewAgreement = options.viewAgreement ?? new ViewAgreement();
+    this.decodedStates =
+      options.decodedStates ?? new DecodedStates(options.worker.decodeState, OWN_DECODED_STATES_CAPACITY);
+    this.decodeState = (customerId, encoded) => this.decodedStates.decodeOf(customerId, encoded);
     this.options = {
       ...options,
       store: timedPartitionStore(options.store, options.events),
@@ -351,12 +362,7 @@ export class PartitionProcessor<E, S, G> {
     const s = this.requireMeta().streamTime;
     if (s !== null && target <= s) return { kind: 'done', outbox: [] };
     if (s === null) {
-      const segment = new Segment<S>(
-        this.options.worker.decodeState,
-        this.options.worker.encodeState,
-        new Map(),
-        null,
-      );
+      const segment = new Segment<S>(this.decodeState, this.options.worker.encodeState, new Map(), null);
       const start = String(target);
       await this.applySegment(
         segment,
@@ -407,7 +413,7 @@ export class PartitionProcessor<E, S, G> {
       const horizon =
         target === null ? null : truncated ? read.timers[read.timers.length - 1]!.dueAt - 1 : target;
       const segment = new Segment<S>(
-        worker.decodeState,
+        this.decodeState,
         worker.encodeState,
         read.states,
         horizon,
@@ -1133,6 +1139,11 @@ export class PartitionProcessor<E, S, G> {
     const { version, pendingTimers } = await this.options.store.apply(write);
     this.producedUnacked -= producedBefore;
     publishStep('after-apply', this.partition);
+    for (const [customerId, text] of write.statePuts) {
+      const state = segment.statePut(customerId);
+      if (state !== undefined) this.decodedStates.remember(customerId, text, state);
+    }
+    for (const customerId of write.stateDeletes) this.decodedStates.forget(customerId);
     if (population && countersBefore !== null) {
       segment.applyCountersTo(population.snapshotCounterPrefix, countersBefore);
       this.appliedPopulationCounters = { version, counters: countersBefore };

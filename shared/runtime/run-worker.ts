@@ -24,6 +24,7 @@ import { RedisPartitionStore, RedisPopulationStore } from '../redis/partition-st
 import { PopulationSignals } from '../redis/population-signals.js';
 import { outputTopicsOf, startWorkerSchemaRegistry } from '../schema-registry/worker-registry.js';
 import { deadLetterTopicOf, topicCatalogue } from '../topics.js';
+import { DecodedStates } from './decoded-states.js';
 import { type LocalProgress, PartitionProcessor, type ProcessorInput } from './partition-processor.js';
 import { type DedupeSettings, dedupeSettings } from './recent-events.js';
 import { RuntimeEvents } from './runtime-events.js';
@@ -284,6 +285,7 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
   const localProgress = new Map<number, LocalProgress>();
   const viewAgreement = new ViewAgreement();
   const localPartitions = new Set<number>();
+  const decodedStates = new DecodedStates(definition.decodeState, config.STATE_CACHE_MB * 1024 * 1024);
   const processorFor = (partition: number) => {
     let processor = processors.get(partition);
     if (!processor) {
@@ -320,6 +322,7 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
         localProgress,
         viewAgreement,
         localPartitions,
+        decodedStates,
         suspendMs: config.BARRIER_RETRY_MS,
       });
       processors.set(partition, processor);

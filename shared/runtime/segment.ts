@@ -154,7 +154,7 @@ export class Segment<S> {
   /** Adds states read from Redis for customers the step has not loaded yet. */
   loadStates(loaded: ReadonlyMap<string, string>): void {
     for (const [id, encoded] of loaded)
-      if (!this.states.has(id)) this.states.set(id, this.decodeState(encoded));
+      if (!this.states.has(id)) this.states.set(id, this.decodeState(id, encoded));
   }
 
   counterValue(field: string): number {
@@ -180,7 +180,8 @@ export class Segment<S> {
   erasures = 0;
 
   constructor(
-    private readonly decodeState: (encoded: string) => S,
+    /** The customer's state from its stored text (DecodedStates: not decoded again when unchanged). */
+    private readonly decodeState: (customerId: string, encoded: string) => S,
     private readonly encodeState: (state: S) => string,
     loadedStates: ReadonlyMap<string, string>,
     /** Timers due after this are persisted only; the segment never fires them. */
@@ -188,7 +189,7 @@ export class Segment<S> {
     private readonly loadedRecentEvents: ReadonlyMap<string, string> = new Map(),
     loadedErased: ReadonlyMap<string, number> = new Map(),
   ) {
-    for (const [id, encoded] of loadedStates) this.states.set(id, decodeState(encoded));
+    for (const [id, encoded] of loadedStates) this.states.set(id, decodeState(id, encoded));
     this.erased = new Map(loadedErased);
   }
 
@@ -254,6 +255,11 @@ export class Segment<S> {
       if (!this.loadedRecentEvents.has(id) && !this.recentEvents.has(id)) continue;
       if (this.recentEventsOf(id).prune(floor)) this.recentEventsChanged.add(id);
     }
+  }
+
+  /** The state the step writes for the customer, if it writes one. */
+  statePut(customerId: string): S | undefined {
+    return this.statePuts.get(customerId);
   }
 
   stateOf(customerId: string): S | null {
