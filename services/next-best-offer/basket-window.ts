@@ -28,6 +28,37 @@ export interface WindowBaskets {
   readonly malformedFields: number;
 }
 
+/** A basket field read: its day and the canonical key and items of its basket; or why it is none. */
+type ReadField =
+  | { readonly day: number; readonly key: string; readonly items: readonly string[] }
+  | 'other'
+  | 'malformed';
+
+/**
+ * Fields read before. A basket field stays in its partition's snapshots for the whole window (28
+ * days by default), so a daily refresh would decode it and encode its key again some 28 times;
+ * reading is a pure function of the text, so what was read once holds. Cleared when it grows
+ * past MAX_READ_FIELDS (a new window's fields then come back).
+ */
+const readFields = new Map<string, ReadField>();
+const MAX_READ_FIELDS = 500_000;
+
+function readField(field: string): ReadField {
+  let read = readFields.get(field);
+  if (read === undefined) {
+    const decoded = decodeBasketField(field);
+    read =
+      decoded !== undefined
+        ? { day: decoded.day, key: encodeItems(decoded.items), items: decoded.items }
+        : field.startsWith(BASKET_FIELD_PREFIX)
+          ? 'malformed'
+          : 'other';
+    if (readFields.size >= MAX_READ_FIELDS) readFields.clear();
+    readFields.set(field, read);
+  }
+  return read;
+}
+
 /**
  * The weighted baskets of a window over every partition's snapshot. Fields of other prefixes are
  * not baskets and are skipped; counts that are zero or negative (a counter decremented to nothing)
@@ -41,19 +72,15 @@ export function basketsInWindow(
   let malformedFields = 0;
   for (const snapshot of snapshots) {
     for (const [field, count] of Object.entries(snapshot)) {
-      const decoded = decodeBasketField(field);
-      if (decoded === undefined) {
-        if (field.startsWith(BASKET_FIELD_PREFIX)) malformedFields += 1;
-        continue;
-      }
-      if (!Number.isSafeInteger(count)) {
+      const read = readField(field);
+      if (read === 'other') continue;
+      if (read === 'malformed' || !Number.isSafeInteger(count)) {
         malformedFields += 1;
         continue;
       }
-      if (count <= 0 || decoded.day < window.fromDay || decoded.day >= window.toDay) continue;
-      const key = encodeItems(decoded.items);
-      const entry = byItems.get(key);
-      if (entry === undefined) byItems.set(key, { items: decoded.items, count });
+      if (count <= 0 || read.day < window.fromDay || read.day >= window.toDay) continue;
+      const entry = byItems.get(read.key);
+      if (entry === undefined) byItems.set(read.key, { items: read.items, count });
       else entry.count += count;
     }
   }

@@ -40,6 +40,33 @@ export function economicsDeltas(day: number, lines: readonly ItemLineTotals[], s
   return deltas;
 }
 
+/** A field's day, measure and item (URI-decoded when first needed); null without an item. */
+type ReadField = {
+  readonly day: number;
+  readonly encoded: string;
+  readonly measure: string | undefined;
+  item?: Item;
+} | null;
+
+/**
+ * Economics fields read before: a field stays in its partition's snapshots for the whole window,
+ * and a daily refresh would split and URI-decode it again at each. Reading is a pure function of
+ * the text. Cleared when it grows past MAX_READ_FIELDS.
+ */
+const readFields = new Map<string, ReadField>();
+const MAX_READ_FIELDS = 500_000;
+
+function readField(name: string): ReadField {
+  let read = readFields.get(name);
+  if (read === undefined) {
+    const [dayText, encoded, measure] = name.slice(PREFIX.length).split(':');
+    read = encoded === undefined ? null : { day: Number(dayText), encoded, measure };
+    if (readFields.size >= MAX_READ_FIELDS) readFields.clear();
+    readFields.set(name, read);
+  }
+  return read;
+}
+
 interface Totals {
   v: number;
   u: number;
@@ -61,10 +88,11 @@ export function mergeItemEconomics(
   for (const snapshot of snapshots) {
     for (const [name, value] of Object.entries(snapshot)) {
       if (!name.startsWith(PREFIX) || !(value > 0)) continue;
-      const [dayText, encodedItem, measure] = name.slice(PREFIX.length).split(':');
-      const day = Number(dayText);
-      if (!(day >= fromDay && day < toDay) || encodedItem === undefined) continue;
-      const item = decodeURIComponent(encodedItem);
+      const read = readField(name);
+      if (read === null || !(read.day >= fromDay && read.day < toDay)) continue;
+      // Decoded only in the window, as before the memo: an undecodable item elsewhere is not read.
+      read.item ??= decodeURIComponent(read.encoded);
+      const { item, measure } = read;
       let total = totals.get(item);
       if (!total) {
         total = { v: 0, u: 0, m: 0, mu: 0 };
