@@ -387,8 +387,9 @@ describe.concurrent('fault injection', () => {
           // Redis's applied offsets cannot be read while it is frozen, and reading them just
           // before the freeze races a step that applies and commits in between. So: every commit
           // seen during the freeze must be within what Redis holds once thawed, and none may
-          // move after the first second (a step whose apply made it in has committed by then;
-          // nothing else can be applied).
+          // move after the first five seconds (a step whose apply made it in has committed by
+          // then; nothing else can be applied). One second was too short on a loaded machine: a
+          // step applied just before the freeze committed 1.7 s into it (the check above held).
           run.ownRedis!.signal('SIGSTOP');
           const frozenAt = Date.now();
           const samples: Array<{ at: number; committed: Array<bigint | null> }> = [];
@@ -407,7 +408,7 @@ describe.concurrent('fault injection', () => {
           const appliedAfterThaw = await run.appliedOffsets();
           for (const { committed } of samples)
             expect(commitsAheadOfRedis(committed, appliedAfterThaw)).toEqual([]);
-          const settled = samples.filter((s) => s.at >= 1000);
+          const settled = samples.filter((s) => s.at >= 5000);
           for (const { at, committed } of settled)
             expect(committed, `committed ${at} ms into the freeze`).toEqual(settled[0]!.committed);
         });
