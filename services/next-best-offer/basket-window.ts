@@ -5,6 +5,7 @@
 
 import type { WeightedBasket } from './apriori.js';
 import { BASKET_FIELD_PREFIX, decodeBasketField, encodeItems, utcDayOf } from './basket-key.js';
+import { memoizedReader } from './memoized-reader.js';
 
 /** Whole UTC days [fromDay, toDay): the days a view mines. */
 export interface DayWindow {
@@ -34,30 +35,13 @@ type ReadField =
   | 'other'
   | 'malformed';
 
-/**
- * Fields read before. A basket field stays in its partition's snapshots for the whole window (28
- * days by default), so a daily refresh would decode it and encode its key again some 28 times;
- * reading is a pure function of the text, so what was read once holds. Cleared when it grows
- * past MAX_READ_FIELDS (a new window's fields then come back).
- */
-const readFields = new Map<string, ReadField>();
-const MAX_READ_FIELDS = 500_000;
-
-function readField(field: string): ReadField {
-  let read = readFields.get(field);
-  if (read === undefined) {
-    const decoded = decodeBasketField(field);
-    read =
-      decoded !== undefined
-        ? { day: decoded.day, key: encodeItems(decoded.items), items: decoded.items }
-        : field.startsWith(BASKET_FIELD_PREFIX)
-          ? 'malformed'
-          : 'other';
-    if (readFields.size >= MAX_READ_FIELDS) readFields.clear();
-    readFields.set(field, read);
-  }
-  return read;
-}
+/** A basket field read once (memoized-reader.ts): its window's daily merges read it again. */
+const readField = memoizedReader((field: string): ReadField => {
+  const decoded = decodeBasketField(field);
+  if (decoded !== undefined)
+    return { day: decoded.day, key: encodeItems(decoded.items), items: decoded.items };
+  return field.startsWith(BASKET_FIELD_PREFIX) ? 'malformed' : 'other';
+});
 
 /**
  * The weighted baskets of a window over every partition's snapshot. Fields of other prefixes are

@@ -3,6 +3,7 @@
 // the window is exact and a day leaving the window takes its lines with it.
 
 import type { CounterDelta } from '../../shared/runtime/worker-definition.js';
+import { memoizedReader } from './memoized-reader.js';
 import type { Item, ItemEconomics } from './model.js';
 
 const PREFIX = 'nbo:e:';
@@ -48,24 +49,11 @@ type ReadField = {
   item?: Item;
 } | null;
 
-/**
- * Economics fields read before: a field stays in its partition's snapshots for the whole window,
- * and a daily refresh would split and URI-decode it again at each. Reading is a pure function of
- * the text. Cleared when it grows past MAX_READ_FIELDS.
- */
-const readFields = new Map<string, ReadField>();
-const MAX_READ_FIELDS = 500_000;
-
-function readField(name: string): ReadField {
-  let read = readFields.get(name);
-  if (read === undefined) {
-    const [dayText, encoded, measure] = name.slice(PREFIX.length).split(':');
-    read = encoded === undefined ? null : { day: Number(dayText), encoded, measure };
-    if (readFields.size >= MAX_READ_FIELDS) readFields.clear();
-    readFields.set(name, read);
-  }
-  return read;
-}
+/** An economics field read once (memoized-reader.ts): its window's daily merges read it again. */
+const readField = memoizedReader((name: string): ReadField => {
+  const [dayText, encoded, measure] = name.slice(PREFIX.length).split(':');
+  return encoded === undefined ? null : { day: Number(dayText), encoded, measure };
+});
 
 interface Totals {
   v: number;
