@@ -66,7 +66,7 @@ describe('chained population snapshots', () => {
       fc.property(moves, (instants) => {
         const segments = [true, false].map((chained) => {
           const segment = new Segment<{ n: number }>(
-            (_customerId, encoded) => JSON.parse(encoded) as { n: number },
+            ({ text }) => JSON.parse(text) as { n: number },
             (state) => JSON.stringify(state),
             new Map(),
             null,

@@ -17,7 +17,7 @@ import type { RawRecord } from './raw-record.js';
 import { type DedupeSettings, eventKey } from './recent-events.js';
 import { type IntakeLimits, type PreparedRecord, prepareRecord, type ValueDecoder } from './record-intake.js';
 import type { RuntimeEvents } from './runtime-events.js';
-import { Segment } from './segment.js';
+import { Segment, type StoredState } from './segment.js';
 import { SnapshotEncoder } from './snapshot-codec.js';
 import type { OutboxEntry, PartitionMeta, PartitionStore, PopulationStore } from './state-store.js';
 import { publishStep } from './step-channel.js';
@@ -215,7 +215,7 @@ export class PartitionProcessor<E, S, G> {
 
   private readonly causation: CausationIds;
   private readonly decodedStates: DecodedStates<S>;
-  private readonly decodeState: (customerId: string, encoded: string) => S;
+  private readonly decodeState: (stored: StoredState) => S;
 
   constructor(options: ProcessorOptions<E, S, G>) {
     if (!options.worker.erasure && [...options.inputs.values()].some((i) => i.definition.erasure))
@@ -229,7 +229,7 @@ export class PartitionProcessor<E, S, G> {
     this.viewAgreement = options.viewAgreement ?? new ViewAgreement();
     this.decodedStates =
       options.decodedStates ?? new DecodedStates(options.worker.decodeState, OWN_DECODED_STATES_CAPACITY);
-    this.decodeState = (customerId, encoded) => this.decodedStates.decodeOf(customerId, encoded);
+    this.decodeState = (stored) => this.decodedStates.decodeOf(stored.customerId, stored.text);
     this.options = {
       ...options,
       store: timedPartitionStore(options.store, options.events),

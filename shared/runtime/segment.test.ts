@@ -7,7 +7,7 @@ const base = { epoch: 1, expectedVersion: 0, offset: null, metaSets: new Map<str
 
 function segmentWith(states: Record<string, State>): Segment<State> {
   return new Segment<State>(
-    (_customerId, encoded) => JSON.parse(encoded) as State,
+    ({ text }) => JSON.parse(text) as State,
     (state) => JSON.stringify(state),
     new Map(Object.entries(states).map(([id, s]) => [id, JSON.stringify(s)])),
     null,

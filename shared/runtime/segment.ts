@@ -13,6 +13,15 @@ function countOne(counts: Map<string, number>, key: string): void {
 }
 
 /**
+ * A customer's state as Redis holds it. A named pair, not two strings: a decoder written for the
+ * text alone then fails to compile instead of parsing the customer id.
+ */
+export interface StoredState {
+  readonly customerId: string;
+  readonly text: string;
+}
+
+/**
  * The working set of one atomic step: customer states read from Redis and changed in memory,
  * and every write the step will apply. Decisions are merged in order; later writes win.
  */
@@ -154,7 +163,7 @@ export class Segment<S> {
   /** Adds states read from Redis for customers the step has not loaded yet. */
   loadStates(loaded: ReadonlyMap<string, string>): void {
     for (const [id, encoded] of loaded)
-      if (!this.states.has(id)) this.states.set(id, this.decodeState(id, encoded));
+      if (!this.states.has(id)) this.states.set(id, this.decodeState({ customerId: id, text: encoded }));
   }
 
   counterValue(field: string): number {
@@ -181,7 +190,7 @@ export class Segment<S> {
 
   constructor(
     /** The customer's state from its stored text (DecodedStates: not decoded again when unchanged). */
-    private readonly decodeState: (customerId: string, encoded: string) => S,
+    private readonly decodeState: (stored: StoredState) => S,
     private readonly encodeState: (state: S) => string,
     loadedStates: ReadonlyMap<string, string>,
     /** Timers due after this are persisted only; the segment never fires them. */
@@ -189,7 +198,7 @@ export class Segment<S> {
     private readonly loadedRecentEvents: ReadonlyMap<string, string> = new Map(),
     loadedErased: ReadonlyMap<string, number> = new Map(),
   ) {
-    for (const [id, encoded] of loadedStates) this.states.set(id, decodeState(id, encoded));
+    for (const [id, text] of loadedStates) this.states.set(id, decodeState({ customerId: id, text }));
     this.erased = new Map(loadedErased);
   }
 
