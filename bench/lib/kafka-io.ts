@@ -181,7 +181,7 @@ export async function rawConsumeAndDecode(
 ): Promise<RawConsumeResult> {
   const codecs = new Map(topics.map((t) => [t.topic, codecFor(t.schema)]));
   const counts: RawCounts = new Map();
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 1000, maxBytesPerPartition: 1_048_576 });
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, maxBytesPerPartition: 1_048_576 });
   let consumed = 0;
   let decodeFailures = 0;
   // From the first record on, as the worker's clock (connecting and joining are not consuming).

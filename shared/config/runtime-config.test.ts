@@ -41,6 +41,19 @@ describe('STALL_AFTER_MS', () => {
   });
 });
 
+describe('FETCH_MAX_WAIT_MS', () => {
+  it('defaults to 100 ms (kafkajs sleeps this long while every partition is paused)', () => {
+    expect(parseRuntimeConfig({}).FETCH_MAX_WAIT_MS).toBe(100);
+    expect(parseRuntimeConfig({ FETCH_MAX_WAIT_MS: '500' }).FETCH_MAX_WAIT_MS).toBe(500);
+  });
+
+  it.each(['0', '9', '30001', '1.5', '100ms'])('stops start-up naming the variable for %s', (raw) => {
+    const error = failure({ FETCH_MAX_WAIT_MS: raw });
+    expect(error.variable).toBe('FETCH_MAX_WAIT_MS');
+    expect(error.message).toContain(`FETCH_MAX_WAIT_MS: invalid value "${raw}"`);
+  });
+});
+
 describe('REDIS_CLUSTER_NODES', () => {
   it('is empty by default (one Redis at REDIS_URL) and lists host:port nodes when set', () => {
     expect(parseRuntimeConfig({}).REDIS_CLUSTER_NODES).toEqual([]);

@@ -127,6 +127,11 @@ export const runtimeEnvSpec = {
     env.int(1024, 64 * 1024 * 1024),
     '262144',
   ),
+  FETCH_MAX_WAIT_MS: envVariable(
+    'Kafka fetch wait (kafkajs maxWaitTimeInMs): how long the broker holds a fetch with nothing new, and how long the consumer sleeps while every partition is paused (its buffers full) before fetching a resumed one',
+    env.int(10, 30_000),
+    '100',
+  ),
   OUTPUT_COMPRESSION: envVariable(
     'Compression of the records the worker produces (decisions, dead letters): none, gzip or snappy; every codec Kafka has (lz4 and zstd too) is read on input',
     env.oneOf(['none', 'gzip', 'snappy'] as const),

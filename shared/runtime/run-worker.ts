@@ -342,6 +342,7 @@ export async function runWorker<E, S, G>(options: RunWorkerOptions<E, S, G>): Pr
     sessionTimeoutMs: config.SESSION_TIMEOUT_MS,
     heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS,
     maxBytesPerPartition: config.MAX_BYTES_PER_PARTITION,
+    fetchMaxWaitMs: config.FETCH_MAX_WAIT_MS,
     maxStepRecords: config.MAX_BATCH_RECORDS,
     stepConcurrency: config.STEP_CONCURRENCY,
     localPartitions,
