@@ -1,5 +1,7 @@
 import { type Admin, Kafka, logLevel, Partitioners, type PartitionMetadata, type Producer } from 'kafkajs';
 import { codecFor } from '../../shared/avro/index.js';
+import { parseEnv } from '../../shared/config/env.js';
+import { runtimeEnvSpec } from '../../shared/config/runtime-config.js';
 import { createTopics } from '../../shared/kafka/create-topics.js';
 import type { RedisClient } from '../../shared/redis/connection.js';
 import type { BenchRecord } from './datasets.js';
@@ -181,7 +183,16 @@ export async function rawConsumeAndDecode(
 ): Promise<RawConsumeResult> {
   const codecs = new Map(topics.map((t) => [t.topic, codecFor(t.schema)]));
   const counts: RawCounts = new Map();
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, maxBytesPerPartition: 1_048_576 });
+  // The workers' fetch wait (FETCH_MAX_WAIT_MS passes through to them), parsed as they parse it.
+  const { FETCH_MAX_WAIT_MS } = parseEnv(
+    { FETCH_MAX_WAIT_MS: runtimeEnvSpec.FETCH_MAX_WAIT_MS },
+    process.env,
+  );
+  const consumer = kafka.consumer({
+    groupId,
+    maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
+    maxBytesPerPartition: 1_048_576,
+  });
   let consumed = 0;
   let decodeFailures = 0;
   // From the first record on, as the worker's clock (connecting and joining are not consuming).
